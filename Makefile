@@ -1,0 +1,46 @@
+# naef-simulator: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PATHS  ?= 10000
+SCENARIO ?= scenarios/naef-2005.yaml
+
+.PHONY: run test lint format bench clean install dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+run: $(VENV)/.installed
+	$(BIN)/naef run $(SCENARIO) --paths $(PATHS) --out results
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check simulator tests benchmarks
+	$(BIN)/ruff format --check simulator tests benchmarks
+	$(BIN)/mypy simulator
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format simulator tests benchmarks
+	$(BIN)/ruff check --fix simulator tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_simulate.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""naef-simulator: Monte Carlo simulator of the NAEF energy-for-infrastructure swap.
+
+The library API::
+
+    import simulator
+    sc = simulator.load_scenario("scenarios/naef-2005.yaml")
+    res = simulator.simulate(sc.with_overrides({"naef.coupon_rate": 0.05}), paths=10_000)
+    res.summary(); res.fan("dscr"); res.to_dir("results/my-run")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .engine import simulate  # noqa: E402
+from .results import Results  # noqa: E402
+from .scenario import Scenario, ScenarioError, field_specs, load_scenario  # noqa: E402
+
+__all__ = [
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "field_specs",
+    "load_scenario",
+    "simulate",
+]

@@ -1,0 +1,151 @@
+"""Oil price path models: arrays of benchmark prices ``P[t, n]`` [USD/bbl], shape (years, paths).
+
+Every model is a pure function of the scenario's ``oil_price`` section and an array of standard
+normal shocks (drawn by the engine). ``P[0]`` is the initial price; shocks apply from t = 1, and
+shock row ``t - 1`` (or rows ``2(t-1), 2(t-1)+1`` for the two-factor model) always drives step
+``t``, whatever the fixed-price prefix, so two scenarios that differ only in their prefix share
+their later shocks (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtr
+
+from .history import wti_log_returns
+from .scenario import OilPrice
+
+__all__ = ["n_price_shocks", "price_paths"]
+
+
+def n_price_shocks(op: OilPrice, years: int) -> int:
+    """Number of standard normal draws per path the price model needs.
+
+    Parameters
+    ----------
+    op
+        The ``oil_price`` section.
+    years
+        Horizon length [years].
+    """
+    steps = years - 1
+    if op.model in ("gbm", "mean_reverting"):
+        return steps
+    if op.model == "two_factor":
+        return 2 * steps
+    if op.model == "bootstrap":
+        return math.ceil(steps / op.bootstrap_block_years) if steps > 0 else 0
+    return 0  # deck
+
+
+def _ou_step_sd(k: float, vol: float) -> float:
+    """Standard deviation of the exact one-year step of an OU process [-]."""
+    if k == 0.0:
+        return vol
+    return vol * math.sqrt(-math.expm1(-2.0 * k) / (2.0 * k))
+
+
+def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
+    """Benchmark price paths [USD/bbl].
+
+    Parameters
+    ----------
+    op
+        The ``oil_price`` section.
+    years
+        Horizon length T [years].
+    shocks
+        Standard normals, shape ``(n_price_shocks(op, years), paths)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``P`` of shape (years, paths), float64, all entries > 0.
+    """
+    n = shocks.shape[1]
+    fixed = np.asarray(op.fixed_path_usd_per_bbl, dtype=float)
+    k = len(fixed)
+    if op.model == "deck":
+        deck = np.asarray(op.deck_usd_per_bbl, dtype=float)
+        idx = np.minimum(np.arange(years), len(deck) - 1)
+        row = deck[idx]
+        row[:k] = fixed
+        return np.broadcast_to(row[:, None], (years, n)).copy()
+
+    t0 = max(k - 1, 0)  # index of the last known price; the model moves on from there
+    p0 = fixed[-1] if k else op.initial_usd_per_bbl
+    x = np.empty((years, n))
+    x[t0] = math.log(p0)
+    if op.model == "gbm":
+        inc = (op.drift_per_year - 0.5 * op.volatility**2) + op.volatility * shocks[t0:]
+        np.cumsum(inc, axis=0, out=inc)
+        x[t0 + 1 :] = x[t0] + inc
+    elif op.model == "mean_reverting":
+        a = math.exp(-op.mean_reversion_per_year)
+        mu = math.log(op.long_run_usd_per_bbl) * (1.0 - a)
+        sd = _ou_step_sd(op.mean_reversion_per_year, op.volatility)
+        for t in range(t0 + 1, years):
+            np.multiply(x[t - 1], a, out=x[t])
+            x[t] += mu
+            x[t] += sd * shocks[t - 1]
+    elif op.model == "two_factor":
+        _two_factor(op, x, t0, shocks)
+    elif op.model == "bootstrap":
+        _bootstrap(op, x, t0, shocks, years)
+    else:  # pragma: no cover - the scenario model admits no other value
+        raise ValueError(f"unknown price model {op.model!r}")
+    if k:
+        x[:k] = np.log(fixed)[:, None]
+    np.exp(x, out=x)
+    return x
+
+
+def _two_factor(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray) -> None:
+    """Schwartz-Smith (2000): ln P = chi + xi, exact annual step, correlated shocks.
+
+    The OU shock of one year and the Brownian shock of the same year are correlated by
+    ``rho (1 - e^-k) / k / sqrt((1 - e^-2k) / 2k)`` (the exact correlation of the integrated
+    increments), so that the continuous-time correlation is ``op.correlation``.
+    """
+    k = op.mean_reversion_per_year
+    a = math.exp(-k)
+    sd_chi = _ou_step_sd(k, op.short_term_volatility)
+    sd_xi = op.long_term_volatility
+    if k == 0.0 or op.short_term_volatility == 0.0 or sd_xi == 0.0:
+        rho = op.correlation
+    else:
+        rho = op.correlation * (-math.expm1(-k) / k) / math.sqrt(-math.expm1(-2 * k) / (2 * k))
+    rho = max(-1.0, min(1.0, rho))
+    orth = math.sqrt(1.0 - rho * rho)
+    xi = np.full(x.shape[1], math.log(op.long_run_usd_per_bbl))
+    chi = x[t0] - xi
+    for t in range(t0 + 1, x.shape[0]):
+        z1 = shocks[2 * (t - 1)]
+        z2 = shocks[2 * (t - 1) + 1]
+        chi *= a
+        chi += sd_chi * z1
+        xi += op.long_term_drift_per_year + sd_xi * (rho * z1 + orth * z2)
+        np.add(chi, xi, out=x[t])
+
+
+def _bootstrap(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray, years: int) -> None:
+    """Moving-block bootstrap of historical annual log returns.
+
+    Each block of ``bootstrap_block_years`` steps starts at a uniformly drawn position of the
+    return series (the normal shock of the block mapped to a uniform by its CDF).
+    """
+    if op.history_usd_per_bbl:
+        returns = np.diff(np.log(np.asarray(op.history_usd_per_bbl, dtype=float)))
+    else:
+        returns = wti_log_returns()
+    block = op.bootstrap_block_years
+    starts_max = len(returns) - block + 1
+    u = ndtr(shocks)  # (n_blocks, paths) uniforms
+    starts = np.minimum((u * starts_max).astype(np.int64), starts_max - 1)
+    steps = np.arange(years - 1)
+    idx = starts[steps // block] + (steps % block)[:, None]
+    inc = returns[idx[t0:]]
+    np.cumsum(inc, axis=0, out=inc)
+    x[t0 + 1 :] = x[t0] + inc

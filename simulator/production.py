@@ -1,0 +1,137 @@
+"""Pemex capex -> incremental oil and gas production, revenue, costs and government take.
+
+Capacity bought per USD 1 bn of capex is ``1e6 / capex_usd_per_flowing_bpd`` [kb/d]. A unit
+profile by age ``a`` (years since the capex year) is 0 before ``lag_years``, a linear ramp
+``(a - lag + 1) / (ramp + 1)``, 1 for ``plateau_years``, then Arps decline
+``1 / (1 + b D tau)^(1/b)`` (``exp(-D tau)`` when b = 0) with tau = 1, 2, ... into the decline.
+Production is the convolution of capex with the profile, times a per-path reservoir factor and
+divided by a per-path capex-overrun factor (both lognormal with median 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario import Fiscal, OilPrice, Pemex
+
+__all__ = [
+    "capacity_kbd",
+    "field_cash_flows",
+    "lognormal_factor",
+    "mmbbl_per_year",
+    "production_kbd",
+    "unit_profile",
+]
+
+
+def unit_profile(pemex: Pemex, *, years: int) -> np.ndarray:
+    """Production per unit of plateau capacity by age ``a = 0 .. years-1`` [-].
+
+    Parameters
+    ----------
+    pemex
+        The ``pemex`` section (lag, ramp, plateau, Arps decline).
+    years
+        Number of ages to return.
+    """
+    a = np.arange(years, dtype=float)
+    lag, ramp, plateau = pemex.lag_years, pemex.ramp_years, pemex.plateau_years
+    prof = np.zeros(years)
+    in_ramp = (a >= lag) & (a < lag + ramp)
+    prof[in_ramp] = (a[in_ramp] - lag + 1.0) / (ramp + 1.0)
+    prof[(a >= lag + ramp) & (a < lag + ramp + plateau)] = 1.0
+    decl = a >= lag + ramp + plateau
+    tau = a[decl] - (lag + ramp + plateau) + 1.0
+    d, b = pemex.decline_rate, pemex.decline_b
+    prof[decl] = np.exp(-d * tau) if b == 0.0 else (1.0 + b * d * tau) ** (-1.0 / b)
+    return prof
+
+
+def capacity_kbd(capex_usd_bn: np.ndarray, pemex: Pemex) -> np.ndarray:
+    """Deterministic production of a capex programme at median factors [kb/d], shape (years,).
+
+    Parameters
+    ----------
+    capex_usd_bn
+        Capex spent in each year [USD bn], shape (years,).
+    pemex
+        The ``pemex`` section.
+    """
+    years = len(capex_usd_bn)
+    kbd_per_bn = 1e6 / pemex.capex_usd_per_flowing_bpd
+    prof = unit_profile(pemex, years=years)
+    return np.convolve(capex_usd_bn * kbd_per_bn, prof)[:years]
+
+
+def lognormal_factor(z: np.ndarray, sd: float) -> np.ndarray:
+    """Lognormal factor with median 1: ``exp(sd * z)`` [-] for standard normals ``z``."""
+    return np.exp(sd * z)
+
+
+def production_kbd(base_kbd: np.ndarray, *, reservoir: np.ndarray, overrun: np.ndarray
+                   ) -> np.ndarray:
+    """Production by year and path [kb/d], shape (years, paths).
+
+    Parameters
+    ----------
+    base_kbd
+        Deterministic production at median factors [kb/d], shape (years,).
+    reservoir
+        Reservoir factor per path [-], shape (paths,).
+    overrun
+        Capex overrun factor per path [-], shape (paths,); the same money buys less capacity.
+    """
+    return base_kbd[:, None] * (reservoir / overrun)[None, :]
+
+
+def mmbbl_per_year(kbd: np.ndarray) -> np.ndarray:
+    """Volume of a year at a rate [mmbbl]: ``kbd * 365 / 1000``."""
+    return kbd * (365.0 / 1000.0)
+
+
+def field_cash_flows(
+    prod_kbd: np.ndarray, price: np.ndarray, *, oil_price: OilPrice, pemex: Pemex,
+    fiscal: Fiscal,
+) -> dict[str, np.ndarray]:
+    """Revenue, operating cost, government take and CFADS of the added production.
+
+    Parameters
+    ----------
+    prod_kbd
+        Added production [kb/d of oil equivalent], shape (years, paths).
+    price
+        Benchmark oil price [USD/bbl], shape (years, paths).
+    oil_price, pemex, fiscal
+        Scenario sections.
+
+    Returns
+    -------
+    dict
+        ``revenue_usd_bn``, ``opex_usd_bn``, ``government_take_usd_bn``, ``cfads_usd_bn`` and
+        ``oil_mmbbl`` (oil part of the volume), each shape (years, paths).
+        ``government_take = royalty * revenue + duty * max(revenue - opex, 0)``;
+        ``cfads = revenue - opex - government_take``.
+    """
+    years = prod_kbd.shape[0]
+    boe = mmbbl_per_year(prod_kbd)
+    g = pemex.gas_share_boe
+    oil = (1.0 - g) * boe
+    # USD bn = mmbbl * USD/bbl / 1000; gas sells at gas_price_ratio x benchmark per boe.
+    unit_value = ((1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio)
+    revenue = boe * price
+    revenue *= unit_value / 1000.0
+    cost_per_boe = pemex.opex_usd_per_boe * (1.0 + pemex.cost_inflation) ** np.arange(years)
+    opex = boe * (cost_per_boe[:, None] / 1000.0)
+    opex += pemex.oversight_cost_usd_bn_per_year
+    take = np.maximum(revenue - opex, 0.0)
+    take *= fiscal.profit_duty_rate
+    take += fiscal.royalty_rate * revenue
+    cfads = revenue - opex
+    cfads -= take
+    return {
+        "revenue_usd_bn": revenue,
+        "opex_usd_bn": opex,
+        "government_take_usd_bn": take,
+        "cfads_usd_bn": cfads,
+        "oil_mmbbl": oil,
+    }

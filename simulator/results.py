@@ -1,0 +1,394 @@
+"""``Results``: labelled outputs of a run, their summaries, and the run folder on disk.
+
+A run folder holds ``scenario.yaml`` (fully resolved), ``metrics.parquet`` (one row per path),
+``fan.parquet`` (year, series, percentile, value), ``ledger.parquet`` (sources and uses by year,
+mean over paths), ``summary.json`` and ``manifest.json``. It is written into a temporary folder
+beside the target and renamed into place only when complete; ``manifest.json`` is written last,
+so a folder with a manifest is a complete run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .metrics import HEADLINE, METRICS, aggregate, cvar_lower
+from .scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
+
+__all__ = ["LEDGER_COLUMNS", "SERIES", "Results", "is_complete_run"]
+
+#: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
+SERIES: tuple[str, ...] = (
+    "oil_price_usd_per_bbl",
+    "production_kbd",
+    "revenue_usd_bn",
+    "opex_usd_bn",
+    "government_take_usd_bn",
+    "cfads_usd_bn",
+    "debt_service_due_usd_bn",
+    "debt_service_paid_usd_bn",
+    "dscr",
+    "dsra_balance_usd_bn",
+    "shortfall_usd_bn",
+    "backstop_draw_usd_bn",
+    "mdf_inflow_usd_bn",
+    "mdf_balance_usd_bn",
+    "infrastructure_investment_usd_bn",
+    "infrastructure_capital_usd_bn",
+    "gdp_uplift_usd_bn",
+)
+
+#: Columns of the ledger: the sources and uses of the waterfall by year, mean over paths.
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "revenue_usd_bn",
+    "opex_usd_bn",
+    "government_take_usd_bn",
+    "cfads_usd_bn",
+    "reserve_income_usd_bn",
+    "cash_usd_bn",
+    "dsra_draw_usd_bn",
+    "dsra_release_usd_bn",
+    "backstop_draw_usd_bn",
+    "debt_service_due_usd_bn",
+    "debt_service_paid_usd_bn",
+    "shortfall_usd_bn",
+    "dsra_topup_usd_bn",
+    "backstop_repaid_usd_bn",
+    "mdf_inflow_usd_bn",
+    "pemex_retained_usd_bn",
+)
+
+FILES = ("scenario.yaml", "metrics.parquet", "fan.parquet", "ledger.parquet", "summary.json",
+         "manifest.json")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+class Results:
+    """Outputs of one run, labelled by year and path.
+
+    Build it with :func:`simulator.simulate` or :meth:`from_dir`; do not call the constructor.
+
+    Attributes
+    ----------
+    scenario
+        The scenario that was run.
+    seed, paths
+        The seed and number of paths.
+    metrics
+        One row per path (index ``path``), the per-path outputs of DESIGN.md section 6.
+    manifest
+        Version, seed, paths, input hash, timings and method details.
+    """
+
+    def __init__(self, *, scenario: Scenario, seed: int, paths: int, metrics: pd.DataFrame,
+                 series: Mapping[str, np.ndarray], fans: pd.DataFrame | None,
+                 ledger: pd.DataFrame, manifest: dict[str, Any]) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.paths = paths
+        self.metrics = metrics
+        self._series = dict(series)
+        self._fans = fans
+        self._ledger = ledger
+        self.manifest = manifest
+        self._summary: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_arrays(cls, *, scenario: Scenario, seed: int, paths: int,
+                    metrics: Mapping[str, np.ndarray], series: Mapping[str, np.ndarray],
+                    ledger_mean: np.ndarray, capex_usd_bn: np.ndarray,
+                    scheduled_service_usd_bn: np.ndarray, identity_residual: float,
+                    timings: dict[str, float], extra_manifest: dict[str, Any]) -> Results:
+        """Label raw engine arrays (used by the engine)."""
+        df = pd.DataFrame({name: metrics[name] for name in METRICS})
+        df["distress"] = df["distress"].astype(bool)
+        df.index = pd.RangeIndex(paths, name="path")
+        years = pd.Index(list(scenario.years), name="year")
+        ledger = pd.DataFrame(ledger_mean.T, index=years, columns=list(LEDGER_COLUMNS))
+        ledger.insert(0, "capex_usd_bn", capex_usd_bn)
+        ledger.insert(1, "scheduled_service_usd_bn", scheduled_service_usd_bn)
+        manifest = {
+            **extra_manifest,
+            "scenario": scenario.name,
+            "seed": seed,
+            "paths": paths,
+            "input_hash": scenario.content_hash(),
+            "identity_max_residual": identity_residual,
+            "timings": timings,
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "warnings": scenario.warnings(),
+        }
+        return cls(scenario=scenario, seed=seed, paths=paths, metrics=df, series=series,
+                   fans=None, ledger=ledger, manifest=manifest)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def years(self) -> pd.Index:
+        """Calendar years of the horizon."""
+        return pd.Index(list(self.scenario.years), name="year")
+
+    def _check_series_name(self, name: str) -> None:
+        if name not in SERIES:
+            raise KeyError(f"unknown series {name!r}; known: {', '.join(SERIES)}")
+
+    def series(self, name: str) -> pd.DataFrame:
+        """One per-year output: index ``year``, one column per kept path.
+
+        Raises
+        ------
+        KeyError
+            For an unknown name, or when the series were not kept (``keep_series=False`` or a
+            run read back from a folder, which stores fans, not paths).
+        """
+        self._check_series_name(name)
+        if name not in self._series:
+            raise KeyError(f"series {name!r} was not kept in this run (run with keep_series, "
+                           "or use fan())")
+        arr = self._series[name]
+        return pd.DataFrame(arr, index=self.years,
+                            columns=pd.RangeIndex(arr.shape[1], name="path"))
+
+    def fan(self, name: str) -> pd.DataFrame:
+        """Percentiles of a per-year output: index ``year``, columns ``p5 .. p95``."""
+        self._check_series_name(name)
+        fans = self.fans()
+        sub = fans[fans["series"] == name]
+        out = sub.pivot(index="year", columns="percentile", values="value")
+        out = out[[c for c in self._pct_cols() if c in out.columns]]
+        out.columns.name = None
+        return out
+
+    def _pct_cols(self) -> list[str]:
+        return [f"p{p:g}" for p in self.scenario.reporting.percentiles]
+
+    def fans(self) -> pd.DataFrame:
+        """All fans in long form: columns ``year, series, percentile, value``."""
+        if self._fans is None:
+            if not self._series:
+                raise KeyError("no series were kept in this run, so there are no fans")
+            pct = list(self.scenario.reporting.percentiles)
+            cols = self._pct_cols()
+            frames = []
+            years = np.asarray(self.years)
+            for name in SERIES:
+                arr = self._series[name]
+                with np.errstate(all="ignore"):
+                    all_nan = np.isnan(arr).all(axis=1)
+                    q = np.full((len(pct), arr.shape[0]), np.nan)
+                    if (~all_nan).any():
+                        q[:, ~all_nan] = np.nanpercentile(arr[~all_nan], pct, axis=1)
+                for i, col in enumerate(cols):
+                    frames.append(pd.DataFrame({"year": years, "series": name,
+                                                "percentile": col, "value": q[i]}))
+            self._fans = pd.concat(frames, ignore_index=True)
+        return self._fans
+
+    def ledger(self) -> pd.DataFrame:
+        """Sources and uses of the waterfall by year, mean over paths [USD bn]."""
+        return self._ledger.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Aggregates of every per-path metric: n, mean, sd, se and the percentiles."""
+        if self._summary is None:
+            self._summary = aggregate(self.metrics, self.scenario.reporting.percentiles)
+        return self._summary.copy()
+
+    def headline(self) -> dict[str, float]:
+        """The headline figures (DESIGN.md section 6 aggregates), with standard errors.
+
+        Keys are those of :data:`simulator.metrics.HEADLINE` plus ``<key>_se`` where a
+        standard error applies.
+        """
+        m = self.metrics
+        n = len(m)
+        s = self.summary()
+        pv = m["mdf_inflow_pv_usd_bn"].to_numpy()
+        p_d = float(m["distress"].mean())
+        p_b = float((m["backstop_draw_total_usd_bn"] > 0).mean())
+
+        def pct(metric: str, q: float) -> float:
+            x = m[metric].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            return float(np.percentile(x, q)) if x.size else math.nan
+
+        def pct_se(metric: str, q: float) -> float:
+            """Standard error of a sample quantile by the order-statistic (binomial) interval."""
+            x = np.sort(m[metric].to_numpy(dtype=float))
+            x = x[np.isfinite(x)]
+            k = x.size
+            if k < 2:
+                return math.nan
+            p = q / 100.0
+            half = math.sqrt(k * p * (1.0 - p))
+            lo = int(max(0, math.floor(k * p - half)))
+            hi = int(min(k - 1, math.ceil(k * p + half)))
+            return float(x[hi] - x[lo]) / 2.0
+
+        out = {
+            "prob_distress": p_d,
+            "prob_distress_se": math.sqrt(p_d * (1 - p_d) / n),
+            "prob_backstop_draw": p_b,
+            "prob_backstop_draw_se": math.sqrt(p_b * (1 - p_b) / n),
+            "mdf_inflow_pv_p10": pct("mdf_inflow_pv_usd_bn", 10),
+            "mdf_inflow_pv_p10_se": pct_se("mdf_inflow_pv_usd_bn", 10),
+            "mdf_inflow_pv_p50": pct("mdf_inflow_pv_usd_bn", 50),
+            "mdf_inflow_pv_p50_se": pct_se("mdf_inflow_pv_usd_bn", 50),
+            "mdf_inflow_pv_p90": pct("mdf_inflow_pv_usd_bn", 90),
+            "mdf_inflow_pv_p90_se": pct_se("mdf_inflow_pv_usd_bn", 90),
+            "mdf_inflow_pv_cvar5": cvar_lower(pv, 0.05),
+            "mdf_inflow_total_mean": float(s.loc["mdf_inflow_total_usd_bn", "mean"]),
+            "mdf_inflow_total_mean_se": float(s.loc["mdf_inflow_total_usd_bn", "se"]),
+            "min_dscr_p50": pct("min_dscr", 50),
+            "min_dscr_p50_se": pct_se("min_dscr", 50),
+            "project_irr_p50": pct("project_irr", 50),
+            "project_irr_p50_se": pct_se("project_irr", 50),
+            "us_supply_total_mean": float(s.loc["us_supply_total_mmbbl", "mean"]),
+            "us_supply_total_mean_se": float(s.loc["us_supply_total_mmbbl", "se"]),
+        }
+        return out
+
+    def summary_text(self) -> str:
+        """A readable table of the headline figures (what ``naef run`` prints)."""
+        h = self.headline()
+        sc = self.scenario
+        lines = [f"Scenario {sc.name}: {self.paths:,} paths, seed {self.seed}, "
+                 f"{sc.horizon.start_year}-{sc.horizon.start_year + sc.horizon.years - 1}"]
+        width = max(len(label) for _, label in HEADLINE)
+        for key, label in HEADLINE:
+            value = h[key]
+            se = h.get(f"{key}_se")
+            if key.startswith("prob"):
+                text = f"{100 * value:8.2f} %"
+                err = f"± {100 * se:.2f}" if se is not None else ""
+            elif key.startswith("project_irr"):
+                text = f"{100 * value:8.2f} %" if math.isfinite(value) else "     n/a"
+                err = f"± {100 * se:.2f}" if se is not None and math.isfinite(se) else ""
+            else:
+                text = f"{value:10.2f}" if math.isfinite(value) else "       n/a"
+                err = f"± {se:.2f}" if se is not None and math.isfinite(se) else ""
+            lines.append(f"  {label:<{width}}  {text}  {err}".rstrip())
+        lines.append("  (± one standard error of the Monte Carlo estimate)")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ files
+    def to_dir(self, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+        """Write the run folder atomically and return its path.
+
+        The files are written into a temporary folder beside ``path``, which replaces ``path``
+        only once every file is complete. A crash leaves either the previous folder or none.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
+        OSError
+            If the folder cannot be written (the temporary folder is removed).
+        """
+        target = Path(path)
+        if target.exists() and not overwrite:
+            raise FileExistsError(f"{target} exists")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        try:
+            (tmp / "scenario.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
+            self.metrics.to_parquet(tmp / "metrics.parquet", index=True)
+            self.fans().to_parquet(tmp / "fan.parquet", index=False)
+            self._ledger.reset_index().to_parquet(tmp / "ledger.parquet", index=False)
+            summary = {
+                "headline": self.headline(),
+                "metrics": self.summary().to_dict(orient="index"),
+            }
+            (tmp / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2))
+            manifest = dict(self.manifest)
+            manifest["timings"] = {**manifest.get("timings", {}),
+                                   "write_s": time.perf_counter() - t0}
+            manifest["files"] = list(FILES)
+            _write_json_synced(tmp / "manifest.json", _json_safe(manifest))
+            _fsync_dir(tmp)
+            if target.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
+                                              dir=target.parent))
+                os.replace(target, trash / "run")
+                os.replace(tmp, target)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def from_dir(cls, path: str | os.PathLike[str]) -> Results:
+        """Read a run folder written by :meth:`to_dir`.
+
+        Raises
+        ------
+        ScenarioError
+            If the folder is not a complete run (no manifest) or its scenario is invalid.
+        """
+        root = Path(path)
+        if not is_complete_run(root):
+            raise ScenarioError(str(root), "", "not a complete run folder (no manifest.json)")
+        manifest = json.loads((root / "manifest.json").read_text())
+        scenario = validate_scenario(
+            parse_yaml_text((root / "scenario.yaml").read_text(encoding="utf-8"),
+                            source=str(root / "scenario.yaml")),
+            source=str(root / "scenario.yaml"))
+        metrics = pd.read_parquet(root / "metrics.parquet")
+        fans = pd.read_parquet(root / "fan.parquet")
+        ledger = pd.read_parquet(root / "ledger.parquet").set_index("year")
+        return cls(scenario=scenario, seed=int(manifest["seed"]), paths=int(manifest["paths"]),
+                   metrics=metrics, series={}, fans=fans, ledger=ledger, manifest=manifest)
+
+
+def is_complete_run(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a run folder whose writing finished (it has its manifest)."""
+    return (Path(path) / "manifest.json").is_file()
+
+
+def _write_json_synced(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,132 @@
+"""The yearly cash waterfall over all paths at once (the model's only loop over years).
+
+Each year ``t``, on every path::
+
+    cash = CFADS[t] + dsra * reserve_yield
+    due  = scheduled_service[t] + arrears * (1 + coupon)
+    pay what cash allows; the gap is met from the DSRA, then the backstop (up to its yearly cap);
+    what is still unpaid is this year's shortfall, carried as arrears at the coupon
+    from the surplus: top the DSRA up to dsra_coverage_years x next year's scheduled service
+    (an excess is released into the surplus), repay earlier backstop draws, then mdf_share to
+    the MDF; the rest is retained by Pemex.
+
+Negative operating cash (costs above revenue, e.g. oversight before first oil) is not paid out of
+the reserve: Pemex carries it, and it shows as negative ``pemex_retained``. So the debt is only
+ever served from non-negative cash and ``debt_service_paid = due - shortfall`` lies in
+``[0, due]``. The sources-and-uses identity, checked by the tests on every year and path::
+
+    cash + dsra_draw + dsra_release + backstop_draw
+        = debt_service_paid + dsra_topup + backstop_repaid + mdf_inflow + pemex_retained
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .scenario import Waterfall
+
+__all__ = ["WaterfallFlows", "identity_residual", "run_waterfall"]
+
+
+@dataclass(frozen=True)
+class WaterfallFlows:
+    """Realized flows of the waterfall, each shape (years, paths) [USD bn]."""
+
+    cash: np.ndarray
+    reserve_income: np.ndarray
+    due: np.ndarray
+    debt_service_paid: np.ndarray
+    shortfall: np.ndarray
+    dsra_draw: np.ndarray
+    dsra_release: np.ndarray
+    dsra_topup: np.ndarray
+    dsra_balance: np.ndarray
+    backstop_draw: np.ndarray
+    backstop_repaid: np.ndarray
+    backstop_outstanding: np.ndarray
+    mdf_inflow: np.ndarray
+    pemex_retained: np.ndarray
+    arrears: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """The flows by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def run_waterfall(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, *, coupon_rate: float,
+                  waterfall: Waterfall) -> WaterfallFlows:
+    """Run the waterfall for every path.
+
+    Parameters
+    ----------
+    cfads_usd_bn
+        Cash flow available for debt service [USD bn], shape (years, paths).
+    scheduled_usd_bn
+        Scheduled debt service [USD bn], shape (years,).
+    coupon_rate
+        Interest charged on arrears [1/year].
+    waterfall
+        The ``waterfall`` section.
+
+    Returns
+    -------
+    WaterfallFlows
+        The flows of every year and path; balances are at the end of each year.
+    """
+    years, n = cfads_usd_bn.shape
+    out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows)}
+    target = waterfall.dsra_coverage_years * np.append(scheduled_usd_bn[1:], 0.0)
+    dsra = np.zeros(n)
+    backstop_out = np.zeros(n)
+    arrears = np.zeros(n)
+    cap = waterfall.backstop_usd_bn_per_year
+    share = waterfall.mdf_share
+    tmp = np.empty(n)
+    for t in range(years):
+        income = np.multiply(dsra, waterfall.reserve_yield, out=out["reserve_income"][t])
+        cash = np.add(cfads_usd_bn[t], income, out=out["cash"][t])
+        due = np.multiply(arrears, 1.0 + coupon_rate, out=out["due"][t])
+        due += scheduled_usd_bn[t]
+        avail = np.maximum(cash, 0.0)
+        from_cash = np.minimum(avail, due)
+        gap = due - from_cash
+        draw = np.minimum(dsra, gap, out=out["dsra_draw"][t])
+        gap -= draw
+        dsra -= draw
+        bdraw = np.minimum(gap, cap, out=out["backstop_draw"][t])
+        gap -= bdraw
+        backstop_out += bdraw
+        out["shortfall"][t] = gap
+        arrears = gap
+        np.subtract(due, gap, out=out["debt_service_paid"][t])
+        surplus = avail - from_cash
+        # Reserve to target: release an excess, top up a deficit from the surplus.
+        np.subtract(dsra, target[t], out=tmp)
+        release = np.maximum(tmp, 0.0, out=out["dsra_release"][t])
+        np.negative(tmp, out=tmp)
+        np.maximum(tmp, 0.0, out=tmp)
+        surplus += release
+        topup = np.minimum(surplus, tmp, out=out["dsra_topup"][t])
+        surplus -= topup
+        dsra += topup
+        dsra -= release
+        repaid = np.minimum(surplus, backstop_out, out=out["backstop_repaid"][t])
+        surplus -= repaid
+        backstop_out -= repaid
+        mdf = np.multiply(surplus, share, out=out["mdf_inflow"][t])
+        retained = np.subtract(surplus, mdf, out=out["pemex_retained"][t])
+        retained += np.minimum(cash, 0.0)
+        out["dsra_balance"][t] = dsra
+        out["backstop_outstanding"][t] = backstop_out
+        out["arrears"][t] = arrears
+    return WaterfallFlows(**out)
+
+
+def identity_residual(flows: WaterfallFlows) -> np.ndarray:
+    """Sources minus uses of every year and path [USD bn]; zero up to rounding."""
+    sources = flows.cash + flows.dsra_draw + flows.dsra_release + flows.backstop_draw
+    uses = (flows.debt_service_paid + flows.dsra_topup + flows.backstop_repaid
+            + flows.mdf_inflow + flows.pemex_retained)
+    return sources - uses
