@@ -12,9 +12,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .engine import simulate  # noqa: E402
-from .results import Results  # noqa: E402
-from .scenario import Scenario, ScenarioError, field_specs, load_scenario  # noqa: E402
+from .engine import simulate
+from .results import Results
+from .scenario import Scenario, ScenarioError, field_specs, load_scenario
 
 __all__ = [
     "Results",

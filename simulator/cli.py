@@ -42,8 +42,16 @@ def _load(path: str, sets: Sequence[str] | None) -> Scenario:
 def _progress_bar(total: int, label: str) -> tuple[Any, Any]:
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="path", unit_scale=True, desc=label, delay=1.0,
-               file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=total,
+        unit="path",
+        unit_scale=True,
+        desc=label,
+        delay=1.0,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
     state = {"done": 0}
 
     def update(done: int, _total: int) -> None:
@@ -71,8 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             results.to_dir(target)
         except OSError as exc:
-            raise ScenarioError(str(args.out), "--out",
-                                f"cannot write the run folder: {exc.strerror or exc}") from None
+            raise ScenarioError(
+                str(args.out), "--out", f"cannot write the run folder: {exc.strerror or exc}"
+            ) from None
         print(f"Results written to {target}")
     resid = results.manifest["identity_max_residual"]
     if resid > 1e-9:
@@ -97,21 +106,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="naef", description="Monte Carlo simulator of the NAEF energy-for-infrastructure "
-        "swap (2005 U.S.-Mexico proposal).")
+        prog="naef",
+        description="Monte Carlo simulator of the NAEF energy-for-infrastructure "
+        "swap (2005 U.S.-Mexico proposal).",
+    )
     parser.add_argument("--version", action="version", version=f"naef {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_set(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a field, e.g. --set naef.coupon_rate=0.05 (repeatable)")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
+            help="override a field, e.g. --set naef.coupon_rate=0.05 (repeatable)",
+        )
 
     p = sub.add_parser("run", help="run one scenario, print its summary, write a run folder")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--paths", type=int, help="number of Monte Carlo paths")
     p.add_argument("--seed", type=int, help="random seed")
-    p.add_argument("--out", default="results", help="parent folder of the run folder "
-                   "(default: results)")
+    p.add_argument(
+        "--out", default="results", help="parent folder of the run folder (default: results)"
+    )
     p.add_argument("--no-write", action="store_true", help="print the summary only")
     add_set(p)
     p.set_defaults(func=cmd_run)
@@ -121,7 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(p)
     p.set_defaults(func=cmd_validate)
     return parser
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:

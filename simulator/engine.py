@@ -28,9 +28,15 @@ import numpy as np
 from . import __version__
 from .financing import DebtSchedule, debt_schedule
 from .fund import run_fund
-from .metrics import discount_factors, irr, min_dscr
+from .metrics import discount_factors, dscr_series, irr, min_dscr
 from .prices import n_price_shocks, price_paths
-from .production import capacity_kbd, field_cash_flows, lognormal_factor, production_kbd
+from .production import (
+    capacity_kbd,
+    field_cash_flows,
+    lognormal_factor,
+    oil_mmbbl_total,
+    production_kbd,
+)
 from .results import LEDGER_COLUMNS, SERIES, Results
 from .scenario import Scenario, ScenarioError
 from .waterfall import identity_residual, run_waterfall
@@ -50,9 +56,9 @@ __all__ = [
 #: Paths per random stream. Changing it changes every result; it is part of the method.
 RNG_BLOCK_PATHS = 1024
 #: Paths computed at once (a multiple of RNG_BLOCK_PATHS; any such value gives the same results).
-DEFAULT_CHUNK_PATHS = 16 * RNG_BLOCK_PATHS
+DEFAULT_CHUNK_PATHS = 32 * RNG_BLOCK_PATHS
 #: Per-year series are kept for at most this many paths unless asked otherwise.
-DEFAULT_KEEP_SERIES = 100_000
+DEFAULT_KEEP_SERIES = 20_000
 #: A shortfall smaller than this [USD bn] (one thousand dollars) is rounding, not distress.
 SHORTFALL_EPS_USD_BN = 1e-6
 
@@ -108,7 +114,9 @@ def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> np.ndarray:
     out = np.empty((stop - start, n_draws))
     for b0 in range(start, stop, RNG_BLOCK_PATHS):
         b1 = min(b0 + RNG_BLOCK_PATHS, stop)
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b0 // RNG_BLOCK_PATHS,)))
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seed, spawn_key=(b0 // RNG_BLOCK_PATHS,))
+        )
         rng.standard_normal(out=out[b0 - start : b1 - start])
     return np.ascontiguousarray(out.T)
 
@@ -133,12 +141,14 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     reservoir = lognormal_factor(z[1], sc.pemex.reservoir_factor_sd)
     price = price_paths(sc.oil_price, years=years, shocks=z[2:])
     del z
-    prod = production_kbd(plan.base_kbd, reservoir=reservoir, overrun=overrun)
-    cash = field_cash_flows(prod, price, oil_price=sc.oil_price, pemex=sc.pemex,
-                            fiscal=sc.fiscal)
+    factor = reservoir / overrun
+    cash = field_cash_flows(
+        plan.base_kbd, factor, price, oil_price=sc.oil_price, pemex=sc.pemex, fiscal=sc.fiscal
+    )
     cfads = cash["cfads_usd_bn"]
-    wf = run_waterfall(cfads, sched.service_usd_bn, coupon_rate=sc.naef.coupon_rate,
-                       waterfall=sc.waterfall)
+    wf = run_waterfall(
+        cfads, sched.service_usd_bn, coupon_rate=sc.naef.coupon_rate, waterfall=sc.waterfall
+    )
     fund = run_fund(wf.mdf_inflow, sc.mdf)
     residual = identity_residual(wf)
 
@@ -149,9 +159,6 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     first = np.where(distress, sc.horizon.start_year + in_short.argmax(axis=0), np.nan)
     carried = np.vstack([np.zeros((1, short.shape[1])), short[:-1] * (1.0 + c)])
     new_short = np.maximum(short - carried, 0.0).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dscr = np.where(sched.service_usd_bn[:, None] > 0,
-                        cfads / sched.service_usd_bn[:, None], np.nan)
     metrics = {
         "mdf_inflow_total_usd_bn": wf.mdf_inflow.sum(axis=0),
         "mdf_inflow_pv_usd_bn": plan.discount @ wf.mdf_inflow,
@@ -165,29 +172,36 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
         "shortfall_total_usd_bn": new_short,
         "backstop_draw_total_usd_bn": wf.backstop_draw.sum(axis=0),
         "project_irr": irr(cfads - sched.capex_usd_bn[:, None]),
-        "us_supply_total_mmbbl": sc.pemex.us_export_share * cash["oil_mmbbl"].sum(axis=0),
+        "us_supply_total_mmbbl": sc.pemex.us_export_share
+        * oil_mmbbl_total(plan.base_kbd, factor, sc.pemex),
         "debt_outstanding_at_horizon_usd_bn": sched.outstanding_at_horizon_usd_bn + short[-1],
     }
 
-    by_name: dict[str, np.ndarray] = {
-        "oil_price_usd_per_bbl": price,
-        "production_kbd": prod,
-        "revenue_usd_bn": cash["revenue_usd_bn"],
-        "opex_usd_bn": cash["opex_usd_bn"],
-        "government_take_usd_bn": cash["government_take_usd_bn"],
-        "cfads_usd_bn": cfads,
-        "debt_service_due_usd_bn": wf.due,
-        "debt_service_paid_usd_bn": wf.debt_service_paid,
-        "dscr": dscr,
-        "dsra_balance_usd_bn": wf.dsra_balance,
-        "shortfall_usd_bn": short,
-        "backstop_draw_usd_bn": wf.backstop_draw,
-        "mdf_inflow_usd_bn": wf.mdf_inflow,
-        "mdf_balance_usd_bn": fund.balance_usd_bn,
-        "infrastructure_investment_usd_bn": fund.investment_usd_bn,
-        "infrastructure_capital_usd_bn": fund.capital_usd_bn,
-        "gdp_uplift_usd_bn": fund.gdp_uplift_usd_bn,
-    }
+    series: dict[str, np.ndarray] = {}
+    if keep_series > start:
+        k = min(stop, keep_series) - start
+        by_name: dict[str, np.ndarray] = {
+            "oil_price_usd_per_bbl": price,
+            "production_kbd": production_kbd(
+                plan.base_kbd, reservoir=reservoir[:k], overrun=overrun[:k]
+            ),
+            "revenue_usd_bn": cash["revenue_usd_bn"],
+            "opex_usd_bn": cash["opex_usd_bn"],
+            "government_take_usd_bn": cash["government_take_usd_bn"],
+            "cfads_usd_bn": cfads,
+            "debt_service_due_usd_bn": wf.due,
+            "debt_service_paid_usd_bn": wf.debt_service_paid,
+            "dscr": dscr_series(cfads[:, :k], sched.service_usd_bn),
+            "dsra_balance_usd_bn": wf.dsra_balance,
+            "shortfall_usd_bn": short,
+            "backstop_draw_usd_bn": wf.backstop_draw,
+            "mdf_inflow_usd_bn": wf.mdf_inflow,
+            "mdf_balance_usd_bn": fund.balance_usd_bn,
+            "infrastructure_investment_usd_bn": fund.investment_usd_bn,
+            "infrastructure_capital_usd_bn": fund.capital_usd_bn,
+            "gdp_uplift_usd_bn": fund.gdp_uplift_usd_bn,
+        }
+        series = {name: np.ascontiguousarray(by_name[name][:, :k]) for name in SERIES}
     flows = wf.as_dict()
     ledger_src = {
         "revenue_usd_bn": cash["revenue_usd_bn"],
@@ -210,16 +224,22 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     # Sums per RNG block (fixed partition of the paths), so the ledger does not depend on the
     # chunk size either.
     edges = np.arange(0, stop - start, RNG_BLOCK_PATHS)
-    ledger = np.stack([np.add.reduceat(ledger_src[name], edges, axis=1)
-                       for name in LEDGER_COLUMNS if name in ledger_src])
-    series: dict[str, np.ndarray] = {}
-    if keep_series > start:
-        k = min(stop, keep_series) - start
-        series = {name: np.ascontiguousarray(by_name[name][:, :k]) for name in SERIES}
+    ledger = np.stack(
+        [
+            np.add.reduceat(ledger_src[name], edges, axis=1)
+            for name in LEDGER_COLUMNS
+            if name in ledger_src
+        ]
+    )
     scale = max(1.0, float(np.abs(flows["cash"]).max(initial=0.0)))
-    return ChunkOutput(start=start, stop=stop, metrics=metrics, ledger_block_sums=ledger,
-                       series=series, max_residual=float(np.abs(residual).max(initial=0.0))
-                       / scale)
+    return ChunkOutput(
+        start=start,
+        stop=stop,
+        metrics=metrics,
+        ledger_block_sums=ledger,
+        series=series,
+        max_residual=float(np.abs(residual).max(initial=0.0)) / scale,
+    )
 
 
 def chunk_bounds(paths: int, chunk_paths: int = DEFAULT_CHUNK_PATHS) -> list[tuple[int, int]]:
@@ -294,8 +314,9 @@ def simulate(
     return assemble(plan, outputs, keep=keep, elapsed_s=elapsed)
 
 
-def _jobs(plan: Plan, bounds: list[tuple[int, int]], keep: int
-          ) -> Iterator[tuple[Plan, int, int, int]]:
+def _jobs(
+    plan: Plan, bounds: list[tuple[int, int]], keep: int
+) -> Iterator[tuple[Plan, int, int, int]]:
     for start, stop in bounds:
         yield plan, start, stop, keep
 
@@ -309,14 +330,17 @@ def assemble(plan: Plan, outputs: list[ChunkOutput], *, keep: int, elapsed_s: fl
     """Combine chunk outputs (any order) into :class:`Results`."""
     outputs = sorted(outputs, key=lambda o: o.start)
     sc = plan.scenario
-    metrics = {name: np.concatenate([o.metrics[name] for o in outputs])
-               for name in outputs[0].metrics}
+    metrics = {
+        name: np.concatenate([o.metrics[name] for o in outputs]) for name in outputs[0].metrics
+    }
     block_sums = np.concatenate([o.ledger_block_sums for o in outputs], axis=2)
     ledger_mean = block_sums.sum(axis=2) / plan.paths
     series = {}
     if keep:
-        series = {name: np.concatenate([o.series[name] for o in outputs if o.series], axis=1)
-                  for name in SERIES}
+        series = {
+            name: np.concatenate([o.series[name] for o in outputs if o.series], axis=1)
+            for name in SERIES
+        }
     residual = max(o.max_residual for o in outputs)
     return Results.from_arrays(
         scenario=sc,

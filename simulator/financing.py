@@ -23,7 +23,11 @@ __all__ = ["DebtSchedule", "debt_schedule", "tranche_schedule"]
 
 
 def tranche_schedule(
-    face_usd_bn: float, *, coupon_rate: float, tenor_years: int, grace_years: int,
+    face_usd_bn: float,
+    *,
+    coupon_rate: float,
+    tenor_years: int,
+    grace_years: int,
     amortization: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interest and principal of one tranche by year of service.
@@ -113,9 +117,13 @@ def debt_schedule(naef: Naef, *, years: int) -> DebtSchedule:
         issuance[j] += face
         if face == 0.0:
             continue
-        i_j, p_j = tranche_schedule(face, coupon_rate=naef.coupon_rate,
-                                    tenor_years=naef.tenor_years, grace_years=naef.grace_years,
-                                    amortization=naef.amortization)
+        i_j, p_j = tranche_schedule(
+            face,
+            coupon_rate=naef.coupon_rate,
+            tenor_years=naef.tenor_years,
+            grace_years=naef.grace_years,
+            amortization=naef.amortization,
+        )
         stop = min(years, j + 1 + naef.tenor_years)
         span = stop - (j + 1)
         if span > 0:

@@ -84,5 +84,10 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
     uplift *= mdf.output_elasticity
     np.expm1(uplift, out=uplift)
     uplift *= gdp[:, None]
-    return FundFlows(balance_usd_bn=balance, investment_usd_bn=invest, capital_usd_bn=capital,
-                     gdp_uplift_usd_bn=uplift, gdp_usd_bn=gdp)
+    return FundFlows(
+        balance_usd_bn=balance,
+        investment_usd_bn=invest,
+        capital_usd_bn=capital,
+        gdp_uplift_usd_bn=uplift,
+        gdp_usd_bn=gdp,
+    )

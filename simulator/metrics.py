@@ -18,6 +18,7 @@ __all__ = [
     "aggregate",
     "cvar_lower",
     "discount_factors",
+    "dscr_series",
     "irr",
     "min_dscr",
     "npv",
@@ -86,85 +87,112 @@ def _horner(values: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f, df
 
 
-#: Rates searched for a sign change of the NPV, closest to zero first.
-_IRR_GRID = np.array([-0.99, -0.9, -0.7, -0.5, -0.3, -0.15, 0.0, 0.1, 0.2, 0.35, 0.5, 0.75,
-                      1.0, 1.5, 2.5, 5.0, 10.0, 30.0, 100.0])
+#: Rates searched for a sign change of the NPV [1/year]: fine where project IRRs lie, coarse
+#: out to the ends of the searched range (-99%, 10,000%).
+_IRR_GRID = np.concatenate(
+    [
+        [-0.99, -0.95, -0.9, -0.8, -0.7, -0.6, -0.5, -0.4, -0.3],
+        np.linspace(-0.2, 0.6, 33)[:-1],
+        [0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0],
+    ]
+)
 
 
-def irr(values: np.ndarray, *, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.ndarray:
     """Internal rate of return of each column, vectorized.
 
-    Brackets the root on a fixed grid of rates in (-99%, 10,000%], choosing the sign change
-    nearest zero (``numpy_financial.irr`` also returns the root nearest zero), then refines it by
-    Newton's method safeguarded by bisection inside the bracket.
+    The NPV of every path is evaluated on a fixed grid of rates in (-99%, 10,000%] by one
+    matrix product; the sign change nearest zero brackets the root
+    (``numpy_financial.irr`` also returns the root nearest zero). The root is then refined from
+    the bracket's linear interpolation by Newton's method, safeguarded by bisection inside the
+    bracket.
 
     Parameters
     ----------
     values
         Cash flows, shape (years, paths) or (years,); t = 0 undiscounted.
     tol
-        Absolute tolerance on the rate [1/year].
+        Tolerance on the rate [1/year].
     max_iter
         Most Newton-bisection iterations.
 
     Returns
     -------
     numpy.ndarray
-        The IRR per path [1/year]; NaN where the cash flows never change sign or no root lies in
-        the searched range.
+        The IRR per path [1/year] (a 0-d array for 1-D input); NaN where the cash flows never
+        change sign or no root lies in the searched range.
     """
     cf = np.asarray(values, dtype=float)
     scalar = cf.ndim == 1
     if scalar:
         cf = cf[:, None]
-    n = cf.shape[1]
+    years, n = cf.shape
     out = np.full(n, np.nan)
-    if cf.shape[0] < 2:
-        return out[0] if scalar else out
-    grid_v = 1.0 / (1.0 + _IRR_GRID)
-    f_grid = np.stack([_horner(cf, np.full(n, v))[0] for v in grid_v])  # (grid, paths)
-    sign_change = np.signbit(f_grid[:-1]) != np.signbit(f_grid[1:])
-    exact = f_grid == 0.0
-    # Distance of each bracket (or exact root) from zero; pick the nearest per path.
-    mid = np.abs(0.5 * (_IRR_GRID[:-1] + _IRR_GRID[1:]))
-    dist = np.where(sign_change, mid[:, None], np.inf)
-    j = np.argmin(dist, axis=0)
-    found = np.isfinite(dist[j, np.arange(n)])
-    has_exact = exact.any(axis=0)
-    if has_exact.any():
-        jx = np.argmax(exact, axis=0)
-        out[has_exact] = _IRR_GRID[jx[has_exact]]
-    todo = found & ~has_exact
-    if todo.any():
-        idx = np.flatnonzero(todo)
-        c = cf[:, idx]
-        lo = _IRR_GRID[j[idx]].copy()
-        hi = _IRR_GRID[j[idx] + 1].copy()
-        f_lo = f_grid[j[idx], idx]
-        r = 0.5 * (lo + hi)
-        active = np.ones(len(idx), dtype=bool)
-        for _ in range(max_iter):
-            v = 1.0 / (1.0 + r[active])
-            f, dfdv = _horner(c[:, active], v)
-            dfdr = -dfdv * v * v
-            # Keep the bracket: the side with the same sign as f moves to r.
-            same_as_lo = np.signbit(f) == np.signbit(f_lo[active])
-            lo_a, hi_a = lo[active], hi[active]
-            lo_a = np.where(same_as_lo, r[active], lo_a)
-            hi_a = np.where(same_as_lo, hi_a, r[active])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                step = np.where(dfdr != 0.0, f / dfdr, np.inf)
-            r_new = r[active] - step
-            bad = ~((r_new > lo_a) & (r_new < hi_a))
-            r_new = np.where(bad, 0.5 * (lo_a + hi_a), r_new)
-            done = (np.abs(r_new - r[active]) <= tol * (1.0 + np.abs(r_new))) | (f == 0.0)
-            lo[active], hi[active], r[active] = lo_a, hi_a, r_new
-            active_idx = np.flatnonzero(active)
-            active[active_idx[done]] = False
-            if not active.any():
-                break
-        out[idx] = r
-    return out[0] if scalar else out
+    if years < 2:
+        return out.reshape(()) if scalar else out
+    grid = _IRR_GRID
+    disc = (1.0 + grid)[None, :] ** -np.arange(years, dtype=float)[:, None]  # (years, grid)
+    f_grid = cf.T @ disc  # (paths, grid), rows contiguous
+    neg = np.signbit(f_grid)
+    change = neg[:, :-1] != neg[:, 1:]
+    change |= f_grid[:, :-1] == 0.0  # a root exactly on the grid
+    # Brackets ranked by the distance of their middle from zero; the first one present wins.
+    order = np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable")
+    ranked = change[:, order]
+    first = ranked.argmax(axis=1)
+    found = ranked[np.arange(n), first]
+    if not found.any():
+        return out.reshape(()) if scalar else out
+    # Iterate on every path (compressing to the unfinished ones once most are done), so the
+    # common case of all paths having a root costs no gather of the cash flows.
+    todo = np.arange(n)
+    c = cf
+    j = order[first]
+    lo, hi = grid[j], grid[j + 1]
+    f_lo, f_hi = f_grid[todo, j], f_grid[todo, j + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(f_lo == 0.0, lo, lo - f_lo * (hi - lo) / (f_hi - f_lo))
+    r[~found] = 0.0
+    pending = found.copy()
+    for _ in range(max_iter):
+        v = 1.0 / (1.0 + r)
+        f, dfdv = _horner(c, v)
+        dfdr = dfdv * (-v * v)
+        same_as_lo = np.signbit(f) == np.signbit(f_lo)
+        lo = np.where(same_as_lo, r, lo)
+        hi = np.where(same_as_lo, hi, r)
+        f_lo = np.where(same_as_lo, f, f_lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_new = r - f / dfdr
+        bad = ~((r_new >= lo) & (r_new <= hi))
+        r_new = np.where(bad, 0.5 * (lo + hi), r_new)
+        r_new = np.where(f == 0.0, r, r_new)
+        done = pending & (np.abs(r_new - r) <= tol * (1.0 + np.abs(r)))
+        out[todo[done]] = r_new[done]
+        pending &= ~done
+        r = r_new
+        if not pending.any():
+            break
+        if pending.sum() < 0.5 * pending.size:
+            keep = pending
+            todo, c, r, lo, hi, f_lo = (
+                todo[keep],
+                c[:, keep],
+                r[keep],
+                lo[keep],
+                hi[keep],
+                f_lo[keep],
+            )
+            pending = np.ones(todo.size, dtype=bool)
+    else:
+        out[todo[pending]] = r[pending]  # not converged within max_iter: the best estimate
+    return out.reshape(()) if scalar else out
+
+
+def dscr_series(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
+    """CFADS / scheduled debt service by year and path [-]; NaN in years with no service."""
+    safe = np.where(scheduled_usd_bn > 0, scheduled_usd_bn, np.nan)
+    return cfads_usd_bn / safe[:, None]
 
 
 def min_dscr(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
@@ -221,8 +249,7 @@ def aggregate(metrics: pd.DataFrame, percentiles: Sequence[float]) -> pd.DataFra
             se = math.sqrt(mean * (1.0 - mean) / n)
         pct = np.percentile(x, percentiles).tolist()
         rows[name] = [n, mean, sd, se, *pct]
-    out = pd.DataFrame.from_dict(rows, orient="index", columns=["n", "mean", "sd", "se",
-                                                                 *pct_cols])
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["n", "mean", "sd", "se", *pct_cols])
     out.index.name = "metric"
     out["n"] = out["n"].astype(int)
     return out

@@ -19,6 +19,7 @@ __all__ = [
     "field_cash_flows",
     "lognormal_factor",
     "mmbbl_per_year",
+    "oil_mmbbl_total",
     "production_kbd",
     "unit_profile",
 ]
@@ -68,8 +69,9 @@ def lognormal_factor(z: np.ndarray, sd: float) -> np.ndarray:
     return np.exp(sd * z)
 
 
-def production_kbd(base_kbd: np.ndarray, *, reservoir: np.ndarray, overrun: np.ndarray
-                   ) -> np.ndarray:
+def production_kbd(
+    base_kbd: np.ndarray, *, reservoir: np.ndarray, overrun: np.ndarray
+) -> np.ndarray:
     """Production by year and path [kb/d], shape (years, paths).
 
     Parameters
@@ -90,15 +92,25 @@ def mmbbl_per_year(kbd: np.ndarray) -> np.ndarray:
 
 
 def field_cash_flows(
-    prod_kbd: np.ndarray, price: np.ndarray, *, oil_price: OilPrice, pemex: Pemex,
+    base_kbd: np.ndarray,
+    factor: np.ndarray,
+    price: np.ndarray,
+    *,
+    oil_price: OilPrice,
+    pemex: Pemex,
     fiscal: Fiscal,
 ) -> dict[str, np.ndarray]:
     """Revenue, operating cost, government take and CFADS of the added production.
 
+    Production is ``base_kbd[t] * factor[n]`` (:func:`production_kbd`); it is not formed here,
+    so each output costs one or two passes over the (years, paths) arrays.
+
     Parameters
     ----------
-    prod_kbd
-        Added production [kb/d of oil equivalent], shape (years, paths).
+    base_kbd
+        Added production at median factors [kb/d of oil equivalent], shape (years,).
+    factor
+        Reservoir factor over capex-overrun factor per path [-], shape (paths,).
     price
         Benchmark oil price [USD/bbl], shape (years, paths).
     oil_price, pemex, fiscal
@@ -107,31 +119,38 @@ def field_cash_flows(
     Returns
     -------
     dict
-        ``revenue_usd_bn``, ``opex_usd_bn``, ``government_take_usd_bn``, ``cfads_usd_bn`` and
-        ``oil_mmbbl`` (oil part of the volume), each shape (years, paths).
+        ``revenue_usd_bn``, ``opex_usd_bn``, ``government_take_usd_bn`` and ``cfads_usd_bn``,
+        each shape (years, paths).
         ``government_take = royalty * revenue + duty * max(revenue - opex, 0)``;
         ``cfads = revenue - opex - government_take``.
     """
-    years = prod_kbd.shape[0]
-    boe = mmbbl_per_year(prod_kbd)
+    years = len(base_kbd)
+    boe = mmbbl_per_year(base_kbd)  # at median factors [mmbbl], shape (years,)
     g = pemex.gas_share_boe
-    oil = (1.0 - g) * boe
     # USD bn = mmbbl * USD/bbl / 1000; gas sells at gas_price_ratio x benchmark per boe.
-    unit_value = ((1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio)
-    revenue = boe * price
-    revenue *= unit_value / 1000.0
+    unit_value = (1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio
+    revenue = price * (boe * (unit_value / 1000.0))[:, None]
+    revenue *= factor
     cost_per_boe = pemex.opex_usd_per_boe * (1.0 + pemex.cost_inflation) ** np.arange(years)
-    opex = boe * (cost_per_boe[:, None] / 1000.0)
+    opex = np.multiply.outer(boe * cost_per_boe / 1000.0, factor)
     opex += pemex.oversight_cost_usd_bn_per_year
-    take = np.maximum(revenue - opex, 0.0)
-    take *= fiscal.profit_duty_rate
-    take += fiscal.royalty_rate * revenue
     cfads = revenue - opex
-    cfads -= take
+    if fiscal.profit_duty_rate or fiscal.royalty_rate:
+        take = np.maximum(cfads, 0.0)
+        take *= fiscal.profit_duty_rate
+        if fiscal.royalty_rate:
+            take += fiscal.royalty_rate * revenue
+        cfads -= take
+    else:
+        take = np.zeros_like(cfads)
     return {
         "revenue_usd_bn": revenue,
         "opex_usd_bn": opex,
         "government_take_usd_bn": take,
         "cfads_usd_bn": cfads,
-        "oil_mmbbl": oil,
     }
+
+
+def oil_mmbbl_total(base_kbd: np.ndarray, factor: np.ndarray, pemex: Pemex) -> np.ndarray:
+    """Oil (not gas) produced over the horizon per path [mmbbl], shape (paths,)."""
+    return (1.0 - pemex.gas_share_boe) * float(mmbbl_per_year(base_kbd).sum()) * factor

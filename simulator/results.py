@@ -71,8 +71,14 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "pemex_retained_usd_bn",
 )
 
-FILES = ("scenario.yaml", "metrics.parquet", "fan.parquet", "ledger.parquet", "summary.json",
-         "manifest.json")
+FILES = (
+    "scenario.yaml",
+    "metrics.parquet",
+    "fan.parquet",
+    "ledger.parquet",
+    "summary.json",
+    "manifest.json",
+)
 
 
 def _json_safe(value: Any) -> Any:
@@ -106,9 +112,18 @@ class Results:
         Version, seed, paths, input hash, timings and method details.
     """
 
-    def __init__(self, *, scenario: Scenario, seed: int, paths: int, metrics: pd.DataFrame,
-                 series: Mapping[str, np.ndarray], fans: pd.DataFrame | None,
-                 ledger: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        scenario: Scenario,
+        seed: int,
+        paths: int,
+        metrics: pd.DataFrame,
+        series: Mapping[str, np.ndarray],
+        fans: pd.DataFrame | None,
+        ledger: pd.DataFrame,
+        manifest: dict[str, Any],
+    ) -> None:
         self.scenario = scenario
         self.seed = seed
         self.paths = paths
@@ -121,11 +136,21 @@ class Results:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_arrays(cls, *, scenario: Scenario, seed: int, paths: int,
-                    metrics: Mapping[str, np.ndarray], series: Mapping[str, np.ndarray],
-                    ledger_mean: np.ndarray, capex_usd_bn: np.ndarray,
-                    scheduled_service_usd_bn: np.ndarray, identity_residual: float,
-                    timings: dict[str, float], extra_manifest: dict[str, Any]) -> Results:
+    def from_arrays(
+        cls,
+        *,
+        scenario: Scenario,
+        seed: int,
+        paths: int,
+        metrics: Mapping[str, np.ndarray],
+        series: Mapping[str, np.ndarray],
+        ledger_mean: np.ndarray,
+        capex_usd_bn: np.ndarray,
+        scheduled_service_usd_bn: np.ndarray,
+        identity_residual: float,
+        timings: dict[str, float],
+        extra_manifest: dict[str, Any],
+    ) -> Results:
         """Label raw engine arrays (used by the engine)."""
         df = pd.DataFrame({name: metrics[name] for name in METRICS})
         df["distress"] = df["distress"].astype(bool)
@@ -147,8 +172,16 @@ class Results:
             "numpy": np.__version__,
             "warnings": scenario.warnings(),
         }
-        return cls(scenario=scenario, seed=seed, paths=paths, metrics=df, series=series,
-                   fans=None, ledger=ledger, manifest=manifest)
+        return cls(
+            scenario=scenario,
+            seed=seed,
+            paths=paths,
+            metrics=df,
+            series=series,
+            fans=None,
+            ledger=ledger,
+            manifest=manifest,
+        )
 
     # ------------------------------------------------------------------ views
     @property
@@ -171,11 +204,11 @@ class Results:
         """
         self._check_series_name(name)
         if name not in self._series:
-            raise KeyError(f"series {name!r} was not kept in this run (run with keep_series, "
-                           "or use fan())")
+            raise KeyError(
+                f"series {name!r} was not kept in this run (run with keep_series, or use fan())"
+            )
         arr = self._series[name]
-        return pd.DataFrame(arr, index=self.years,
-                            columns=pd.RangeIndex(arr.shape[1], name="path"))
+        return pd.DataFrame(arr, index=self.years, columns=pd.RangeIndex(arr.shape[1], name="path"))
 
     def fan(self, name: str) -> pd.DataFrame:
         """Percentiles of a per-year output: index ``year``, columns ``p5 .. p95``."""
@@ -207,8 +240,11 @@ class Results:
                     if (~all_nan).any():
                         q[:, ~all_nan] = np.nanpercentile(arr[~all_nan], pct, axis=1)
                 for i, col in enumerate(cols):
-                    frames.append(pd.DataFrame({"year": years, "series": name,
-                                                "percentile": col, "value": q[i]}))
+                    frames.append(
+                        pd.DataFrame(
+                            {"year": years, "series": name, "percentile": col, "value": q[i]}
+                        )
+                    )
             self._fans = pd.concat(frames, ignore_index=True)
         return self._fans
 
@@ -231,6 +267,8 @@ class Results:
         m = self.metrics
         n = len(m)
         s = self.summary()
+        mean = {str(k): float(v) for k, v in s["mean"].items()}
+        se = {str(k): float(v) for k, v in s["se"].items()}
         pv = m["mdf_inflow_pv_usd_bn"].to_numpy()
         p_d = float(m["distress"].mean())
         p_b = float((m["backstop_draw_total_usd_bn"] > 0).mean())
@@ -265,14 +303,14 @@ class Results:
             "mdf_inflow_pv_p90": pct("mdf_inflow_pv_usd_bn", 90),
             "mdf_inflow_pv_p90_se": pct_se("mdf_inflow_pv_usd_bn", 90),
             "mdf_inflow_pv_cvar5": cvar_lower(pv, 0.05),
-            "mdf_inflow_total_mean": float(s.loc["mdf_inflow_total_usd_bn", "mean"]),
-            "mdf_inflow_total_mean_se": float(s.loc["mdf_inflow_total_usd_bn", "se"]),
+            "mdf_inflow_total_mean": mean["mdf_inflow_total_usd_bn"],
+            "mdf_inflow_total_mean_se": se["mdf_inflow_total_usd_bn"],
             "min_dscr_p50": pct("min_dscr", 50),
             "min_dscr_p50_se": pct_se("min_dscr", 50),
             "project_irr_p50": pct("project_irr", 50),
             "project_irr_p50_se": pct_se("project_irr", 50),
-            "us_supply_total_mean": float(s.loc["us_supply_total_mmbbl", "mean"]),
-            "us_supply_total_mean_se": float(s.loc["us_supply_total_mmbbl", "se"]),
+            "us_supply_total_mean": mean["us_supply_total_mmbbl"],
+            "us_supply_total_mean_se": se["us_supply_total_mmbbl"],
         }
         return out
 
@@ -280,8 +318,10 @@ class Results:
         """A readable table of the headline figures (what ``naef run`` prints)."""
         h = self.headline()
         sc = self.scenario
-        lines = [f"Scenario {sc.name}: {self.paths:,} paths, seed {self.seed}, "
-                 f"{sc.horizon.start_year}-{sc.horizon.start_year + sc.horizon.years - 1}"]
+        lines = [
+            f"Scenario {sc.name}: {self.paths:,} paths, seed {self.seed}, "
+            f"{sc.horizon.start_year}-{sc.horizon.start_year + sc.horizon.years - 1}"
+        ]
         width = max(len(label) for _, label in HEADLINE)
         for key, label in HEADLINE:
             value = h[key]
@@ -330,14 +370,17 @@ class Results:
             }
             (tmp / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2))
             manifest = dict(self.manifest)
-            manifest["timings"] = {**manifest.get("timings", {}),
-                                   "write_s": time.perf_counter() - t0}
+            manifest["timings"] = {
+                **manifest.get("timings", {}),
+                "write_s": time.perf_counter() - t0,
+            }
             manifest["files"] = list(FILES)
             _write_json_synced(tmp / "manifest.json", _json_safe(manifest))
             _fsync_dir(tmp)
             if target.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
-                                              dir=target.parent))
+                trash = Path(
+                    tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+                )
                 os.replace(target, trash / "run")
                 os.replace(tmp, target)
                 shutil.rmtree(trash, ignore_errors=True)
@@ -363,14 +406,25 @@ class Results:
             raise ScenarioError(str(root), "", "not a complete run folder (no manifest.json)")
         manifest = json.loads((root / "manifest.json").read_text())
         scenario = validate_scenario(
-            parse_yaml_text((root / "scenario.yaml").read_text(encoding="utf-8"),
-                            source=str(root / "scenario.yaml")),
-            source=str(root / "scenario.yaml"))
+            parse_yaml_text(
+                (root / "scenario.yaml").read_text(encoding="utf-8"),
+                source=str(root / "scenario.yaml"),
+            ),
+            source=str(root / "scenario.yaml"),
+        )
         metrics = pd.read_parquet(root / "metrics.parquet")
         fans = pd.read_parquet(root / "fan.parquet")
         ledger = pd.read_parquet(root / "ledger.parquet").set_index("year")
-        return cls(scenario=scenario, seed=int(manifest["seed"]), paths=int(manifest["paths"]),
-                   metrics=metrics, series={}, fans=fans, ledger=ledger, manifest=manifest)
+        return cls(
+            scenario=scenario,
+            seed=int(manifest["seed"]),
+            paths=int(manifest["paths"]),
+            metrics=metrics,
+            series={},
+            fans=fans,
+            ledger=ledger,
+            manifest=manifest,
+        )
 
 
 def is_complete_run(path: str | os.PathLike[str]) -> bool:

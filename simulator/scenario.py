@@ -86,8 +86,9 @@ class _Section(BaseModel):
 class Horizon(_Section):
     """Calendar span of the simulation."""
 
-    start_year: Int = _f(2006, "First simulated calendar year (year index t = 0).", "year",
-                         ge=1900, le=2200)
+    start_year: Int = _f(
+        2006, "First simulated calendar year (year index t = 0).", "year", ge=1900, le=2200
+    )
     years: Int = _f(35, "Number of simulated years.", "years", ge=1, le=200)
 
 
@@ -95,8 +96,13 @@ class Simulation(_Section):
     """Monte Carlo size and seed (the CLI's --paths and --seed override them)."""
 
     paths: Int = _f(10_000, "Number of Monte Carlo paths.", "paths", ge=1, le=20_000_000)
-    seed: Int = _f(20050401, "Seed of the random streams; same seed, same results to the bit.",
-                   "-", ge=0, le=2**63 - 1)
+    seed: Int = _f(
+        20050401,
+        "Seed of the random streams; same seed, same results to the bit.",
+        "-",
+        ge=0,
+        le=2**63 - 1,
+    )
 
 
 PriceModel = Literal["gbm", "mean_reverting", "two_factor", "bootstrap", "deck"]
@@ -106,42 +112,73 @@ PriceList = tuple[Annotated[Real, Field(gt=0, le=10_000)], ...]
 class OilPrice(_Section):
     """Benchmark (WTI) oil price paths and the realized Mexican export price."""
 
-    model: PriceModel = _f("mean_reverting", "Price model: gbm, mean_reverting (one-factor "
-                           "Schwartz), two_factor (Schwartz-Smith), bootstrap (block bootstrap of "
-                           "annual log returns) or deck (fixed list).", "-")
-    initial_usd_per_bbl: Real = _f(56.64, "Benchmark price in the first year (2005 WTI average).",
-                                   "USD/bbl", gt=0, le=10_000)
-    long_run_usd_per_bbl: Real = _f(50.0, "Long-run median price of the mean-reverting model; "
-                                    "start of the long-term factor of the two-factor model.",
-                                    "USD/bbl", gt=0, le=10_000)
-    mean_reversion_per_year: Real = _f(0.30, "Speed of mean reversion k of ln P.", "1/year",
-                                       ge=0, le=10)
-    volatility: Real = _f(0.26, "Annual volatility of ln P (gbm, mean_reverting).", "1/sqrt(year)",
-                          ge=0, le=3)
-    drift_per_year: Real = _f(0.0, "Drift of the gbm model (expected growth of P).", "1/year",
-                              ge=-1, le=1)
-    short_term_volatility: Real = _f(0.29, "Volatility of the short-term factor (two_factor).",
-                                     "1/sqrt(year)", ge=0, le=3)
-    long_term_volatility: Real = _f(0.15, "Volatility of the long-term factor (two_factor).",
-                                    "1/sqrt(year)", ge=0, le=3)
-    long_term_drift_per_year: Real = _f(0.0, "Drift of the long-term log level (two_factor).",
-                                        "1/year", ge=-1, le=1)
-    correlation: Real = _f(0.3, "Correlation of the short- and long-term shocks (two_factor).",
-                           "-", ge=-1, le=1)
-    bootstrap_block_years: Int = _f(3, "Block length of the historical bootstrap.", "years",
-                                    ge=1, le=50)
-    deck_usd_per_bbl: PriceList = _f((), "Price deck by year (model deck); a short deck holds "
-                                     "its last price flat.", "USD/bbl")
-    fixed_path_usd_per_bbl: PriceList = _f((), "Prices fixed for the first years (futures strip "
-                                           "or history); the model continues from the last.",
-                                           "USD/bbl")
-    history_usd_per_bbl: PriceList = _f((), "Annual prices whose log returns the bootstrap "
-                                        "resamples; empty: built-in WTI annual averages 1986-2025.",
-                                        "USD/bbl")
-    realized_price_factor: Real = _f(0.85, "Mexican export mix price as a fraction of the "
-                                     "benchmark (15-25% under WTI in 2003-08).", "-", gt=0, le=2)
-    gas_price_ratio: Real = _f(0.35, "Gas price per boe as a fraction of the benchmark oil price.",
-                               "-", ge=0, le=5)
+    model: PriceModel = _f(
+        "mean_reverting",
+        "Price model: gbm, mean_reverting (one-factor "
+        "Schwartz), two_factor (Schwartz-Smith), bootstrap (block bootstrap of "
+        "annual log returns) or deck (fixed list).",
+        "-",
+    )
+    initial_usd_per_bbl: Real = _f(
+        56.64, "Benchmark price in the first year (2005 WTI average).", "USD/bbl", gt=0, le=10_000
+    )
+    long_run_usd_per_bbl: Real = _f(
+        50.0,
+        "Long-run median price of the mean-reverting model; "
+        "start of the long-term factor of the two-factor model.",
+        "USD/bbl",
+        gt=0,
+        le=10_000,
+    )
+    mean_reversion_per_year: Real = _f(
+        0.30, "Speed of mean reversion k of ln P.", "1/year", ge=0, le=10
+    )
+    volatility: Real = _f(
+        0.26, "Annual volatility of ln P (gbm, mean_reverting).", "1/sqrt(year)", ge=0, le=3
+    )
+    drift_per_year: Real = _f(
+        0.0, "Drift of the gbm model (expected growth of P).", "1/year", ge=-1, le=1
+    )
+    short_term_volatility: Real = _f(
+        0.29, "Volatility of the short-term factor (two_factor).", "1/sqrt(year)", ge=0, le=3
+    )
+    long_term_volatility: Real = _f(
+        0.15, "Volatility of the long-term factor (two_factor).", "1/sqrt(year)", ge=0, le=3
+    )
+    long_term_drift_per_year: Real = _f(
+        0.0, "Drift of the long-term log level (two_factor).", "1/year", ge=-1, le=1
+    )
+    correlation: Real = _f(
+        0.3, "Correlation of the short- and long-term shocks (two_factor).", "-", ge=-1, le=1
+    )
+    bootstrap_block_years: Int = _f(
+        3, "Block length of the historical bootstrap.", "years", ge=1, le=50
+    )
+    deck_usd_per_bbl: PriceList = _f(
+        (), "Price deck by year (model deck); a short deck holds its last price flat.", "USD/bbl"
+    )
+    fixed_path_usd_per_bbl: PriceList = _f(
+        (),
+        "Prices fixed for the first years (futures strip "
+        "or history); the model continues from the last.",
+        "USD/bbl",
+    )
+    history_usd_per_bbl: PriceList = _f(
+        (),
+        "Annual prices whose log returns the bootstrap "
+        "resamples; empty: built-in WTI annual averages 1986-2025.",
+        "USD/bbl",
+    )
+    realized_price_factor: Real = _f(
+        0.85,
+        "Mexican export mix price as a fraction of the benchmark (15-25% under WTI in 2003-08).",
+        "-",
+        gt=0,
+        le=2,
+    )
+    gas_price_ratio: Real = _f(
+        0.35, "Gas price per boe as a fraction of the benchmark oil price.", "-", ge=0, le=5
+    )
 
 
 class Naef(_Section):
@@ -149,65 +186,108 @@ class Naef(_Section):
 
     issuance_usd_bn: tuple[Annotated[Real, Field(ge=0, le=10_000)], ...] = _f(
         (15.0, 15.0, 15.0, 15.0, 15.0),
-        "Tranche issued at the end of each year from year 0.", "USD bn")
-    issuance_cost_rate: Real = _f(0.01, "Issuance cost as a fraction of the face value.", "-",
-                                  ge=0, lt=1)
+        "Tranche issued at the end of each year from year 0.",
+        "USD bn",
+    )
+    issuance_cost_rate: Real = _f(
+        0.01, "Issuance cost as a fraction of the face value.", "-", ge=0, lt=1
+    )
     coupon_rate: Real = _f(0.06, "Coupon on the outstanding balance.", "1/year", ge=0, le=1)
-    tenor_years: Int = _f(20, "Years of debt service of a tranche after its issue.", "years",
-                          ge=1, le=100)
-    grace_years: Int = _f(5, "Interest-only years at the start of a tranche's service.", "years",
-                          ge=0, le=99)
+    tenor_years: Int = _f(
+        20, "Years of debt service of a tranche after its issue.", "years", ge=1, le=100
+    )
+    grace_years: Int = _f(
+        5, "Interest-only years at the start of a tranche's service.", "years", ge=0, le=99
+    )
     amortization: Literal["level", "linear", "bullet"] = _f(
-        "level", "Principal repayment after the grace years: level annuity, linear, or bullet.",
-        "-")
+        "level", "Principal repayment after the grace years: level annuity, linear, or bullet.", "-"
+    )
 
 
 class Pemex(_Section):
     """Pemex investment, incremental production and its costs."""
 
-    capex_usd_per_flowing_bpd: Real = _f(40_000.0, "Capital cost of one barrel per day of "
-                                         "plateau capacity.", "USD/(bbl/d)", gt=0, le=1_000_000)
-    capex_overrun_sd: Real = _f(0.25, "Log standard deviation of the capex overrun factor "
-                                "(median 1; production is divided by it).", "-", ge=0, le=3)
+    capex_usd_per_flowing_bpd: Real = _f(
+        40_000.0,
+        "Capital cost of one barrel per day of plateau capacity.",
+        "USD/(bbl/d)",
+        gt=0,
+        le=1_000_000,
+    )
+    capex_overrun_sd: Real = _f(
+        0.25,
+        "Log standard deviation of the capex overrun factor "
+        "(median 1; production is divided by it).",
+        "-",
+        ge=0,
+        le=3,
+    )
     lag_years: Int = _f(3, "Years from capex to first production.", "years", ge=0, le=30)
     ramp_years: Int = _f(2, "Years of linear ramp-up to plateau.", "years", ge=0, le=30)
     plateau_years: Int = _f(5, "Years at plateau.", "years", ge=0, le=100)
-    decline_rate: Real = _f(0.12, "Initial Arps decline rate D after the plateau.", "1/year",
-                            ge=0, le=5)
+    decline_rate: Real = _f(
+        0.12, "Initial Arps decline rate D after the plateau.", "1/year", ge=0, le=5
+    )
     decline_b: Real = _f(0.0, "Arps b exponent (0 exponential, 1 harmonic).", "-", ge=0, le=2)
-    reservoir_factor_sd: Real = _f(0.15, "Log standard deviation of the reservoir factor "
-                                   "(median 1; production is multiplied by it).", "-", ge=0, le=3)
-    gas_share_boe: Real = _f(0.15, "Share of the added barrels of oil equivalent that is gas.",
-                             "-", ge=0, le=1)
-    opex_usd_per_boe: Real = _f(5.0, "Lifting cost in year 0 ($4.13/bbl in 2006).", "USD/boe",
-                                ge=0, le=1000)
+    reservoir_factor_sd: Real = _f(
+        0.15,
+        "Log standard deviation of the reservoir factor "
+        "(median 1; production is multiplied by it).",
+        "-",
+        ge=0,
+        le=3,
+    )
+    gas_share_boe: Real = _f(
+        0.15, "Share of the added barrels of oil equivalent that is gas.", "-", ge=0, le=1
+    )
+    opex_usd_per_boe: Real = _f(
+        5.0, "Lifting cost in year 0 ($4.13/bbl in 2006).", "USD/boe", ge=0, le=1000
+    )
     cost_inflation: Real = _f(0.03, "Yearly growth of the lifting cost.", "1/year", ge=-0.5, le=1)
-    oversight_cost_usd_bn_per_year: Real = _f(0.05, "Cost of the independent control system "
-                                              "the proposal requires.", "USD bn/year", ge=0,
-                                              le=100)
-    us_export_share: Real = _f(0.85, "Share of the added oil that goes to the United States.",
-                               "-", ge=0, le=1)
+    oversight_cost_usd_bn_per_year: Real = _f(
+        0.05,
+        "Cost of the independent control system the proposal requires.",
+        "USD bn/year",
+        ge=0,
+        le=100,
+    )
+    us_export_share: Real = _f(
+        0.85, "Share of the added oil that goes to the United States.", "-", ge=0, le=1
+    )
 
 
 class Fiscal(_Section):
     """Government take on the added production."""
 
-    royalty_rate: Real = _f(0.0, "Royalty on the value of production (2025 regime: 0.30).", "-",
-                            ge=0, le=1)
-    profit_duty_rate: Real = _f(0.0, "Duty on value less costs (2006 ordinary duty ~0.79).", "-",
-                                ge=0, le=1)
+    royalty_rate: Real = _f(
+        0.0, "Royalty on the value of production (2025 regime: 0.30).", "-", ge=0, le=1
+    )
+    profit_duty_rate: Real = _f(
+        0.0, "Duty on value less costs (2006 ordinary duty ~0.79).", "-", ge=0, le=1
+    )
 
 
 class Waterfall(_Section):
     """Debt service reserve, backstop and the split of the surplus."""
 
-    dsra_coverage_years: Real = _f(1.0, "Debt service reserve target in years of next year's "
-                                   "scheduled service.", "years", ge=0, le=10)
+    dsra_coverage_years: Real = _f(
+        1.0,
+        "Debt service reserve target in years of next year's scheduled service.",
+        "years",
+        ge=0,
+        le=10,
+    )
     reserve_yield: Real = _f(0.03, "Yield earned on the reserve balance.", "1/year", ge=0, le=0.5)
-    backstop_usd_bn_per_year: Real = _f(5.0, "Pledged Pemex export revenue available each year "
-                                        "to cover a gap.", "USD bn/year", ge=0, le=10_000)
-    mdf_share: Real = _f(1.0, "Share of the surplus paid to the Mexican Development Fund.", "-",
-                         ge=0, le=1)
+    backstop_usd_bn_per_year: Real = _f(
+        5.0,
+        "Pledged Pemex export revenue available each year to cover a gap.",
+        "USD bn/year",
+        ge=0,
+        le=10_000,
+    )
+    mdf_share: Real = _f(
+        1.0, "Share of the surplus paid to the Mexican Development Fund.", "-", ge=0, le=1
+    )
 
 
 class Mdf(_Section):
@@ -215,30 +295,42 @@ class Mdf(_Section):
 
     fund_return: Real = _f(0.03, "Return on the fund balance.", "1/year", ge=-0.5, le=0.5)
     spend_rate: Real = _f(0.8, "Share of the balance invested each year.", "1/year", ge=0, le=1)
-    max_investment_usd_bn_per_year: Real = _f(15.0, "Absorptive capacity: most invested in a "
-                                              "year.", "USD bn/year", ge=0, le=10_000)
-    efficiency: Real = _f(0.7, "Share of investment that becomes capital (IMF 2015: ~30% lost).",
-                          "-", ge=0, le=1)
-    depreciation_rate: Real = _f(0.04, "Depreciation of infrastructure capital.", "1/year",
-                                 ge=0, le=1)
-    output_elasticity: Real = _f(0.12, "Output elasticity of public capital (Bom and Ligthart "
-                                 "2014: ~0.08 short run, ~0.12 long run).", "-", ge=0, le=1)
-    gdp_base_usd_bn: Real = _f(966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", gt=0,
-                               le=1_000_000)
-    gdp_growth: Real = _f(0.04, "Nominal USD growth of GDP (assumption).", "1/year", ge=-0.5,
-                          le=1)
-    public_capital_to_gdp: Real = _f(0.6, "Baseline public capital stock as a multiple of GDP "
-                                     "(assumption).", "-", gt=0, le=10)
+    max_investment_usd_bn_per_year: Real = _f(
+        15.0, "Absorptive capacity: most invested in a year.", "USD bn/year", ge=0, le=10_000
+    )
+    efficiency: Real = _f(
+        0.7, "Share of investment that becomes capital (IMF 2015: ~30% lost).", "-", ge=0, le=1
+    )
+    depreciation_rate: Real = _f(
+        0.04, "Depreciation of infrastructure capital.", "1/year", ge=0, le=1
+    )
+    output_elasticity: Real = _f(
+        0.12,
+        "Output elasticity of public capital (Bom and Ligthart "
+        "2014: ~0.08 short run, ~0.12 long run).",
+        "-",
+        ge=0,
+        le=1,
+    )
+    gdp_base_usd_bn: Real = _f(
+        966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", gt=0, le=1_000_000
+    )
+    gdp_growth: Real = _f(0.04, "Nominal USD growth of GDP (assumption).", "1/year", ge=-0.5, le=1)
+    public_capital_to_gdp: Real = _f(
+        0.6, "Baseline public capital stock as a multiple of GDP (assumption).", "-", gt=0, le=10
+    )
 
 
 class Reporting(_Section):
     """Discounting and the percentiles of the fans and summaries."""
 
-    discount_rate: Real = _f(0.06, "Discount rate of the present values.", "1/year", ge=-0.5,
-                             le=1)
+    discount_rate: Real = _f(0.06, "Discount rate of the present values.", "1/year", ge=-0.5, le=1)
     percentiles: tuple[Annotated[Real, Field(gt=0, lt=100)], ...] = _f(
-        (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0), "Percentiles of fans and summaries.", "%",
-        min_length=1)
+        (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0),
+        "Percentiles of fans and summaries.",
+        "%",
+        min_length=1,
+    )
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -258,10 +350,12 @@ TOP_FIELDS = ("name", "description")
 class Scenario(_Section):
     """A complete, validated scenario (frozen; change it with :meth:`with_overrides`)."""
 
-    name: Annotated[str, Strict()] = Field("naef-2005", description="Scenario name.",
-                                           min_length=1, max_length=120)
-    description: Annotated[str, Strict()] = Field("", description="What the scenario represents.",
-                                                  max_length=20_000)
+    name: Annotated[str, Strict()] = Field(
+        "naef-2005", description="Scenario name.", min_length=1, max_length=120
+    )
+    description: Annotated[str, Strict()] = Field(
+        "", description="What the scenario represents.", max_length=20_000
+    )
     horizon: Horizon = Horizon()
     simulation: Simulation = Simulation()
     oil_price: OilPrice = OilPrice()
@@ -277,30 +371,49 @@ class Scenario(_Section):
         years = self.horizon.years
         n = self.naef
         if n.amortization != "bullet" and n.grace_years >= n.tenor_years:
-            raise _Cross("naef.grace_years", n.grace_years,
-                         f"fewer than tenor_years ({n.tenor_years})")
+            raise _Cross(
+                "naef.grace_years", n.grace_years, f"fewer than tenor_years ({n.tenor_years})"
+            )
         if len(n.issuance_usd_bn) > years:
-            raise _Cross("naef.issuance_usd_bn", f"{len(n.issuance_usd_bn)} tranches",
-                         f"at most one tranche per simulated year ({years})")
+            raise _Cross(
+                "naef.issuance_usd_bn",
+                f"{len(n.issuance_usd_bn)} tranches",
+                f"at most one tranche per simulated year ({years})",
+            )
         op = self.oil_price
         if len(op.fixed_path_usd_per_bbl) > years:
-            raise _Cross("oil_price.fixed_path_usd_per_bbl", f"{len(op.fixed_path_usd_per_bbl)} "
-                         "prices", f"at most horizon.years ({years})")
+            raise _Cross(
+                "oil_price.fixed_path_usd_per_bbl",
+                f"{len(op.fixed_path_usd_per_bbl)} prices",
+                f"at most horizon.years ({years})",
+            )
         if op.model == "deck" and not op.deck_usd_per_bbl:
-            raise _Cross("oil_price.deck_usd_per_bbl", "an empty deck",
-                         "at least one price when model is deck")
+            raise _Cross(
+                "oil_price.deck_usd_per_bbl",
+                "an empty deck",
+                "at least one price when model is deck",
+            )
         if len(op.deck_usd_per_bbl) > years:
-            raise _Cross("oil_price.deck_usd_per_bbl", f"{len(op.deck_usd_per_bbl)} prices",
-                         f"at most horizon.years ({years})")
+            raise _Cross(
+                "oil_price.deck_usd_per_bbl",
+                f"{len(op.deck_usd_per_bbl)} prices",
+                f"at most horizon.years ({years})",
+            )
         if op.history_usd_per_bbl and len(op.history_usd_per_bbl) < op.bootstrap_block_years + 1:
-            raise _Cross("oil_price.history_usd_per_bbl", f"{len(op.history_usd_per_bbl)} prices",
-                         f"at least bootstrap_block_years + 1 ({op.bootstrap_block_years + 1})")
+            raise _Cross(
+                "oil_price.history_usd_per_bbl",
+                f"{len(op.history_usd_per_bbl)} prices",
+                f"at least bootstrap_block_years + 1 ({op.bootstrap_block_years + 1})",
+            )
         if op.model == "bootstrap" and not op.history_usd_per_bbl:
             from .history import WTI_ANNUAL_USD_PER_BBL
 
             if len(WTI_ANNUAL_USD_PER_BBL) < op.bootstrap_block_years + 1:
-                raise _Cross("oil_price.bootstrap_block_years", op.bootstrap_block_years,
-                             f"at most {len(WTI_ANNUAL_USD_PER_BBL) - 1} (the built-in history)")
+                raise _Cross(
+                    "oil_price.bootstrap_block_years",
+                    op.bootstrap_block_years,
+                    f"at most {len(WTI_ANNUAL_USD_PER_BBL) - 1} (the built-in history)",
+                )
         pct = self.reporting.percentiles
         if list(pct) != sorted(set(pct)):
             raise _Cross("reporting.percentiles", list(pct), "strictly increasing values")
@@ -317,17 +430,23 @@ class Scenario(_Section):
         out: list[str] = []
         n, years = self.naef, self.horizon.years
         if n.issuance_usd_bn:
-            last = max(j for j, f in enumerate(n.issuance_usd_bn) if f > 0) if any(
-                n.issuance_usd_bn) else -1
+            last = (
+                max(j for j, f in enumerate(n.issuance_usd_bn) if f > 0)
+                if any(n.issuance_usd_bn)
+                else -1
+            )
             if last >= 0 and last + n.tenor_years > years - 1:
                 out.append(
                     f"naef: the tranche issued in year {last} is serviced until year "
                     f"{last + n.tenor_years}, past the horizon (last year {years - 1}); the "
-                    "unpaid balance is reported as debt_outstanding_at_horizon_usd_bn")
+                    "unpaid balance is reported as debt_outstanding_at_horizon_usd_bn"
+                )
         op = self.oil_price
         if op.model == "deck" and len(op.deck_usd_per_bbl) < years:
-            out.append(f"oil_price.deck_usd_per_bbl: {len(op.deck_usd_per_bbl)} prices for "
-                       f"{years} years; the last price is held flat")
+            out.append(
+                f"oil_price.deck_usd_per_bbl: {len(op.deck_usd_per_bbl)} prices for "
+                f"{years} years; the last price is held flat"
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -343,8 +462,9 @@ class Scenario(_Section):
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def with_overrides(self, overrides: Mapping[str, Any], *, source: str = "overrides"
-                       ) -> Scenario:
+    def with_overrides(
+        self, overrides: Mapping[str, Any], *, source: str = "overrides"
+    ) -> Scenario:
         """A new scenario with dotted fields replaced, validated as a whole.
 
         Parameters
@@ -392,8 +512,9 @@ class FieldSpec:
 
 def field_specs() -> list[FieldSpec]:
     """Every settable field of every section, in declaration order, with its metadata."""
-    import annotated_types as at
     import typing
+
+    import annotated_types as at
 
     out: list[FieldSpec] = []
     for section, model in SECTIONS.items():
@@ -410,15 +531,25 @@ def field_specs() -> list[FieldSpec]:
                 kind, choices = "choice", tuple(typing.get_args(ann))
             elif origin is tuple:
                 kind, choices = "list", ()
-            elif ann is int or (typing.get_origin(ann) is Annotated and
-                                typing.get_args(ann)[0] is int):
+            elif ann is int or (
+                typing.get_origin(ann) is Annotated and typing.get_args(ann)[0] is int
+            ):
                 kind, choices = "int", ()
             else:
                 kind, choices = "float", ()
-            out.append(FieldSpec(key=f"{section}.{name}", section=section, name=name,
-                                 default=info.default, description=info.description or "",
-                                 unit=str(extra.get("unit", "-")), kind=kind, choices=choices,
-                                 **bounds))
+            out.append(
+                FieldSpec(
+                    key=f"{section}.{name}",
+                    section=section,
+                    name=name,
+                    default=info.default,
+                    description=info.description or "",
+                    unit=str(extra.get("unit", "-")),
+                    kind=kind,
+                    choices=choices,
+                    **bounds,
+                )
+            )
     return out
 
 
@@ -453,36 +584,46 @@ def validate_scenario(data: Any, *, source: str) -> Scenario:
         raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
     for key, value in data.items():
         if not isinstance(key, str) or (key not in TOP_FIELDS and key not in SECTIONS):
-            raise ScenarioError(source, str(key), "unknown field" + _suggest(str(key),
-                                _known_fields(None)) + f" (want one of: "
-                                f"{', '.join(_known_fields(None))})")
+            raise ScenarioError(
+                source,
+                str(key),
+                "unknown field" + _suggest(str(key), _known_fields(None)) + f" (want one of: "
+                f"{', '.join(_known_fields(None))})",
+            )
         if key in SECTIONS:
             if value is None:
                 continue
             if not isinstance(value, Mapping):
-                raise ScenarioError(source, key, f"got {_describe(value)}; want a mapping of "
-                                    f"{key} fields")
+                raise ScenarioError(
+                    source, key, f"got {_describe(value)}; want a mapping of {key} fields"
+                )
             for sub in value:
                 if not isinstance(sub, str) or sub not in SECTIONS[key].model_fields:
-                    raise ScenarioError(source, f"{key}.{sub}", "unknown field" + _suggest(
-                        str(sub), _known_fields(key)))
+                    raise ScenarioError(
+                        source,
+                        f"{key}.{sub}",
+                        "unknown field" + _suggest(str(sub), _known_fields(key)),
+                    )
     clean = {k: v for k, v in data.items() if v is not None or k not in SECTIONS}
     try:
         return Scenario.model_validate(clean)
     except ValidationError as exc:
         raise _from_validation_error(exc, clean, source) from None
     except _Cross as exc:
-        raise ScenarioError(source, exc.field, f"got {_describe(exc.got)}; want {exc.want}"
-                            ) from None
+        raise ScenarioError(
+            source, exc.field, f"got {_describe(exc.got)}; want {exc.want}"
+        ) from None
 
 
-def _from_validation_error(exc: ValidationError, data: Mapping[str, Any], source: str
-                           ) -> ScenarioError:
+def _from_validation_error(
+    exc: ValidationError, data: Mapping[str, Any], source: str
+) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _Cross):
-        return ScenarioError(source, ctx_error.field,
-                             f"got {_describe(ctx_error.got)}; want {ctx_error.want}")
+        return ScenarioError(
+            source, ctx_error.field, f"got {_describe(ctx_error.got)}; want {ctx_error.want}"
+        )
     loc = [str(p) for p in err["loc"]]
     # A list item is reported as field[i].
     parts: list[str] = []
@@ -498,7 +639,7 @@ def _from_validation_error(exc: ValidationError, data: Mapping[str, Any], source
     want = msg
     for prefix in ("Input should be ", "Value error, "):
         if want.startswith(prefix):
-            want = want[len(prefix):]
+            want = want[len(prefix) :]
     want = want.replace("a finite number", "a finite number")
     got = err.get("input")
     return ScenarioError(source, field, f"got {_describe(got)}; want {want}")
@@ -521,8 +662,9 @@ def read_yaml(path: str | Path, *, label: str | None = None) -> Any:
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError(name, "", "got bytes that are not UTF-8 text; want a YAML file"
-                            ) from None
+        raise ScenarioError(
+            name, "", "got bytes that are not UTF-8 text; want a YAML file"
+        ) from None
     except OSError as exc:
         raise ScenarioError(name, "", f"cannot read: {exc.strerror}") from None
     return parse_yaml_text(text, source=name)
@@ -559,22 +701,25 @@ def _merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
 def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     data = read_yaml(path)
     if not isinstance(data, Mapping):
-        raise ScenarioError(str(path), "", f"got {type(data).__name__}; want a mapping of "
-                            "sections")
+        raise ScenarioError(str(path), "", f"got {type(data).__name__}; want a mapping of sections")
     data = dict(data)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(str(path), "extends", f"got {_describe(parent)}; want the path of "
-                            "another scenario file")
+        raise ScenarioError(
+            str(path), "extends", f"got {_describe(parent)}; want the path of another scenario file"
+        )
     target = (path.parent / parent).resolve()
     if target in chain or target == path.resolve():
         cycle = " -> ".join(p.name for p in (*chain, target))
         raise ScenarioError(str(path), "extends", f"got a cycle ({cycle}); want a chain that ends")
     if not target.is_file():
-        raise ScenarioError(str(path), "extends", f"got {parent!r}; want an existing file "
-                            f"(no file at {target.name} beside this one)")
+        raise ScenarioError(
+            str(path),
+            "extends",
+            f"got {parent!r}; want an existing file (no file at {target.name} beside this one)",
+        )
     base = _resolve(target, (*chain, path.resolve()))
     return _merge(base, data)
 
@@ -598,8 +743,11 @@ def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = Non
     p = Path(path)
     data = _resolve(p, ())
     if "sweep" in data or "base" in data:
-        raise ScenarioError(str(path), "sweep" if "sweep" in data else "base",
-                            "this is a sweep file; want a scenario file")
+        raise ScenarioError(
+            str(path),
+            "sweep" if "sweep" in data else "base",
+            "this is a sweep file; want a scenario file",
+        )
     source = str(path)
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, "--set " + key if source else source)
@@ -610,17 +758,35 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
     parts = key.split(".")
     if len(parts) == 1:
         if key not in TOP_FIELDS:
-            raise ScenarioError(source, key, "unknown field" + _suggest(key, [
-                *TOP_FIELDS, *(f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields)]))
+            raise ScenarioError(
+                source,
+                key,
+                "unknown field"
+                + _suggest(
+                    key,
+                    [
+                        *TOP_FIELDS,
+                        *(f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields),
+                    ],
+                ),
+            )
         data[key] = value
         return
     if len(parts) != 2 or parts[0] not in SECTIONS:
-        raise ScenarioError(source, key, "unknown field" + _suggest(
-            key, [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]))
+        raise ScenarioError(
+            source,
+            key,
+            "unknown field"
+            + _suggest(key, [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]),
+        )
     section, name = parts
     if name not in SECTIONS[section].model_fields:
-        raise ScenarioError(source, key, "unknown field" + _suggest(
-            key, [f"{section}.{f}" for f in SECTIONS[section].model_fields]))
+        raise ScenarioError(
+            source,
+            key,
+            "unknown field"
+            + _suggest(key, [f"{section}.{f}" for f in SECTIONS[section].model_fields]),
+        )
     sec = data.get(section)
     data[section] = {**(sec if isinstance(sec, Mapping) else {}), name: value}
 
@@ -640,8 +806,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
-        raise ScenarioError("--set", key, f"got {raw!r}; want a number, a word or a [list]"
-                            ) from None
+        raise ScenarioError(
+            "--set", key, f"got {raw!r}; want a number, a word or a [list]"
+        ) from None
     return key, value
 
 

@@ -55,8 +55,13 @@ class WaterfallFlows:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def run_waterfall(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, *, coupon_rate: float,
-                  waterfall: Waterfall) -> WaterfallFlows:
+def run_waterfall(
+    cfads_usd_bn: np.ndarray,
+    scheduled_usd_bn: np.ndarray,
+    *,
+    coupon_rate: float,
+    waterfall: Waterfall,
+) -> WaterfallFlows:
     """Run the waterfall for every path.
 
     Parameters
@@ -76,33 +81,32 @@ def run_waterfall(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, *, cou
         The flows of every year and path; balances are at the end of each year.
     """
     years, n = cfads_usd_bn.shape
-    out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows)}
+    out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows) if f.name != "arrears"}
     target = waterfall.dsra_coverage_years * np.append(scheduled_usd_bn[1:], 0.0)
-    dsra = np.zeros(n)
-    backstop_out = np.zeros(n)
     arrears = np.zeros(n)
     cap = waterfall.backstop_usd_bn_per_year
     share = waterfall.mdf_share
-    tmp = np.empty(n)
+    # Scratch rows reused every year (no allocation inside the loop).
+    avail, from_cash, gap, surplus, tmp = (np.empty(n) for _ in range(5))
+    dsra_prev = np.zeros(n)
+    backstop_prev = np.zeros(n)
+    arrears = np.zeros(n)
     for t in range(years):
-        income = np.multiply(dsra, waterfall.reserve_yield, out=out["reserve_income"][t])
+        income = np.multiply(dsra_prev, waterfall.reserve_yield, out=out["reserve_income"][t])
         cash = np.add(cfads_usd_bn[t], income, out=out["cash"][t])
         due = np.multiply(arrears, 1.0 + coupon_rate, out=out["due"][t])
         due += scheduled_usd_bn[t]
-        avail = np.maximum(cash, 0.0)
-        from_cash = np.minimum(avail, due)
-        gap = due - from_cash
-        draw = np.minimum(dsra, gap, out=out["dsra_draw"][t])
+        np.maximum(cash, 0.0, out=avail)
+        np.minimum(avail, due, out=from_cash)
+        np.subtract(due, from_cash, out=gap)
+        draw = np.minimum(dsra_prev, gap, out=out["dsra_draw"][t])
         gap -= draw
-        dsra -= draw
         bdraw = np.minimum(gap, cap, out=out["backstop_draw"][t])
-        gap -= bdraw
-        backstop_out += bdraw
-        out["shortfall"][t] = gap
-        arrears = gap
-        np.subtract(due, gap, out=out["debt_service_paid"][t])
-        surplus = avail - from_cash
+        short = np.subtract(gap, bdraw, out=out["shortfall"][t])
+        np.subtract(due, short, out=out["debt_service_paid"][t])
+        np.subtract(avail, from_cash, out=surplus)
         # Reserve to target: release an excess, top up a deficit from the surplus.
+        dsra = np.subtract(dsra_prev, draw, out=out["dsra_balance"][t])
         np.subtract(dsra, target[t], out=tmp)
         release = np.maximum(tmp, 0.0, out=out["dsra_release"][t])
         np.negative(tmp, out=tmp)
@@ -112,21 +116,27 @@ def run_waterfall(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, *, cou
         surplus -= topup
         dsra += topup
         dsra -= release
-        repaid = np.minimum(surplus, backstop_out, out=out["backstop_repaid"][t])
+        owed = np.add(backstop_prev, bdraw, out=out["backstop_outstanding"][t])
+        repaid = np.minimum(surplus, owed, out=out["backstop_repaid"][t])
         surplus -= repaid
-        backstop_out -= repaid
+        owed -= repaid
         mdf = np.multiply(surplus, share, out=out["mdf_inflow"][t])
         retained = np.subtract(surplus, mdf, out=out["pemex_retained"][t])
-        retained += np.minimum(cash, 0.0)
-        out["dsra_balance"][t] = dsra
-        out["backstop_outstanding"][t] = backstop_out
-        out["arrears"][t] = arrears
+        np.minimum(cash, 0.0, out=tmp)
+        retained += tmp
+        dsra_prev, backstop_prev, arrears = dsra, owed, short
+    out["arrears"] = out["shortfall"]
     return WaterfallFlows(**out)
 
 
 def identity_residual(flows: WaterfallFlows) -> np.ndarray:
     """Sources minus uses of every year and path [USD bn]; zero up to rounding."""
     sources = flows.cash + flows.dsra_draw + flows.dsra_release + flows.backstop_draw
-    uses = (flows.debt_service_paid + flows.dsra_topup + flows.backstop_repaid
-            + flows.mdf_inflow + flows.pemex_retained)
+    uses = (
+        flows.debt_service_paid
+        + flows.dsra_topup
+        + flows.backstop_repaid
+        + flows.mdf_inflow
+        + flows.pemex_retained
+    )
     return sources - uses
