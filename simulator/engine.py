@@ -17,7 +17,10 @@ are kept only for the first ``keep_series`` paths (default: all paths up to
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ __all__ = [
     "draw_normals",
     "simulate",
     "simulate_chunk",
+    "tune_allocator",
 ]
 
 #: Paths per random stream. Changing it changes every result; it is part of the method.
@@ -61,6 +65,41 @@ DEFAULT_CHUNK_PATHS = 32 * RNG_BLOCK_PATHS
 DEFAULT_KEEP_SERIES = 20_000
 #: A shortfall smaller than this [USD bn] (one thousand dollars) is rounding, not distress.
 SHORTFALL_EPS_USD_BN = 1e-6
+
+
+_ALLOCATOR_TUNED = False
+
+
+def tune_allocator() -> bool:
+    """Keep freed chunk arrays in the process heap instead of returning them to the OS.
+
+    Each chunk allocates a few dozen arrays of several MB. With glibc's default thresholds
+    they are mapped fresh from the OS for every chunk and page-faulted on first write, which
+    costs more than the arithmetic (the waterfall runs about 3x faster without it). This raises
+    malloc's mmap threshold to 32 MB and its trim threshold to 1 GB, once per process, so the
+    memory of one chunk is reused by the next; the process keeps its peak heap instead of
+    shrinking between chunks. It is a no-op off glibc, and ``NAEF_MALLOC_TUNING=0`` disables
+    it. It changes speed only, never a result.
+
+    Returns
+    -------
+    bool
+        True when the thresholds were set (now or earlier in this process).
+    """
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return True
+    if os.environ.get("NAEF_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) == 1
+        ok &= libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024) == 1
+    except (OSError, AttributeError):
+        return False
+    _ALLOCATOR_TUNED = ok
+    return ok
 
 
 @dataclass(frozen=True)
@@ -133,6 +172,7 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     keep_series
         Paths with index below this keep their per-year series.
     """
+    tune_allocator()
     sc = plan.scenario
     years = sc.horizon.years
     sched = plan.schedule

@@ -62,22 +62,20 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
     balance = np.empty((years, n))
     invest = np.empty((years, n))
     capital = np.empty((years, n))
-    bal = np.zeros(n)
-    k = np.zeros(n)
     growth = 1.0 + mdf.fund_return
     keep = 1.0 - mdf.depreciation_rate
+    bal_prev = np.zeros(n)
+    k_prev = np.zeros(n)
     for t in range(years):
-        bal *= growth
+        bal = np.multiply(bal_prev, growth, out=balance[t])
         bal += mdf_inflow_usd_bn[t]
+        # Inflows are >= 0, the return > -1 and spend_rate <= 1, so invest <= balance.
         inv = np.multiply(bal, mdf.spend_rate, out=invest[t])
         np.minimum(inv, mdf.max_investment_usd_bn_per_year, out=inv)
-        # A negative fund return cannot make the balance negative; guard rounding anyway.
-        np.minimum(inv, np.maximum(bal, 0.0), out=inv)
         bal -= inv
-        balance[t] = bal
-        k *= keep
+        k = np.multiply(k_prev, keep, out=capital[t])
         k += mdf.efficiency * inv
-        capital[t] = k
+        bal_prev, k_prev = bal, k
     gdp = mdf.gdp_base_usd_bn * (1.0 + mdf.gdp_growth) ** np.arange(years)
     base_k = mdf.public_capital_to_gdp * gdp
     uplift = np.log1p(capital / base_k[:, None])

@@ -131,25 +131,28 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     if years < 2:
         return out.reshape(()) if scalar else out
     grid = _IRR_GRID
-    disc = (1.0 + grid)[None, :] ** -np.arange(years, dtype=float)[:, None]  # (years, grid)
-    f_grid = cf.T @ disc  # (paths, grid), rows contiguous
+    disc = (1.0 + grid)[:, None] ** -np.arange(years, dtype=float)[None, :]  # (grid, years)
+    f_grid = disc @ cf  # (grid, paths)
     neg = np.signbit(f_grid)
-    change = neg[:, :-1] != neg[:, 1:]
-    change |= f_grid[:, :-1] == 0.0  # a root exactly on the grid
-    # Brackets ranked by the distance of their middle from zero; the first one present wins.
-    order = np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable")
-    ranked = change[:, order]
-    first = ranked.argmax(axis=1)
-    found = ranked[np.arange(n), first]
+    # Brackets ranked by the distance of their middle from zero; the first one present wins
+    # (a root exactly on a grid rate counts as a bracket starting there).
+    first = np.full(n, -1)
+    hit = np.empty(n, dtype=bool)
+    for jj in np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable"):
+        np.not_equal(neg[jj], neg[jj + 1], out=hit)
+        hit |= f_grid[jj] == 0.0
+        hit &= first < 0
+        first[hit] = jj
+    found = first >= 0
     if not found.any():
         return out.reshape(()) if scalar else out
     # Iterate on every path (compressing to the unfinished ones once most are done), so the
     # common case of all paths having a root costs no gather of the cash flows.
     todo = np.arange(n)
     c = cf
-    j = order[first]
+    j = np.maximum(first, 0)
     lo, hi = grid[j], grid[j + 1]
-    f_lo, f_hi = f_grid[todo, j], f_grid[todo, j + 1]
+    f_lo, f_hi = f_grid[j, todo], f_grid[j + 1, todo]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(f_lo == 0.0, lo, lo - f_lo * (hi - lo) / (f_hi - f_lo))
     r[~found] = 0.0

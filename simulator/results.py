@@ -230,22 +230,19 @@ class Results:
                 raise KeyError("no series were kept in this run, so there are no fans")
             pct = list(self.scenario.reporting.percentiles)
             cols = self._pct_cols()
-            frames = []
             years = np.asarray(self.years)
-            for name in SERIES:
-                arr = self._series[name]
-                with np.errstate(all="ignore"):
-                    all_nan = np.isnan(arr).all(axis=1)
-                    q = np.full((len(pct), arr.shape[0]), np.nan)
-                    if (~all_nan).any():
-                        q[:, ~all_nan] = np.nanpercentile(arr[~all_nan], pct, axis=1)
-                for i, col in enumerate(cols):
-                    frames.append(
-                        pd.DataFrame(
-                            {"year": years, "series": name, "percentile": col, "value": q[i]}
-                        )
-                    )
-            self._fans = pd.concat(frames, ignore_index=True)
+            values = np.empty((len(SERIES), len(pct), len(years)))
+            for i, name in enumerate(SERIES):
+                values[i] = _row_percentiles(self._series[name], pct)
+            n_s, n_p, n_y = values.shape
+            self._fans = pd.DataFrame(
+                {
+                    "year": np.tile(years, n_s * n_p),
+                    "series": np.repeat(np.array(SERIES, dtype=object), n_p * n_y),
+                    "percentile": np.tile(np.repeat(np.array(cols, dtype=object), n_y), n_s),
+                    "value": values.ravel(),
+                }
+            )
         return self._fans
 
     def ledger(self) -> pd.DataFrame:
@@ -425,6 +422,18 @@ class Results:
             ledger=ledger,
             manifest=manifest,
         )
+
+
+def _row_percentiles(arr: np.ndarray, pct: list[float]) -> np.ndarray:
+    """Percentiles of each row (year) over the paths, ignoring NaN; NaN for an all-NaN row."""
+    finite = ~np.isnan(arr)
+    if finite.all():
+        return np.percentile(arr, pct, axis=1)
+    out = np.full((len(pct), arr.shape[0]), np.nan)
+    for t in np.flatnonzero(finite.any(axis=1)):  # only rows with NaN need the slow path
+        row = arr[t][finite[t]]
+        out[:, t] = np.percentile(row, pct)
+    return out
 
 
 def is_complete_run(path: str | os.PathLike[str]) -> bool:
