@@ -130,27 +130,32 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     out = np.full(n, np.nan)
     if years < 2:
         return out.reshape(()) if scalar else out
-    grid = _IRR_GRID
+    # Keep the grid rates whose discount factors stay finite over this horizon.
+    grid = _IRR_GRID[(years - 1) * -np.log10(1.0 + _IRR_GRID) < 250.0]
     disc = (1.0 + grid)[:, None] ** -np.arange(years, dtype=float)[None, :]  # (grid, years)
     f_grid = disc @ cf  # (grid, paths)
     neg = np.signbit(f_grid)
+    # A root needs flows of both signs (otherwise NPV keeps one sign for every rate > -1).
+    possible = (cf > 0).any(axis=0) & (cf < 0).any(axis=0)
     # Brackets ranked by the distance of their middle from zero; the first one present wins
     # (a root exactly on a grid rate counts as a bracket starting there).
-    first = np.full(n, -1)
+    first = np.where(possible, -1, len(grid))
     hit = np.empty(n, dtype=bool)
     for jj in np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable"):
         np.not_equal(neg[jj], neg[jj + 1], out=hit)
         hit |= f_grid[jj] == 0.0
         hit &= first < 0
         first[hit] = jj
-    found = first >= 0
+    on_last = (first < 0) & (f_grid[-1] == 0.0)
+    out[on_last] = grid[-1]
+    found = (first >= 0) & (first < len(grid))
     if not found.any():
         return out.reshape(()) if scalar else out
     # Iterate on every path (compressing to the unfinished ones once most are done), so the
     # common case of all paths having a root costs no gather of the cash flows.
     todo = np.arange(n)
     c = cf
-    j = np.maximum(first, 0)
+    j = np.where(found, first, 0)
     lo, hi = grid[j], grid[j + 1]
     f_lo, f_hi = f_grid[j, todo], f_grid[j + 1, todo]
     with np.errstate(divide="ignore", invalid="ignore"):

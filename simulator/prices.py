@@ -20,6 +20,13 @@ from .scenario import OilPrice
 __all__ = ["n_price_shocks", "price_paths"]
 
 
+#: Log-price bounds: 1 cent and USD 100,000 per barrel. No calibrated path comes near them;
+#: they keep prices positive and finite under extreme settings (e.g. gbm with volatility 3
+#: over 200 years would otherwise underflow to 0).
+_LOG_PRICE_MIN = math.log(0.01)
+_LOG_PRICE_MAX = math.log(100_000.0)
+
+
 def n_price_shocks(op: OilPrice, years: int) -> int:
     """Number of standard normal draws per path the price model needs.
 
@@ -62,7 +69,8 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``P`` of shape (years, paths), float64, all entries > 0.
+        ``P`` of shape (years, paths), float64, within [0.01, 100,000] for the stochastic
+        models (log prices are clipped there).
     """
     n = shocks.shape[1]
     fixed = np.asarray(op.fixed_path_usd_per_bbl, dtype=float)
@@ -77,6 +85,7 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
     t0 = max(k - 1, 0)  # index of the last known price; the model moves on from there
     p0 = fixed[-1] if k else op.initial_usd_per_bbl
     x = np.empty((years, n))
+    x[:t0] = 0.0  # overwritten by the fixed prices below
     x[t0] = math.log(p0)
     if op.model == "gbm":
         inc = (op.drift_per_year - 0.5 * op.volatility**2) + op.volatility * shocks[t0:]
@@ -96,9 +105,12 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
         _bootstrap(op, x, t0, shocks, years)
     else:  # pragma: no cover - the scenario model admits no other value
         raise ValueError(f"unknown price model {op.model!r}")
-    if k:
-        x[:k] = np.log(fixed)[:, None]
+    np.clip(x, _LOG_PRICE_MIN, _LOG_PRICE_MAX, out=x)
     np.exp(x, out=x)
+    # The known prices exactly as given, not exp(log(p)).
+    x[t0] = p0
+    if k:
+        x[:k] = fixed[:, None]
     return x
 
 

@@ -356,6 +356,10 @@ class Results:
         target.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        # mkdtemp makes a private (0700) folder; a run folder gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         try:
             (tmp / "scenario.yaml").write_text(self.scenario.to_yaml(), encoding="utf-8")
             self.metrics.to_parquet(tmp / "metrics.parquet", index=True)
@@ -379,7 +383,12 @@ class Results:
                     tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
                 )
                 os.replace(target, trash / "run")
-                os.replace(tmp, target)
+                try:
+                    os.replace(tmp, target)
+                except BaseException:
+                    os.replace(trash / "run", target)  # put the previous run back
+                    shutil.rmtree(trash, ignore_errors=True)
+                    raise
                 shutil.rmtree(trash, ignore_errors=True)
             else:
                 os.replace(tmp, target)

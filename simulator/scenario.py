@@ -572,27 +572,18 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def validate_scenario(data: Any, *, source: str) -> Scenario:
-    """Validate plain data (a resolved mapping) into a :class:`Scenario`.
-
-    Raises
-    ------
-    ScenarioError
-        Naming ``source``, the first offending field, what it got and what it wants.
-    """
-    if not isinstance(data, Mapping):
-        raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
+def _check_keys(data: Mapping[str, Any], source: str) -> None:
+    """Unknown keys and sections that are not mappings, named in ``source``."""
     for key, value in data.items():
         if not isinstance(key, str) or (key not in TOP_FIELDS and key not in SECTIONS):
             raise ScenarioError(
                 source,
                 str(key),
-                "unknown field" + _suggest(str(key), _known_fields(None)) + f" (want one of: "
-                f"{', '.join(_known_fields(None))})",
+                "unknown field"
+                + _suggest(str(key), _known_fields(None))
+                + f" (want one of: {', '.join(_known_fields(None))})",
             )
-        if key in SECTIONS:
-            if value is None:
-                continue
+        if key in SECTIONS and value is not None:
             if not isinstance(value, Mapping):
                 raise ScenarioError(
                     source, key, f"got {_describe(value)}; want a mapping of {key} fields"
@@ -604,15 +595,45 @@ def validate_scenario(data: Any, *, source: str) -> Scenario:
                         f"{key}.{sub}",
                         "unknown field" + _suggest(str(sub), _known_fields(key)),
                     )
+
+
+def validate_scenario(
+    data: Any, *, source: str, origins: Mapping[str, str] | None = None
+) -> Scenario:
+    """Validate plain data (a resolved mapping) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data
+        The scenario as plain data (sections as mappings).
+    source
+        Where the data came from, for error messages.
+    origins
+        Where each field came from when that is not ``source`` (``"naef.coupon_rate"`` ->
+        the file of an ``extends:`` chain that set it, or ``"--set"``).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file that holds the first offending field, the field, what it got and what
+        it wants.
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
+    _check_keys(data, source)
     clean = {k: v for k, v in data.items() if v is not None or k not in SECTIONS}
     try:
         return Scenario.model_validate(clean)
     except ValidationError as exc:
-        raise _from_validation_error(exc, clean, source) from None
+        err = _from_validation_error(exc, clean, source)
     except _Cross as exc:
-        raise ScenarioError(
-            source, exc.field, f"got {_describe(exc.got)}; want {exc.want}"
-        ) from None
+        err = ScenarioError(source, exc.field, f"got {_describe(exc.got)}; want {exc.want}")
+    if origins:
+        field = err.field.split("[")[0]
+        origin = origins.get(field) or origins.get(field.split(".")[0])
+        if origin and origin != source:
+            err = ScenarioError(origin, err.field, err.problem)
+    raise err
 
 
 def _from_validation_error(
@@ -670,12 +691,34 @@ def read_yaml(path: str | Path, *, label: str | None = None) -> Any:
     return parse_yaml_text(text, source=name)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml_text(text: str, *, source: str) -> Any:
-    """Parse YAML text with ``safe_load``; errors become a ScenarioError naming ``source``."""
+    """Parse YAML text with a safe loader; errors become a ScenarioError naming ``source``.
+
+    The loader is ``yaml.SafeLoader`` (no arbitrary objects) that also refuses duplicate keys.
+    """
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(source, "", f"got {len(text)} characters; want under {MAX_FILE_BYTES}")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -698,21 +741,34 @@ def _merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Data of a file with its ``extends:`` chain merged in, and the file each field came from."""
     data = read_yaml(path)
     if not isinstance(data, Mapping):
         raise ScenarioError(str(path), "", f"got {type(data).__name__}; want a mapping of sections")
     data = dict(data)
     parent = data.pop("extends", None)
+    if "sweep" in data or "base" in data:
+        raise ScenarioError(
+            str(path),
+            "sweep" if "sweep" in data else "base",
+            "this is a sweep file; want a scenario file",
+        )
+    _check_keys(data, str(path))
+    here = {key: str(path) for key in data}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, Mapping):
+            here.update({f"{key}.{sub}": str(path) for sub in value})
     if parent is None:
-        return data
+        return data, here
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(
             str(path), "extends", f"got {_describe(parent)}; want the path of another scenario file"
         )
+    me = path.resolve()
     target = (path.parent / parent).resolve()
-    if target in chain or target == path.resolve():
-        cycle = " -> ".join(p.name for p in (*chain, target))
+    if target in chain or target == me:
+        cycle = " -> ".join(p.name for p in (*chain, me, target))
         raise ScenarioError(str(path), "extends", f"got a cycle ({cycle}); want a chain that ends")
     if not target.is_file():
         raise ScenarioError(
@@ -720,8 +776,8 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             "extends",
             f"got {parent!r}; want an existing file (no file at {target.name} beside this one)",
         )
-    base = _resolve(target, (*chain, path.resolve()))
-    return _merge(base, data)
+    base, origins = _resolve(target, (*chain, me))
+    return _merge(base, data), {**origins, **here}
 
 
 def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -740,18 +796,12 @@ def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = Non
         For any bad input: unreadable file, invalid YAML, unknown or out-of-bounds field, a
         failed cross-field check, a missing or cyclic ``extends``.
     """
-    p = Path(path)
-    data = _resolve(p, ())
-    if "sweep" in data or "base" in data:
-        raise ScenarioError(
-            str(path),
-            "sweep" if "sweep" in data else "base",
-            "this is a sweep file; want a scenario file",
-        )
-    source = str(path)
+    data, origins = _resolve(Path(path), ())
+    via = f"{path} (--set)"
     for key, value in (overrides or {}).items():
-        _set_dotted(data, key, value, "--set " + key if source else source)
-    return validate_scenario(data, source=source)
+        _set_dotted(data, key, value, via)
+        origins[key] = via
+    return validate_scenario(data, source=str(path), origins=origins)
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
@@ -802,7 +852,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError("--set", text, "got no '='; want dotted.key=value")
+        what = "no '='" if not sep else "no field name before '='"
+        raise ScenarioError("--set", text, f"got {what}; want dotted.key=value")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
