@@ -60,10 +60,13 @@ def tranche_schedule(
         if amortization == "linear" or c == 0.0:
             principal[g:] = f / n
         elif amortization == "level":
-            annuity = f * c / (1.0 - (1.0 + c) ** -n)
-            # Balance after i amortizing payments of a level annuity (closed form).
+            # With L = ln(1 + c): 1 - (1+c)^-n = -expm1(-n L), (1+c)^x - 1 = expm1(x L); these
+            # keep full precision for coupons near zero, where the textbook forms cancel.
+            log_growth = np.log1p(c)
+            annuity = f * c / -np.expm1(-n * log_growth)
             i = np.arange(n)
-            bal_start = f * ((1 + c) ** n - (1 + c) ** i) / ((1 + c) ** n - 1)
+            grown = np.expm1(n * log_growth)
+            bal_start = f * (grown - np.expm1(i * log_growth)) / grown
             principal[g:] = annuity - c * bal_start
         else:
             raise ValueError(f"unknown amortization {amortization!r}")

@@ -197,18 +197,26 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     return out.reshape(()) if scalar else out
 
 
+#: Scheduled service below this [USD bn] (one dollar) is no service for coverage ratios.
+MIN_SERVICE_USD_BN = 1e-9
+
+
 def dscr_series(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
-    """CFADS / scheduled debt service by year and path [-]; NaN in years with no service."""
-    safe = np.where(scheduled_usd_bn > 0, scheduled_usd_bn, np.nan)
+    """CFADS / scheduled debt service by year and path [-]; NaN in years with no service.
+
+    Years whose scheduled service is under :data:`MIN_SERVICE_USD_BN` count as no service.
+    """
+    safe = np.where(scheduled_usd_bn > MIN_SERVICE_USD_BN, scheduled_usd_bn, np.nan)
     return cfads_usd_bn / safe[:, None]
 
 
 def min_dscr(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
     """Minimum over years with scheduled service of CFADS / scheduled service, per path [-].
 
-    NaN where nothing is scheduled over the horizon (no debt, so no coverage ratio).
+    NaN where nothing is scheduled over the horizon (no debt, so no coverage ratio); years
+    with less than :data:`MIN_SERVICE_USD_BN` scheduled count as no service.
     """
-    has = scheduled_usd_bn > 0
+    has = scheduled_usd_bn > MIN_SERVICE_USD_BN
     if not has.any():
         return np.full(cfads_usd_bn.shape[1], np.nan)
     return (cfads_usd_bn[has] / scheduled_usd_bn[has, None]).min(axis=0)
