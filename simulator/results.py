@@ -434,14 +434,27 @@ class Results:
 
 
 def _row_percentiles(arr: np.ndarray, pct: list[float]) -> np.ndarray:
-    """Percentiles of each row (year) over the paths, ignoring NaN; NaN for an all-NaN row."""
-    finite = ~np.isnan(arr)
-    if finite.all():
-        return np.percentile(arr, pct, axis=1)
-    out = np.full((len(pct), arr.shape[0]), np.nan)
-    for t in np.flatnonzero(finite.any(axis=1)):  # only rows with NaN need the slow path
-        row = arr[t][finite[t]]
-        out[:, t] = np.percentile(row, pct)
+    """Percentiles of each row (year) over the paths, ignoring NaN; NaN for an all-NaN row.
+
+    The same linear interpolation as ``numpy.percentile`` (its default method), computed from
+    one sort of each row, which is faster than ``numpy.percentile`` with several percentiles.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(pct), rows).
+    """
+    srt = np.sort(arr, axis=1)  # NaN sort last
+    m = (~np.isnan(arr)).sum(axis=1)  # defined values per row
+    pos = np.asarray(pct, dtype=float)[:, None] / 100.0 * np.maximum(m - 1, 0)[None, :]
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(m - 1, 0)[None, :])
+    t = pos - lo
+    rows = np.arange(arr.shape[0])[None, :]
+    a, b = srt[rows, lo], srt[rows, hi]
+    diff = b - a
+    out = np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)  # numpy's _lerp
+    out[:, m == 0] = np.nan
     return out
 
 
