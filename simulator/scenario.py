@@ -15,7 +15,7 @@ import difflib
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -860,3 +860,10 @@ def parse_override(text: str) -> tuple[str, Any]:
             "--set", key, f"got {raw!r}; want a number, a word or a [list]"
         ) from None
     return key, value
+
+
+def iter_fields(scenario: Scenario) -> Iterator[tuple[str, Any]]:
+    """Dotted name and value of every section field of a scenario."""
+    for section in SECTIONS:
+        for name, value in getattr(scenario, section):
+            yield f"{section}.{name}", value
