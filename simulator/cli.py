@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .scenario import Scenario, ScenarioError, load_scenario, parse_override
+from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
+from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
 __all__ = ["main", "run_folder_name"]
 
 
-def run_folder_name(name: str) -> str:
-    """A safe folder name for a scenario name: letters, digits, ``.``, ``_``, ``-`` only."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
-    return clean[:100] or "scenario"
+run_folder_name = safe_run_name
 
 
 def _overrides(items: Sequence[str] | None) -> dict[str, Any]:
@@ -93,6 +90,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
+            if is_sweep_file(read_yaml(path)):
+                jobs = expand_sweep(path, overrides=_overrides(args.set))
+                print(
+                    f"ok: {path} (sweep of {len(jobs)} scenarios: "
+                    f"{', '.join(j.name for j in jobs[:3])}{', ...' if len(jobs) > 3 else ''})"
+                )
+                continue
             sc = _load(path, args.set)
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -102,6 +106,74 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for w in sc.warnings():
             print(f"  warning: {w}")
     return 2 if failed else 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .batch import Progress, run_batch
+
+    jobs = collect_jobs(args.inputs, overrides=_overrides(args.set))
+    if not jobs:
+        raise ScenarioError(" ".join(args.inputs), "", "got no scenarios; want scenario files")
+    bar = tqdm(
+        total=1,
+        unit="path",
+        unit_scale=True,
+        desc="batch",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        disable=args.quiet,
+    )
+
+    def update(p: Progress) -> None:
+        bar.total = max(p.paths_total, 1)
+        bar.n = p.paths_done
+        failed = f", {p.failed} failed" if p.failed else ""
+        bar.set_postfix_str(f"scenarios {p.jobs_done}/{p.jobs_total}{failed}", refresh=False)
+        bar.refresh()
+
+    try:
+        catalog = run_batch(
+            jobs,
+            out=args.out,
+            paths=args.paths,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            dask_local=args.dask_local,
+            resume=args.resume,
+            progress=update,
+        )
+    finally:
+        bar.close()
+    width = max(len(str(n)) for n in catalog["name"])
+    print(f"{'scenario':<{width}}  status   P(distress)  MDF PV P50 [USD bn]")
+    for row in catalog.to_dict(orient="records"):
+        if row["status"] == "ok":
+            resumed = " (resumed)" if row.get("resumed") else ""
+            print(
+                f"{row['name']:<{width}}  ok       {100 * row['prob_distress']:9.2f} %"
+                f"  {row['mdf_inflow_pv_p50']:12.2f}{resumed}"
+            )
+        else:
+            print(f"{row['name']:<{width}}  FAILED   {row['error']}")
+    failed = int((catalog["status"] != "ok").sum())
+    print(
+        f"{len(catalog) - failed} of {len(catalog)} scenarios complete; catalog written to "
+        f"{Path(args.out) / 'catalog.parquet'}"
+    )
+    return 1 if failed else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .analysis import compare
+
+    a = _load(args.a, args.set)
+    b = _load(args.b, args.set)
+    comparison = compare(a, b, paths=args.paths, seed=args.seed)
+    print(comparison.text())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +204,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("validate", help="check scenario files without running them")
+    p = sub.add_parser("batch", help="run scenario files, folders and sweeps; write a catalog")
+    p.add_argument("inputs", nargs="+", help="scenario files, sweep files or folders of them")
+    p.add_argument("--out", required=True, help="output folder (one run folder per scenario)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler")
+    p.add_argument(
+        "--dask-local", action="store_true", help="run on a Dask LocalCluster on 127.0.0.1"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip scenarios already complete in --out for the same inputs",
+    )
+    p.add_argument("--paths", type=int, help="paths for every scenario")
+    p.add_argument("--seed", type=int, help="seed for every scenario")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_set(p)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("compare", help="compare two scenarios with common random numbers")
+    p.add_argument("a", help="scenario A")
+    p.add_argument("b", help="scenario B")
+    p.add_argument("--paths", type=int, help="number of paths (default: A's)")
+    p.add_argument("--seed", type=int, help="seed shared by both runs (default: A's)")
+    add_set(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("validate", help="check scenario and sweep files without running them")
     p.add_argument("files", nargs="+", help="scenario YAML files")
     add_set(p)
     p.set_defaults(func=cmd_validate)
