@@ -12,16 +12,22 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .analysis import Comparison, compare
+from .batch import read_catalog, run_batch
 from .engine import simulate
 from .results import Results
 from .scenario import Scenario, ScenarioError, field_specs, load_scenario
 
 __all__ = [
+    "Comparison",
     "Results",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "field_specs",
     "load_scenario",
+    "read_catalog",
+    "run_batch",
     "simulate",
 ]

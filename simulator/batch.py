@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -114,16 +115,32 @@ class _Inline:
         pass
 
 
+def _start_method() -> str:
+    """How to start worker processes.
+
+    ``fork`` where it is safe (Linux, no other threads in this process): the workers start at
+    once with the library already imported. Otherwise ``forkserver`` (preloaded with the
+    library) or ``spawn``, which pay a second or so of imports per pool.
+    """
+    import multiprocessing as mp
+    import threading
+
+    methods = mp.get_all_start_methods()
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and "fork" in methods:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 class _Pool:
-    """A local process pool (forkserver on Linux: workers start with the library imported)."""
+    """A local process pool."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing as mp
 
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        method = _start_method()
         ctx = mp.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["simulator.batch"])
+            ctx.set_forkserver_preload(["simulator.batch", "pyarrow.parquet"])
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -155,14 +172,17 @@ class _Dask:
             except (OSError, TimeoutError) as exc:
                 raise ScenarioError("--scheduler", scheduler, f"cannot connect: {exc}") from None
         else:
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            import dask
+
+            with dask.config.set({"distributed.worker.multiprocessing-method": _start_method()}):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
