@@ -50,6 +50,7 @@ TEXT_METRICS: tuple[tuple[str, str, float], ...] = (
     ("mdf_inflow_total_usd_bn", "MDF inflow total [USD bn]", 1.0),
     ("distress", "Probability of distress [%; diff pp]", 100.0),
     ("min_dscr", "Minimum DSCR [-]", 1.0),
+    ("min_dscr_operating", "Minimum DSCR once producing [-]", 1.0),
     ("project_irr", "Project IRR [%; diff pp]", 100.0),
     ("shortfall_total_usd_bn", "Shortfall total [USD bn]", 1.0),
     ("backstop_draw_total_usd_bn", "Backstop draws total [USD bn]", 1.0),

@@ -207,6 +207,7 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
         "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
         "gdp_uplift_pv_usd_bn": plan.discount @ fund.gdp_uplift_usd_bn,
         "min_dscr": min_dscr(cfads, sched.service_usd_bn),
+        "min_dscr_operating": min_dscr(cfads, sched.service_usd_bn, plan.base_kbd > 0),
         "distress": distress,
         "first_shortfall_year": first,
         "shortfall_total_usd_bn": new_short,

@@ -33,6 +33,7 @@ METRICS: tuple[str, ...] = (
     "gdp_uplift_final_pct",
     "gdp_uplift_pv_usd_bn",
     "min_dscr",
+    "min_dscr_operating",
     "distress",
     "first_shortfall_year",
     "shortfall_total_usd_bn",
@@ -52,6 +53,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("mdf_inflow_pv_cvar5", "MDF inflow PV, mean of worst 5% [USD bn]"),
     ("mdf_inflow_total_mean", "MDF inflow total, mean [USD bn]"),
     ("min_dscr_p50", "Minimum DSCR, median"),
+    ("min_dscr_operating_p50", "Minimum DSCR once producing, median"),
     ("project_irr_p50", "Project IRR, median"),
     ("us_supply_total_mean", "US supply added, mean [mmbbl]"),
 )
@@ -210,13 +212,19 @@ def dscr_series(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.nd
     return cfads_usd_bn / safe[:, None]
 
 
-def min_dscr(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
+def min_dscr(
+    cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, years: np.ndarray | None = None
+) -> np.ndarray:
     """Minimum over years with scheduled service of CFADS / scheduled service, per path [-].
 
     NaN where nothing is scheduled over the horizon (no debt, so no coverage ratio); years
-    with less than :data:`MIN_SERVICE_USD_BN` scheduled count as no service.
+    with less than :data:`MIN_SERVICE_USD_BN` scheduled count as no service. ``years`` (a
+    boolean mask over the years) restricts the minimum further, e.g. to the years in which the
+    fields produce (``min_dscr_operating``); NaN where no year is left.
     """
     has = scheduled_usd_bn > MIN_SERVICE_USD_BN
+    if years is not None:
+        has &= years
     if not has.any():
         return np.full(cfads_usd_bn.shape[1], np.nan)
     return (cfads_usd_bn[has] / scheduled_usd_bn[has, None]).min(axis=0)

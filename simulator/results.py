@@ -304,6 +304,8 @@ class Results:
             "mdf_inflow_total_mean_se": se["mdf_inflow_total_usd_bn"],
             "min_dscr_p50": pct("min_dscr", 50),
             "min_dscr_p50_se": pct_se("min_dscr", 50),
+            "min_dscr_operating_p50": pct("min_dscr_operating", 50),
+            "min_dscr_operating_p50_se": pct_se("min_dscr_operating", 50),
             "project_irr_p50": pct("project_irr", 50),
             "project_irr_p50_se": pct_se("project_irr", 50),
             "us_supply_total_mean": mean["us_supply_total_mmbbl"],

@@ -149,6 +149,12 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     if not isinstance(base, str) or not base.strip():
         raise ScenarioError(src, "base", f"got {base!r}; want the path of the base scenario")
     base_path = Path(path).parent / base
+    if not base_path.is_file():
+        raise ScenarioError(
+            src,
+            "base",
+            f"got {base!r}; want an existing scenario file (relative to the sweep file)",
+        )
     mode = data.get("mode", "grid")
     if mode not in ("grid", "zip"):
         raise ScenarioError(src, "mode", f"got {mode!r}; want grid or zip")

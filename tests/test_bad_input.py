@@ -224,13 +224,6 @@ CASES: list[Case] = [
         "oil_price.model",
         ("random_walk",),
     ),
-    Case(
-        "sweep-file-given-as-scenario",
-        {"s.yaml": "base: x.yaml\nsweep:\n  naef.coupon_rate: [0.04, 0.06]\n"},
-        "s.yaml",
-        "sweep",
-        ("sweep file",),
-    ),
     Case("non-existent-file", {}, "missing.yaml", "", ("not found",)),
     Case("a-directory", {"adir/": ""}, "adir", "", ("folder",)),
 ]
@@ -452,3 +445,27 @@ def test_subprocess_bad_set_exit_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "novalue" in _check_one_line(proc.stderr)
+
+
+def test_sweep_file_given_to_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`naef run` takes one scenario; a sweep file is for `naef batch` (and `naef validate`)."""
+    (tmp_path / "base.yaml").write_text("name: base\n", encoding="utf-8")
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("base: base.yaml\nsweep:\n  naef.coupon_rate: [0.04, 0.06]\n")
+    rc = main(["run", str(sweep), "--paths", "10", "--no-write"])
+    line = _check_one_line(capsys.readouterr().err)
+    assert rc == 2
+    assert "s.yaml" in line and ": sweep: " in line and "sweep file" in line
+
+
+def test_sweep_with_a_missing_base_names_the_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("base: x.yaml\nsweep:\n  naef.coupon_rate: [0.04, 0.06]\n")
+    rc = main(["validate", str(sweep)])
+    line = _check_one_line(capsys.readouterr().err)
+    assert rc == 2
+    assert "s.yaml" in line and ": base: " in line and "x.yaml" in line

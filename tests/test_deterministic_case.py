@@ -317,6 +317,10 @@ def reference() -> dict:
         "gdp_uplift_pv_usd_bn": sum(d * x for d, x in zip(disc, f["uplift"], strict=True)),
         # DESIGN: min over years with scheduled service of CFADS / scheduled service.
         "min_dscr": min(x for x in dscr if not math.isnan(x)),
+        # The same over the years in which the added fields produce.
+        "min_dscr_operating": min(
+            x for x, kbd in zip(dscr, r["kbd"], strict=True) if not math.isnan(x) and kbd > 0
+        ),
         "distress": bool(short_years),
         "first_shortfall_year": START_YEAR + short_years[0] if short_years else math.nan,
         "shortfall_total_usd_bn": new_short,

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 
-#: Per-path outputs of DESIGN.md section 6, in order.
+#: Per-path outputs of DESIGN.md section 6 (plus min_dscr_operating), in order.
 METRIC_NAMES = [
     "mdf_inflow_total_usd_bn",
     "mdf_inflow_pv_usd_bn",
@@ -30,6 +30,7 @@ METRIC_NAMES = [
     "gdp_uplift_final_pct",
     "gdp_uplift_pv_usd_bn",
     "min_dscr",
+    "min_dscr_operating",
     "distress",
     "first_shortfall_year",
     "shortfall_total_usd_bn",
@@ -39,7 +40,7 @@ METRIC_NAMES = [
     "debt_outstanding_at_horizon_usd_bn",
 ]
 #: Metrics that may legitimately be NaN (no IRR, no shortfall, no scheduled service).
-MAY_BE_NAN = {"project_irr", "first_shortfall_year", "min_dscr"}
+MAY_BE_NAN = {"project_irr", "first_shortfall_year", "min_dscr", "min_dscr_operating"}
 
 PATHS = 1000
 SEED = 20240607
