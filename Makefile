@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PATHS  ?= 10000
 SCENARIO ?= scenarios/naef-2005.yaml
 
-.PHONY: run test lint format bench clean install dev
+.PHONY: run test lint format bench clean install dev app
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,20 +27,24 @@ dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/naef run $(SCENARIO) --paths $(PATHS) --out results
 
+app: $(VENV)/.installed
+	$(BIN)/naef app
+
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check simulator tests benchmarks
-	$(BIN)/ruff format --check simulator tests benchmarks
+	$(BIN)/ruff check simulator tests benchmarks app
+	$(BIN)/ruff format --check simulator tests benchmarks app
 	$(BIN)/mypy simulator
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format simulator tests benchmarks
-	$(BIN)/ruff check --fix simulator tests benchmarks
+	$(BIN)/ruff format simulator tests benchmarks app
+	$(BIN)/ruff check --fix simulator tests benchmarks app
 
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -176,6 +176,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parents[1] / "app" / "app.py"
+    if not app.is_file():
+        raise ScenarioError(str(app), "", "the app is not there; want a checkout of the project")
+    url = f"http://{args.address}:{args.port}"
+    print(f"naef app: serving on {url} (Ctrl-C to stop)", flush=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        args.address,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="naef",
@@ -230,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed shared by both runs (default: A's)")
     add_set(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("app", help="start the what-if page in the browser (Streamlit)")
+    p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("validate", help="check scenario and sweep files without running them")
     p.add_argument("files", nargs="+", help="scenario YAML files")

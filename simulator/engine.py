@@ -41,7 +41,7 @@ from .production import (
     production_kbd,
 )
 from .results import LEDGER_COLUMNS, SERIES, Results
-from .scenario import Scenario, ScenarioError
+from .scenario import MAX_SEED, Scenario, ScenarioError
 from .waterfall import identity_residual, run_waterfall
 
 __all__ = [
@@ -332,8 +332,8 @@ def simulate(
     seed = scenario.simulation.seed if seed is None else int(seed)
     if paths < 1:
         raise ScenarioError("--paths", "paths", f"got {paths}; want at least 1")
-    if not 0 <= seed < 2**63:
-        raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed < 2**63")
+    if not 0 <= seed <= MAX_SEED:
+        raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
     if keep_series is None:
         keep = min(paths, DEFAULT_KEEP_SERIES)
     elif keep_series is True:

@@ -40,8 +40,11 @@ __all__ = [
     "load_scenario",
     "parse_override",
     "read_yaml",
+    "scenario_from_text",
 ]
 
+#: Largest seed: 2**53 - 1, the largest integer that JSON readers and browsers keep exactly.
+MAX_SEED = 2**53 - 1
 #: Largest scenario file accepted [bytes]; a scenario is a few kilobytes.
 MAX_FILE_BYTES = 1_000_000
 
@@ -101,7 +104,7 @@ class Simulation(_Section):
         "Seed of the random streams; same seed, same results to the bit.",
         "-",
         ge=0,
-        le=2**63 - 1,
+        le=MAX_SEED,
     )
 
 
@@ -801,6 +804,61 @@ def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = Non
         _set_dotted(data, key, value, via)
         origins[key] = via
     return validate_scenario(data, source=str(path), origins=origins)
+
+
+def scenario_from_text(
+    text: str, *, source: str, extends_root: str | Path | None = None
+) -> Scenario:
+    """A scenario from YAML text (an upload), with ``extends:`` confined to one folder.
+
+    Parameters
+    ----------
+    text
+        The YAML document.
+    source
+        Its name in error messages (the uploaded file's name).
+    extends_root
+        The only folder ``extends:`` may name a file of (by bare file name, e.g.
+        ``naef-2005.yaml``); None refuses ``extends:`` altogether. An upload can therefore
+        never make the server read any other file.
+
+    Raises
+    ------
+    ScenarioError
+        For any bad input, as :func:`load_scenario`.
+    """
+    data = parse_yaml_text(text, source=source)
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
+    data = dict(data)
+    if "sweep" in data or "base" in data:
+        raise ScenarioError(
+            source,
+            "sweep" if "sweep" in data else "base",
+            "this is a sweep file; want a scenario file",
+        )
+    parent = data.pop("extends", None)
+    _check_keys(data, source)
+    if parent is None:
+        return validate_scenario(data, source=source)
+    if extends_root is None:
+        raise ScenarioError(
+            source, "extends", "got a file to extend; want a self-contained scenario here"
+        )
+    root = Path(extends_root).resolve()
+    allowed = sorted(p.name for p in root.glob("*.yaml"))
+    if not isinstance(parent, str) or parent not in allowed:
+        raise ScenarioError(
+            source,
+            "extends",
+            f"got {_describe(parent)}; want one of the shipped scenarios ({', '.join(allowed)})",
+        )
+    base, origins = _resolve(root / parent, ())
+    here = {key: source for key in data}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, Mapping):
+            here.update({f"{key}.{sub}": source for sub in value})
+    return validate_scenario(_merge(base, data), source=source, origins={**origins, **here})
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:

@@ -1,0 +1,322 @@
+"""naef-simulator: the what-if page for policy staff (Streamlit).
+
+Thin on purpose: widgets, library calls and the shared figures of ``simulator.plots``. The
+editor is generated from the scenario model's own field metadata (``simulator.field_specs``), so
+a new field shows up here without touching this file. Run it with ``make app`` or ``naef app``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import yaml
+
+import simulator
+from simulator import plots
+from simulator.analysis import check_aligned
+from simulator.scenario import (
+    SECTIONS,
+    FieldSpec,
+    Scenario,
+    ScenarioError,
+    iter_fields,
+    load_scenario,
+    scenario_from_text,
+)
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+MAX_UPLOAD_BYTES = 200_000
+SECTION_TITLES = {
+    "horizon": "Horizon",
+    "simulation": "Simulation",
+    "oil_price": "Oil price",
+    "naef": "NAEF securities",
+    "pemex": "Pemex production and costs",
+    "fiscal": "Fiscal take",
+    "waterfall": "Waterfall",
+    "mdf": "Development Fund",
+    "reporting": "Reporting",
+}
+UPLOAD = "(uploaded file)"
+BASELINE = "naef-2005"
+
+st.set_page_config(page_title="NAEF swap simulator", layout="wide")
+state = st.session_state
+
+
+# ---------------------------------------------------------------------- cached library calls
+
+
+@st.cache_data(show_spinner=False)
+def shipped() -> dict[str, str]:
+    """Shipped scenario names -> file paths."""
+    out = {}
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        out[load_scenario(path).name] = str(path)
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def run(key: str, _scenario: Scenario, paths: int, seed: int, _progress: Any = None) -> Any:
+    """Simulate once per scenario content, paths and seed (``key`` is the content hash)."""
+    return simulator.simulate(_scenario, paths=paths, seed=seed, progress=_progress)
+
+
+def run_with_progress(scenario: Scenario) -> Any:
+    paths, seed = scenario.simulation.paths, scenario.simulation.seed
+    bar = st.progress(0.0, text=f"Simulating {scenario.name}: {paths:,} paths")
+
+    def update(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Simulating {scenario.name}: {done:,} of {total:,} paths")
+
+    try:
+        return run(scenario.content_hash(), scenario, paths, seed, update)
+    finally:
+        bar.empty()
+
+
+# ---------------------------------------------------------------------- the editor
+
+
+def widget_key(spec: FieldSpec) -> str:
+    return f"field:{spec.key}"
+
+
+def load_into_widgets(scenario: Scenario) -> None:
+    """Set every editor widget to the scenario's values."""
+    values = dict(iter_fields(scenario))
+    for spec in simulator.field_specs():
+        value = values[spec.key]
+        if spec.kind == "list":
+            value = ", ".join(f"{v:g}" for v in value)
+        state[widget_key(spec)] = value
+    state["base_scenario"] = scenario
+    state["field_error"] = None
+
+
+def render_field(spec: FieldSpec) -> None:
+    label = f"{spec.name} [{spec.unit}]" if spec.unit != "-" else spec.name
+    bounds = []
+    if spec.ge is not None:
+        bounds.append(f">= {spec.ge:g}")
+    if spec.gt is not None:
+        bounds.append(f"> {spec.gt:g}")
+    if spec.le is not None:
+        bounds.append(f"<= {spec.le:g}")
+    if spec.lt is not None:
+        bounds.append(f"< {spec.lt:g}")
+    help_text = spec.description + (f" Allowed: {', '.join(bounds)}." if bounds else "")
+    key = widget_key(spec)
+    if spec.kind == "choice":
+        st.selectbox(label, spec.choices, key=key, help=help_text)
+    elif spec.kind == "list":
+        st.text_input(label, key=key, help=help_text + " Comma-separated numbers.")
+    elif spec.kind == "int":
+        st.number_input(
+            label,
+            key=key,
+            step=1,
+            help=help_text,
+            min_value=int(spec.ge) if spec.ge is not None else None,
+            max_value=int(spec.le) if spec.le is not None else None,
+        )
+    else:
+        default = abs(float(spec.default)) if spec.default else 1.0
+        step = 10 ** math.floor(math.log10(default)) / 10 if default > 0 else 0.01
+        st.number_input(
+            label,
+            key=key,
+            step=step,
+            format="%g",
+            help=help_text,
+            min_value=spec.ge,
+            max_value=spec.le,
+        )
+    error = state.get("field_error")
+    if error and error[0].split("[")[0] == spec.key:
+        st.error(error[1])
+
+
+def edited_values() -> dict[str, Any]:
+    """The editor's values as dotted overrides (lists parsed from their text)."""
+    out: dict[str, Any] = {}
+    for spec in simulator.field_specs():
+        value = state.get(widget_key(spec))
+        if spec.kind == "list":
+            text = str(value or "").strip()
+            try:
+                parsed = yaml.safe_load(f"[{text}]") if text else []
+            except yaml.YAMLError:
+                parsed = text  # validation names the field and what it wants
+            value = parsed
+        out[spec.key] = value
+    return out
+
+
+def on_run() -> None:
+    """Validate the edited inputs (before the rerun draws the page)."""
+    base: Scenario = state["base_scenario"]
+    try:
+        scenario = base.with_overrides(edited_values(), source="inputs")
+    except ScenarioError as exc:
+        state["field_error"] = (exc.field, str(exc))
+        state["scenario"] = None
+        return
+    state["field_error"] = None
+    state["scenario"] = scenario
+
+
+# ---------------------------------------------------------------------- page
+
+
+st.title("NAEF energy-for-infrastructure swap")
+st.caption(
+    "Monte Carlo simulator of the 2005 U.S.-Mexico proposal: US$75bn of oil-revenue-backed "
+    "securities finance Pemex; the net revenue after debt service goes to the Mexican "
+    "Development Fund."
+)
+
+with st.sidebar:
+    st.header("Scenario")
+    names = list(shipped())
+    default = names.index(BASELINE) if BASELINE in names else 0
+    choice = st.selectbox("Start from", [*names, UPLOAD], index=default, key="choice")
+    if choice == UPLOAD:
+        upload = st.file_uploader("Scenario YAML", type=["yaml", "yml"], key="upload")
+        if upload is not None:
+            marker = (upload.name, upload.size)
+            if state.get("loaded") != marker:
+                try:
+                    if upload.size > MAX_UPLOAD_BYTES:
+                        raise ScenarioError(
+                            upload.name,
+                            "",
+                            f"got {upload.size} bytes; want a scenario under {MAX_UPLOAD_BYTES}",
+                        )
+                    text = upload.getvalue().decode("utf-8", errors="strict")
+                    load_into_widgets(
+                        scenario_from_text(text, source=upload.name, extends_root=SCENARIO_DIR)
+                    )
+                    state["loaded"] = marker
+                    state["upload_error"] = None
+                except (ScenarioError, UnicodeDecodeError) as exc:
+                    state["upload_error"] = (
+                        str(exc)
+                        if isinstance(exc, ScenarioError)
+                        else (f"{upload.name}: got bytes that are not UTF-8 text; want a YAML file")
+                    )
+        if state.get("upload_error"):
+            st.error(state["upload_error"])
+    elif state.get("loaded") != choice:
+        load_into_widgets(load_scenario(shipped()[choice]))
+        state["loaded"] = choice
+        state["scenario"] = None
+    compare_options = ["(none)", "its unedited version", *names]
+    st.selectbox(
+        "Compare with",
+        compare_options,
+        key="compare_with",
+        help="Runs the other scenario with the same paths and seed, so the "
+        "differences are not drowned in noise (common random numbers).",
+    )
+
+if "base_scenario" not in state:
+    st.info("Upload a scenario file or pick a shipped one.")
+    st.stop()
+
+inputs_tab, results_tab = st.tabs(["Inputs", "Results"])
+
+with inputs_tab, st.form("inputs"):
+    specs = simulator.field_specs()
+    for section in SECTIONS:
+        with st.expander(SECTION_TITLES.get(section, section), expanded=section == "naef"):
+            cols = st.columns(3)
+            for i, spec in enumerate(s for s in specs if s.section == section):
+                with cols[i % 3]:
+                    render_field(spec)
+    st.form_submit_button("Run", type="primary", on_click=on_run)
+
+if state.get("field_error"):
+    st.error(state["field_error"][1])
+
+scenario: Scenario | None = state.get("scenario")
+with results_tab:
+    if scenario is None:
+        st.info("Edit the inputs and press Run.")
+        st.stop()
+    results = run_with_progress(scenario)
+    other: Scenario | None = None
+    if state["compare_with"] == "its unedited version":
+        other = state["base_scenario"]
+    elif state["compare_with"] in shipped():
+        other = load_scenario(shipped()[state["compare_with"]])
+    base_results = None
+    if other is not None:
+        other = other.with_overrides(
+            {
+                "simulation.paths": scenario.simulation.paths,
+                "simulation.seed": scenario.simulation.seed,
+            }
+        )
+        try:
+            check_aligned(scenario, other)
+        except ScenarioError as exc:
+            st.warning(f"No common random numbers with {other.name}: {exc.problem}")
+        base_results = run_with_progress(other)
+
+    st.subheader(
+        f"{scenario.name}: {scenario.simulation.paths:,} paths, seed {scenario.simulation.seed}"
+    )
+    if base_results is not None:
+        st.caption(f"Deltas against {other.name if other else ''}, same seed and draws.")
+    cards = plots.headline_cards(results, compare=base_results)
+    cols = st.columns(len(cards))
+    for col, card in zip(cols, cards, strict=True):
+        col.metric(
+            card["label"], card["text"], delta=card.get("delta_text"), help=card.get("se_text")
+        )
+    for w in scenario.warnings():
+        st.caption(f"Note: {w}")
+
+    fan_cols = st.columns(2)
+    for i, name in enumerate(plots.FAN_SERIES):
+        with fan_cols[i % 2]:
+            st.plotly_chart(
+                plots.fan_chart(results, name, compare=base_results),
+                width="stretch",
+                key=f"fan:{name}",
+            )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(plots.pv_histogram(results), width="stretch", key="hist")
+    with right:
+        st.plotly_chart(plots.money_flow(results), width="stretch", key="sankey")
+    st.subheader("Summary over paths")
+    summary = results.summary()
+    st.dataframe(summary, width="stretch")
+
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        "Scenario (YAML)",
+        scenario.to_yaml(),
+        file_name=f"{scenario.name}.yaml",
+        mime="application/x-yaml",
+        key="dl_yaml",
+    )
+    d2.download_button(
+        "Summary (CSV)",
+        summary.to_csv(),
+        file_name=f"{scenario.name}-summary.csv",
+        mime="text/csv",
+        key="dl_summary",
+    )
+    d3.download_button(
+        "Per-path metrics (CSV)",
+        results.metrics.to_csv(),
+        file_name=f"{scenario.name}-metrics.csv",
+        mime="text/csv",
+        key="dl_metrics",
+    )

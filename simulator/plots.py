@@ -1,0 +1,1038 @@
+"""Figures shared by the Streamlit app, the notebooks and the HTML report (plotly).
+
+Every function here is pure: it takes :class:`~simulator.results.Results` (or a
+:class:`~simulator.analysis.Comparison`) and returns a ``plotly.graph_objects.Figure`` (or, for
+:func:`headline_cards`, plain data). Nothing reads or writes files, and nothing depends on
+Streamlit, so a figure renders the same in the app, in a notebook and in a self-contained HTML
+file (``fig.to_html(include_plotlyjs=True)`` embeds plotly.js; no CDN is needed).
+
+Design choices:
+
+- Figures plot aggregates only (percentile fans, histogram counts computed with numpy, ledger
+  sums), never one trace per path, so their size does not grow with the number of paths: a few
+  tens of kB whether the run has 2,000 or 200,000 paths.
+- One look: the module-level :data:`TEMPLATE` and :data:`PALETTE` (Okabe-Ito colours, which stay
+  distinct for the common forms of colour blindness). The template is passed to each figure and
+  not registered in ``plotly.io.templates``, so importing this module changes no global state.
+- Units come from the series or metric name (DESIGN.md conventions: ``_usd_bn`` -> USD bn,
+  ``_usd_per_bbl`` -> USD/bbl, ``_kbd`` -> kb/d, ``_mmbbl`` -> mmbbl); titles, axes and hover
+  text carry them.
+- Number formatting for the app's cards lives in :func:`headline_cards`, so the app holds no
+  formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TypedDict
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .analysis import TEXT_METRICS, Comparison
+from .metrics import HEADLINE
+from .results import SERIES, Results
+
+__all__ = [
+    "CARD_KEYS",
+    "FAN_SERIES",
+    "METRIC_LABELS",
+    "PALETTE",
+    "SERIES_LABELS",
+    "TEMPLATE",
+    "Card",
+    "comparison_bars",
+    "cumulative_flows",
+    "fan_chart",
+    "headline_cards",
+    "money_flow",
+    "pv_histogram",
+    "unit_of",
+]
+
+# ---------------------------------------------------------------------------- style
+
+#: Colours by role (Okabe-Ito palette; hex RGB).
+PALETTE: dict[str, str] = {
+    "base": "#0072B2",  # blue: the scenario shown
+    "compare": "#E69F00",  # orange: the scenario compared against
+    "distress": "#D55E00",  # vermillion: paths in distress, shortfalls
+    "mdf": "#009E73",  # bluish green: the Mexican Development Fund
+    "pemex": "#CC79A7",  # reddish purple: Pemex
+    "debt": "#56B4E9",  # sky blue: debt service
+    "reserve": "#F0E442",  # yellow: reserve account and backstop
+    "neutral": "#8C8C8C",  # grey: costs, government take
+    "ink": "#333333",  # text and reference lines
+    "grid": "#E6E6E6",  # grid lines
+}
+
+#: The one plotly template every figure of this module uses.
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font={"family": "Helvetica, Arial, sans-serif", "size": 13, "color": PALETTE["ink"]},
+        title={"x": 0.0, "xanchor": "left", "font": {"size": 16}},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        colorway=[
+            PALETTE[k] for k in ("base", "compare", "mdf", "distress", "pemex", "debt", "neutral")
+        ],
+        xaxis={
+            "showgrid": False,
+            "showline": True,
+            "linecolor": PALETTE["ink"],
+            "ticks": "outside",
+            "zeroline": False,
+            "automargin": True,
+        },
+        yaxis={
+            "showgrid": True,
+            "gridcolor": PALETTE["grid"],
+            "showline": False,
+            "zeroline": True,
+            "zerolinecolor": PALETTE["neutral"],
+            "automargin": True,
+        },
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0.0, "xanchor": "left"},
+        hoverlabel={"bgcolor": "white", "font": {"size": 12}},
+        margin={"l": 70, "r": 30, "t": 110, "b": 60},
+    )
+)
+
+#: Series the app shows by default.
+FAN_SERIES: tuple[str, ...] = (
+    "oil_price_usd_per_bbl",
+    "dscr",
+    "mdf_inflow_usd_bn",
+    "mdf_balance_usd_bn",
+    "infrastructure_capital_usd_bn",
+    "gdp_uplift_usd_bn",
+)
+
+#: A human label, with its unit, for every per-year series of :data:`simulator.results.SERIES`.
+SERIES_LABELS: dict[str, str] = {
+    "oil_price_usd_per_bbl": "Oil price, WTI benchmark [USD/bbl]",
+    "production_kbd": "Added production [kb/d]",
+    "revenue_usd_bn": "Revenue of the added production [USD bn]",
+    "opex_usd_bn": "Operating cost [USD bn]",
+    "government_take_usd_bn": "Government take [USD bn]",
+    "cfads_usd_bn": "Cash flow available for debt service, CFADS [USD bn]",
+    "debt_service_due_usd_bn": "Debt service due [USD bn]",
+    "debt_service_paid_usd_bn": "Debt service paid [USD bn]",
+    "dscr": "Debt service coverage ratio, DSCR [-]",
+    "dsra_balance_usd_bn": "Debt service reserve balance [USD bn]",
+    "shortfall_usd_bn": "Debt service shortfall [USD bn]",
+    "backstop_draw_usd_bn": "Backstop draws [USD bn]",
+    "mdf_inflow_usd_bn": "MDF inflow [USD bn]",
+    "mdf_balance_usd_bn": "MDF balance [USD bn]",
+    "infrastructure_investment_usd_bn": "Infrastructure investment [USD bn]",
+    "infrastructure_capital_usd_bn": "Added infrastructure capital [USD bn]",
+    "gdp_uplift_usd_bn": "GDP uplift [USD bn]",
+}
+
+#: A human label, without its unit, for every per-path metric of
+#: :data:`simulator.metrics.METRICS` (the unit is :func:`unit_of` the name).
+METRIC_LABELS: dict[str, str] = {
+    "mdf_inflow_total_usd_bn": "MDF inflow total",
+    "mdf_inflow_pv_usd_bn": "MDF inflow PV",
+    "infrastructure_investment_total_usd_bn": "Infrastructure investment total",
+    "infrastructure_capital_final_usd_bn": "Added infrastructure capital at the horizon",
+    "gdp_uplift_final_pct": "GDP uplift at the horizon",
+    "gdp_uplift_pv_usd_bn": "GDP uplift PV",
+    "min_dscr": "Minimum DSCR",
+    "min_dscr_operating": "Minimum DSCR once producing",
+    "distress": "Distress",
+    "first_shortfall_year": "First shortfall year",
+    "shortfall_total_usd_bn": "Shortfall total",
+    "backstop_draw_total_usd_bn": "Backstop draws total",
+    "project_irr": "Project IRR",
+    "us_supply_total_mmbbl": "US supply added",
+    "debt_outstanding_at_horizon_usd_bn": "Debt outstanding at the horizon",
+}
+
+#: Name suffix -> unit (DESIGN.md, units and conventions).
+_SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("_usd_bn", "USD bn"),
+    ("_usd_per_bbl", "USD/bbl"),
+    ("_usd_per_boe", "USD/boe"),
+    ("_kbd", "kb/d"),
+    ("_mmbbl", "mmbbl"),
+    ("_pct", "%"),
+)
+_NAME_UNITS: dict[str, str] = {
+    "dscr": "-",
+    "min_dscr": "-",
+    "min_dscr_operating": "-",
+    "distress": "-",
+    "project_irr": "1/year",
+    "first_shortfall_year": "year",
+}
+#: Hover number format by unit (d3-format).
+_HOVER_FORMAT: dict[str, str] = {
+    "USD bn": ",.2f",
+    "USD/bbl": ",.1f",
+    "USD/boe": ",.1f",
+    "kb/d": ",.0f",
+    "mmbbl": ",.0f",
+    "%": ".2f",
+    "-": ".2f",
+    "1/year": ".3f",
+    "year": ".0f",
+}
+
+_EN_DASH = "\u2013"
+_MINUS = "\u2212"
+
+
+def unit_of(name: str) -> str:
+    """The unit of a series or metric, read from its name.
+
+    Parameters
+    ----------
+    name
+        A series name (:data:`simulator.results.SERIES`) or a metric name
+        (:data:`simulator.metrics.METRICS`).
+
+    Returns
+    -------
+    str
+        ``"USD bn"`` for ``_usd_bn``, ``"USD/bbl"`` for ``_usd_per_bbl``, ``"USD/boe"``,
+        ``"kb/d"`` for ``_kbd``, ``"mmbbl"``, ``"%"`` for ``_pct``, ``"-"`` for ratios (DSCR)
+        and flags, ``"1/year"`` for the IRR, ``"year"`` for calendar years; ``"-"`` otherwise.
+    """
+    if name in _NAME_UNITS:
+        return _NAME_UNITS[name]
+    for suffix, unit in _SUFFIX_UNITS:
+        if name.endswith(suffix):
+            return unit
+    return "-"
+
+
+def _axis_title(name: str) -> str:
+    """Axis title of a series: its unit, or ``"DSCR [-]"`` for the coverage ratio."""
+    unit = unit_of(name)
+    if name == "dscr":
+        return "DSCR [-]"
+    return unit if unit != "-" else "[-]"
+
+
+def _unit_suffix(unit: str) -> str:
+    """``" USD bn"`` for a unit, ``""`` for a dimensionless one (hover text)."""
+    return "" if unit == "-" else f" {unit}"
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``rgba(...)`` of a ``#rrggbb`` colour with opacity ``alpha`` [0..1]."""
+    h = colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+def _new_figure(title: str, *, height: int = 460) -> go.Figure:
+    """An empty figure in the module's style."""
+    return go.Figure(layout={"template": TEMPLATE, "title": {"text": title}, "height": height})
+
+
+def _subtitle(text: str) -> str:
+    return f"<br><sup>{text}</sup>"
+
+
+def _year_span(results: Results) -> str:
+    h = results.scenario.horizon
+    return f"{h.start_year}{_EN_DASH}{h.start_year + h.years - 1}"
+
+
+# ---------------------------------------------------------------------------- fan chart
+
+
+def _percentile_of(column: str) -> float | None:
+    """``"p5"`` -> 5.0; None for a column that is not a percentile."""
+    if not column.startswith("p"):
+        return None
+    try:
+        return float(column[1:])
+    except ValueError:
+        return None
+
+
+def _fan_bands(
+    columns: Sequence[str],
+) -> tuple[str | None, tuple[str, str] | None, tuple[str, str] | None]:
+    """Choose the median and the outer and inner bands among the percentile columns.
+
+    The median is ``p50``, else the percentile nearest 50. The outer band is P5-P95 when
+    present, else the lowest and highest percentiles on either side of the median; the inner
+    band is P25-P75 when present, else the percentiles nearest 25 and 75 strictly inside the
+    outer band. A band is None when the columns do not allow one.
+    """
+    pcts = {c: p for c in columns if (p := _percentile_of(str(c))) is not None}
+    if not pcts:
+        return None, None, None
+    median = "p50" if "p50" in pcts else min(pcts, key=lambda c: abs(pcts[c] - 50.0))
+    m = pcts[median]
+    lower = sorted((c for c in pcts if pcts[c] < m), key=lambda c: pcts[c])
+    upper = sorted((c for c in pcts if pcts[c] > m), key=lambda c: pcts[c])
+    if not lower or not upper:
+        return median, None, None
+    if "p5" in pcts and "p95" in pcts and pcts["p5"] < m < pcts["p95"]:
+        outer = ("p5", "p95")
+    else:
+        outer = (lower[0], upper[-1])
+    if "p25" in pcts and "p75" in pcts and outer != ("p25", "p75") and pcts["p25"] < m:
+        inner: tuple[str, str] | None = ("p25", "p75")
+    else:
+        lo = [c for c in lower if c != outer[0]]
+        hi = [c for c in upper if c != outer[1]]
+        if lo and hi:
+            inner = (
+                min(lo, key=lambda c: abs(pcts[c] - 25.0)),
+                min(hi, key=lambda c: abs(pcts[c] - 75.0)),
+            )
+        else:
+            inner = None
+    return median, outer, inner
+
+
+def _band_name(band: tuple[str, str]) -> str:
+    return f"{band[0].upper()}{_EN_DASH}{band[1].upper()}"
+
+
+def _add_band(
+    fig: go.Figure,
+    fan: pd.DataFrame,
+    band: tuple[str, str],
+    *,
+    scenario: str,
+    colour: str,
+    alpha: float,
+    unit: str,
+) -> None:
+    """Two traces: the band's lower edge (no fill), then its upper edge filled down to it."""
+    x = fan.index.to_numpy()
+    fmt = _HOVER_FORMAT.get(unit, ".2f")
+    group = f"{scenario} {_band_name(band)}"
+    for i, col in enumerate(band):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=fan[col].to_numpy(dtype=float),
+                mode="lines",
+                line={"width": 0, "color": colour},
+                fill="tonexty" if i == 1 else None,
+                fillcolor=_rgba(colour, alpha),
+                name=f"{scenario}: {_band_name(band)}",
+                legendgroup=group,
+                showlegend=i == 1,
+                meta={"scenario": scenario, "percentile": col, "role": "band"},
+                hovertemplate=(
+                    f"{scenario} {col.upper()}: %{{y:{fmt}}}{_unit_suffix(unit)}<extra></extra>"
+                ),
+            )
+        )
+
+
+def _add_median(
+    fig: go.Figure, fan: pd.DataFrame, column: str, *, scenario: str, colour: str, unit: str
+) -> None:
+    fmt = _HOVER_FORMAT.get(unit, ".2f")
+    fig.add_trace(
+        go.Scatter(
+            x=fan.index.to_numpy(),
+            y=fan[column].to_numpy(dtype=float),
+            mode="lines",
+            line={"width": 2.5, "color": colour},
+            name=f"{scenario}: median" if column == "p50" else f"{scenario}: {column.upper()}",
+            meta={"scenario": scenario, "percentile": column, "role": "median"},
+            hovertemplate=(
+                f"{scenario} {column.upper()}: %{{y:{fmt}}}{_unit_suffix(unit)}<extra></extra>"
+            ),
+        )
+    )
+
+
+def _scenario_names(results: Results, compare: Results | None) -> tuple[str, str]:
+    """Legend names of the two runs; made distinct when both scenarios share a name."""
+    a = results.scenario.name
+    b = compare.scenario.name if compare is not None else ""
+    if compare is not None and a == b:
+        return f"{a} (A)", f"{b} (B)"
+    return a, b
+
+
+def fan_chart(
+    results: Results,
+    name: str,
+    *,
+    compare: Results | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Percentile fan of a per-year series: P5-P95 and P25-P75 bands and the median line.
+
+    Parameters
+    ----------
+    results
+        The run to show (its fans, :meth:`Results.fan`).
+    name
+        A series of :data:`simulator.results.SERIES`; its unit (from the name suffix: USD bn,
+        USD/bbl, kb/d; DSCR [-]) labels the y axis and the hover text.
+    compare
+        Another run whose median line and P25-P75 band are overlaid in a second colour. The
+        legend names both scenarios (``scenario.name``; suffixed ``(A)`` / ``(B)`` when equal).
+    title
+        Figure title; default the series label with its unit.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces in drawing order: for each band its lower edge then its upper edge (filled to the
+        lower), then the median, first for ``results`` (outer band, inner band, median), then for
+        ``compare`` (inner band, median). Every trace's ``meta`` holds ``scenario``,
+        ``percentile`` (the fan column it plots, e.g. ``"p25"``) and ``role`` (``"band"`` or
+        ``"median"``). Percentile columns that are missing are replaced by the nearest ones
+        present (e.g. P10-P90 when the run kept no P5/P95). For ``dscr`` a dashed horizontal
+        line marks DSCR = 1 (layout shape named ``"DSCR = 1"``).
+
+    Raises
+    ------
+    KeyError
+        For an unknown series, or a run that kept neither series nor fans.
+    """
+    if name not in SERIES:
+        raise KeyError(f"unknown series {name!r}; known: {', '.join(SERIES)}")
+    unit = unit_of(name)
+    label_a, label_b = _scenario_names(results, compare)
+    if title is None:
+        extra = f"{label_a}, {results.paths:,} paths"
+        if compare is not None:
+            extra += f"; {label_b}, {compare.paths:,} paths"
+        title = SERIES_LABELS.get(name, name) + _subtitle(
+            f"Percentiles over paths by year: {extra}"
+        )
+    fig = _new_figure(title)
+
+    fan = results.fan(name)
+    median, outer, inner = _fan_bands([str(c) for c in fan.columns])
+    for band, alpha in ((outer, 0.15), (inner, 0.30)):
+        if band is not None:
+            _add_band(
+                fig, fan, band, scenario=label_a, colour=PALETTE["base"], alpha=alpha, unit=unit
+            )
+    if median is not None:
+        _add_median(fig, fan, median, scenario=label_a, colour=PALETTE["base"], unit=unit)
+
+    if compare is not None:
+        fan_b = compare.fan(name)
+        median_b, outer_b, inner_b = _fan_bands([str(c) for c in fan_b.columns])
+        band_b = inner_b if inner_b is not None else outer_b
+        if band_b is not None:
+            _add_band(
+                fig,
+                fan_b,
+                band_b,
+                scenario=label_b,
+                colour=PALETTE["compare"],
+                alpha=0.30,
+                unit=unit,
+            )
+        if median_b is not None:
+            _add_median(
+                fig, fan_b, median_b, scenario=label_b, colour=PALETTE["compare"], unit=unit
+            )
+
+    if name == "dscr":
+        fig.add_hline(
+            y=1.0,
+            line={"dash": "dash", "color": PALETTE["distress"], "width": 1.5},
+            name="DSCR = 1",
+            annotation_text="DSCR = 1",
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        hovermode="x unified",
+        xaxis_title="Year",
+        yaxis_title=_axis_title(name),
+    )
+    return fig
+
+
+# ---------------------------------------------------------------------------- histogram
+
+
+def pv_histogram(
+    results: Results,
+    *,
+    metric: str = "mdf_inflow_pv_usd_bn",
+    bins: int = 60,
+) -> go.Figure:
+    """Histogram of a per-path metric, paths in distress stacked in their own colour.
+
+    Bin counts are computed here with :func:`numpy.histogram` over common edges and drawn as
+    bars, so the figure holds ``2 x bins`` numbers whatever the number of paths.
+
+    Parameters
+    ----------
+    results
+        The run.
+    metric
+        A column of ``results.metrics`` (default the MDF inflow present value [USD bn]).
+    bins
+        Number of equal-width bins over the finite values [-].
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two stacked bar traces named ``"no shortfall"`` and ``"in distress"`` (y = number of
+        paths per bin; x = bin centres, width = bin widths; ``customdata`` the bin edges in the
+        metric's unit). Paths whose metric is not finite (an IRR that does not exist) are left
+        out and counted in the subtitle. Dotted vertical lines (layout shapes named ``"P10"``,
+        ``"P50"``, ``"P90"``) mark the percentiles of the finite values, with annotations.
+
+    Raises
+    ------
+    KeyError
+        For a metric that ``results.metrics`` does not have.
+    ValueError
+        If ``bins`` is less than 1.
+    """
+    if metric not in results.metrics.columns:
+        raise KeyError(f"unknown metric {metric!r}; known: {', '.join(results.metrics.columns)}")
+    if bins < 1:
+        raise ValueError(f"bins: got {bins!r}; want an integer >= 1")
+    unit = unit_of(metric)
+    fmt = _HOVER_FORMAT.get(unit, ".2f")
+    label = METRIC_LABELS.get(metric, metric)
+    axis = f"{label} [{unit}]"
+    x = results.metrics[metric].to_numpy(dtype=float)
+    distress = results.metrics["distress"].to_numpy(dtype=bool)
+    finite = np.isfinite(x)
+    n_finite = int(finite.sum())
+    n_left_out = len(x) - n_finite
+    p_distress = float(distress.mean()) if len(x) else math.nan
+    sub = f"{results.scenario.name}, {len(x):,} paths; in distress {100 * p_distress:.1f} %"
+    if n_left_out:
+        sub += f"; {n_left_out:,} paths without a finite value left out"
+    fig = _new_figure(f"{label}: distribution over paths [{unit}]" + _subtitle(sub))
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.0,
+        xaxis_title=axis,
+        yaxis_title="Paths [-]",
+        hovermode="closest",
+    )
+    if n_finite == 0:
+        fig.add_annotation(
+            text="No path has a finite value", showarrow=False, xref="paper", yref="paper"
+        )
+        return fig
+    edges = np.histogram_bin_edges(x[finite], bins=bins)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    widths = np.diff(edges)
+    bin_edges = np.column_stack([edges[:-1], edges[1:]])
+    groups = (
+        ("no shortfall", finite & ~distress, PALETTE["base"]),
+        ("in distress", finite & distress, PALETTE["distress"]),
+    )
+    for trace_name, mask, colour in groups:
+        counts, _ = np.histogram(x[mask], bins=edges)
+        fig.add_trace(
+            go.Bar(
+                x=centres,
+                y=counts,
+                width=widths,
+                name=trace_name,
+                marker={"color": colour, "line": {"width": 0}},
+                customdata=bin_edges,
+                hovertemplate=(
+                    f"%{{customdata[0]:{fmt}}} to %{{customdata[1]:{fmt}}}{_unit_suffix(unit)}"
+                    f"<br>{trace_name}: %{{y:,}} paths<extra></extra>"
+                ),
+            )
+        )
+    values = np.percentile(x[finite], [10, 50, 90])
+    for i, (q, v) in enumerate(zip(("P10", "P50", "P90"), values, strict=True)):
+        fig.add_shape(
+            type="line",
+            x0=float(v),
+            x1=float(v),
+            y0=0.0,
+            y1=1.0,
+            xref="x",
+            yref="paper",
+            name=q,
+            line={"dash": "dot", "color": PALETTE["ink"], "width": 1.5},
+        )
+        fig.add_annotation(
+            x=float(v),
+            y=1.0 - 0.07 * i,
+            xref="x",
+            yref="paper",
+            text=f"{q} {v:{fmt}}{_unit_suffix(unit)}",
+            showarrow=False,
+            xanchor="left",
+            xshift=3,
+            font={"size": 11},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    return fig
+
+
+# ---------------------------------------------------------------------------- money flow
+
+
+def _ledger_totals(results: Results) -> dict[str, float]:
+    """Sum over the years of the ledger (means over paths) [USD bn]."""
+    return {str(k): float(v) for k, v in results.ledger().sum(axis=0).items()}
+
+
+def money_flow(results: Results) -> go.Figure:
+    """Sankey diagram of where the money went over the whole horizon.
+
+    Values are the sums over the years of the ledger (:meth:`Results.ledger`, means over paths)
+    [USD bn]. Revenue splits into operating cost, government take and CFADS; CFADS, reserve
+    income, draws on the reserve account (DSRA), its releases, backstop draws and, when Pemex
+    carried operating losses, the node ``"Pemex covers losses"`` flow into ``"Cash available"``,
+    which flows out to debt service paid, DSRA top-ups, backstop repaid, the MDF and Pemex
+    retained. Those two sides balance by the waterfall's sources-and-uses identity (DESIGN.md
+    section 4), summed over the years::
+
+        cash + dsra_draw + dsra_release + backstop_draw
+            = debt_service_paid + dsra_topup + backstop_repaid + mdf_inflow + pemex_retained
+
+    with ``cash = CFADS + reserve income``. Each term enters with its ledger value; a term
+    whose total is negative moves to the other side with its sign reversed, so every link
+    value is >= 0: negative Pemex retained (Pemex covering negative operating cash, e.g.
+    oversight before first oil) becomes the source ``"Pemex covers losses"``, and a negative
+    CFADS total becomes an ``"Operating loss"`` funded from the cash available, which pays the
+    part of the operating cost and government take that revenue did not cover.
+
+    Parameters
+    ----------
+    results
+        The run.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Sankey`` trace. Node ``customdata`` holds each node's plain name (the label
+        adds its total, e.g. ``"MDF: 180.4 USD bn"``); links of zero value are left out.
+        The subtitle gives scheduled and paid debt service and the arrears at the horizon.
+    """
+    s = _ledger_totals(results)
+    revenue = s["revenue_usd_bn"]
+    opex = s["opex_usd_bn"]
+    take = s["government_take_usd_bn"]
+    cfads = s["cfads_usd_bn"]
+
+    pool = "Cash available"
+    links: list[tuple[str, str, float]] = []
+    # Sources and uses of the pool (DESIGN.md section 4 identity); a negative total moves over.
+    pool_in: list[tuple[str, float, str]] = [
+        ("CFADS", cfads, "Operating loss"),
+        ("Reserve income", s["reserve_income_usd_bn"], "Negative reserve income"),
+        ("DSRA draws", s["dsra_draw_usd_bn"], "DSRA draws (negative)"),
+        ("DSRA releases", s["dsra_release_usd_bn"], "DSRA releases (negative)"),
+        ("Backstop draws", s["backstop_draw_usd_bn"], "Backstop draws (negative)"),
+    ]
+    pool_out: list[tuple[str, float, str]] = [
+        ("Debt service paid", s["debt_service_paid_usd_bn"], "Debt service refunded"),
+        ("DSRA top-ups", s["dsra_topup_usd_bn"], "DSRA top-ups (negative)"),
+        ("Backstop repaid", s["backstop_repaid_usd_bn"], "Backstop repaid (negative)"),
+        ("MDF", s["mdf_inflow_usd_bn"], "MDF pays in"),
+        ("Pemex retained", s["pemex_retained_usd_bn"], "Pemex covers losses"),
+    ]
+    for name, value, negative_name in pool_in:
+        if value >= 0:
+            links.append((name, pool, value))
+        else:
+            links.append((pool, negative_name, -value))
+    for name, value, negative_name in pool_out:
+        if value >= 0:
+            links.append((pool, name, value))
+        else:
+            links.append((negative_name, pool, -value))
+
+    # Revenue and what it paid for: opex + take + CFADS = revenue.
+    if cfads >= 0:
+        links += [
+            ("Revenue", "Operating cost", opex),
+            ("Revenue", "Government take", take),
+            ("Revenue", "CFADS", cfads),
+        ]
+    else:
+        # Revenue pays the take first, then the operating cost; the operating loss pays the rest.
+        take_from_revenue = min(take, revenue)
+        opex_from_revenue = revenue - take_from_revenue
+        links += [
+            ("Revenue", "Government take", take_from_revenue),
+            ("Revenue", "Operating cost", opex_from_revenue),
+            ("Operating loss", "Government take", take - take_from_revenue),
+            ("Operating loss", "Operating cost", opex - opex_from_revenue),
+        ]
+    links = [(a, b, v) for a, b, v in links if v > 0]
+
+    colours = {
+        "Revenue": PALETTE["base"],
+        "Operating cost": PALETTE["neutral"],
+        "Government take": PALETTE["neutral"],
+        "CFADS": PALETTE["base"],
+        "Operating loss": PALETTE["distress"],
+        "Reserve income": PALETTE["reserve"],
+        "DSRA draws": PALETTE["reserve"],
+        "DSRA releases": PALETTE["reserve"],
+        "Backstop draws": PALETTE["pemex"],
+        "Pemex covers losses": PALETTE["pemex"],
+        pool: PALETTE["ink"],
+        "Debt service paid": PALETTE["debt"],
+        "DSRA top-ups": PALETTE["reserve"],
+        "Backstop repaid": PALETTE["pemex"],
+        "MDF": PALETTE["mdf"],
+        "Pemex retained": PALETTE["pemex"],
+    }
+    order = list(colours)
+    used = {a for a, _, _ in links} | {b for _, b, _ in links}
+    nodes = [n for n in order if n in used] + sorted(used - set(order))
+    index = {n: i for i, n in enumerate(nodes)}
+    inflow = dict.fromkeys(nodes, 0.0)
+    outflow = dict.fromkeys(nodes, 0.0)
+    for a, b, v in links:
+        outflow[a] += v
+        inflow[b] += v
+    totals = [max(inflow[n], outflow[n]) for n in nodes]
+    node_colours = [colours.get(n, PALETTE["neutral"]) for n in nodes]
+
+    ledger = results.ledger()
+    arrears = float(ledger["shortfall_usd_bn"].iloc[-1]) if len(ledger) else 0.0
+    sub = (
+        f"{results.scenario.name}, {_year_span(results)}: sums over years of the mean over "
+        f"{results.paths:,} paths. Scheduled debt service {s['scheduled_service_usd_bn']:,.1f}, "
+        f"paid {s['debt_service_paid_usd_bn']:,.1f}, arrears at the horizon {arrears:,.1f} USD bn"
+    )
+    fig = _new_figure("Where the money went [USD bn]" + _subtitle(sub), height=520)
+    fig.add_trace(
+        go.Sankey(
+            arrangement="snap",
+            valueformat=",.1f",
+            valuesuffix=" USD bn",
+            node={
+                "label": [f"{n}: {t:,.1f} USD bn" for n, t in zip(nodes, totals, strict=True)],
+                "customdata": nodes,
+                "color": node_colours,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"width": 0},
+                "hovertemplate": "%{customdata}: %{value:,.2f} USD bn<extra></extra>",
+            },
+            link={
+                "source": [index[a] for a, _, _ in links],
+                "target": [index[b] for _, b, _ in links],
+                "value": [v for _, _, v in links],
+                # Coloured by the end that is not the cash pool (into the pool: its source).
+                "color": [
+                    _rgba(colours.get(a if b == pool else b, PALETTE["neutral"]), 0.4)
+                    for a, b, _ in links
+                ],
+                "hovertemplate": (
+                    "%{source.customdata} to %{target.customdata}: "
+                    "%{value:,.2f} USD bn<extra></extra>"
+                ),
+            },
+        )
+    )
+    fig.update_layout(font={"size": 12})
+    return fig
+
+
+def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure:
+    """Stacked bars by year of where the waterfall's cash went, with CFADS as a line.
+
+    A simpler alternative to :func:`money_flow`. The bars are debt service paid, MDF inflow,
+    Pemex retained (negative where Pemex carried operating losses) and the net of the reserve
+    account and backstop (top-ups and repayments less draws and releases), so by the
+    sources-and-uses identity each year's stack sums to the cash of the waterfall (CFADS plus
+    reserve income). Values are ledger means over paths [USD bn].
+
+    Parameters
+    ----------
+    results
+        The run.
+    cumulative
+        Plot running totals from the first year instead of the flows of each year.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Four bar traces (``barmode="relative"``: negative values stack below zero) and a line
+        trace ``"CFADS"``.
+    """
+    ledger = results.ledger()
+    if cumulative:
+        ledger = ledger.cumsum()
+    years = ledger.index.to_numpy()
+    reserve_net = (
+        ledger["dsra_topup_usd_bn"]
+        + ledger["backstop_repaid_usd_bn"]
+        - ledger["dsra_draw_usd_bn"]
+        - ledger["dsra_release_usd_bn"]
+        - ledger["backstop_draw_usd_bn"]
+    )
+    bars: tuple[tuple[str, pd.Series, str], ...] = (
+        ("Debt service paid", ledger["debt_service_paid_usd_bn"], PALETTE["debt"]),
+        ("MDF inflow", ledger["mdf_inflow_usd_bn"], PALETTE["mdf"]),
+        ("Pemex retained", ledger["pemex_retained_usd_bn"], PALETTE["pemex"]),
+        ("DSRA and backstop, net", reserve_net, PALETTE["reserve"]),
+    )
+    kind = "cumulative since " + str(years[0]) if cumulative and len(years) else "by year"
+    sub = f"{results.scenario.name}: mean over {results.paths:,} paths, {kind}"
+    fig = _new_figure("Uses of the waterfall's cash [USD bn]" + _subtitle(sub))
+    for name, values, colour in bars:
+        fig.add_trace(
+            go.Bar(
+                x=years,
+                y=values.to_numpy(dtype=float),
+                name=name,
+                marker={"color": colour, "line": {"width": 0}},
+                hovertemplate=f"{name}: %{{y:,.2f}} USD bn<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=years,
+            y=ledger["cfads_usd_bn"].to_numpy(dtype=float),
+            name="CFADS",
+            mode="lines+markers",
+            line={"color": PALETTE["ink"], "width": 2},
+            marker={"size": 4},
+            hovertemplate="CFADS: %{y:,.2f} USD bn<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        barmode="relative",
+        bargap=0.15,
+        hovermode="x unified",
+        xaxis_title="Year",
+        yaxis_title="USD bn",
+    )
+    return fig
+
+
+# ---------------------------------------------------------------------------- cards
+
+
+class Card(TypedDict):
+    """One headline card for the app.
+
+    ``value`` and ``delta`` are in the headline's own units (probabilities as fractions, money
+    in USD bn, DSCR [-], supply in mmbbl); the ``*_text`` entries are ready to display.
+    """
+
+    key: str
+    label: str
+    value: float
+    text: str
+    delta: float | None
+    delta_text: str | None
+    se_text: str | None
+
+
+#: Headline keys shown as cards, in order (keys of :data:`simulator.metrics.HEADLINE`).
+CARD_KEYS: tuple[str, ...] = (
+    "prob_distress",
+    "mdf_inflow_pv_p10",
+    "mdf_inflow_pv_p50",
+    "mdf_inflow_pv_p90",
+    "min_dscr_operating_p50",
+    "min_dscr_p50",
+    "us_supply_total_mean",
+)
+
+
+def _card_kind(key: str) -> str:
+    if key.startswith("prob_"):
+        return "prob"
+    if "dscr" in key:
+        return "ratio"
+    if key.startswith("us_supply"):
+        return "volume"
+    return "money"
+
+
+def _no_negative_zero(x: float, decimals: int) -> float:
+    """``x``, or 0.0 when it rounds to zero (so no ``"-0.0"`` is shown)."""
+    return 0.0 if round(x, decimals) == 0 else x
+
+
+def _format(value: float, kind: str, *, signed: bool = False) -> str:
+    """Display text of a card value (``signed`` for a difference)."""
+    if not math.isfinite(value):
+        return "n/a"
+    sign = "+" if signed else ""
+    if kind == "prob":
+        v = _no_negative_zero(100.0 * value, 1)
+        return f"{v:{sign},.1f} " + ("pp" if signed else "%")
+    if kind == "ratio":
+        return f"{_no_negative_zero(value, 2):{sign}.2f}"
+    if kind == "volume":
+        return f"{_no_negative_zero(value, 0):{sign},.0f} mmbbl"
+    return f"{_no_negative_zero(value, 1):{sign},.1f} bn"
+
+
+def headline_cards(results: Results, *, compare: Results | None = None) -> list[Card]:
+    """The data of the app's headline cards, formatted.
+
+    Parameters
+    ----------
+    results
+        The run shown.
+    compare
+        The base run; when given each card's ``delta`` is ``results`` minus ``compare``.
+
+    Returns
+    -------
+    list of Card
+        One dict per key of :data:`CARD_KEYS`, with ``key``, ``label`` (from
+        :data:`simulator.metrics.HEADLINE`), ``value`` (from :meth:`Results.headline`: a
+        probability as a fraction, money in USD bn, DSCR [-], supply in mmbbl), ``text``
+        (``"5.4 %"``, ``"74.1 bn"``, ``"0.49"``, ``"6,796 mmbbl"``), ``delta`` and
+        ``delta_text`` (``"+1.2 pp"``, ``"-3.4 bn"``...; None without ``compare``) and
+        ``se_text``, the Monte Carlo standard error (``"± 0.5 %"``; None if the headline has
+        none). ``"n/a"`` stands for a value that is not finite.
+    """
+    labels = dict(HEADLINE)
+    head = results.headline()
+    base = compare.headline() if compare is not None else None
+    cards: list[Card] = []
+    for key in CARD_KEYS:
+        kind = _card_kind(key)
+        value = float(head[key])
+        se = head.get(f"{key}_se")
+        se_text = None
+        if se is not None:
+            se_text = "± " + _format(float(se), kind) if math.isfinite(se) else "± n/a"
+        delta: float | None = None
+        delta_text: str | None = None
+        if base is not None:
+            delta = value - float(base[key])
+            delta_text = _format(delta, kind, signed=True)
+        cards.append(
+            Card(
+                key=key,
+                label=labels[key],
+                value=value,
+                text=_format(value, kind),
+                delta=delta,
+                delta_text=delta_text,
+                se_text=se_text,
+            )
+        )
+    return cards
+
+
+# ---------------------------------------------------------------------------- comparison
+
+
+def _comparison_unit(metric: str, scale: float) -> str:
+    """Unit of a metric's difference as plotted (percentage points when scaled by 100)."""
+    if scale == 100.0:
+        return "pp"
+    unit = unit_of(metric)
+    return "DSCR [-]" if unit == "-" and "dscr" in metric else unit
+
+
+_COMPARISON_LABELS: dict[str, str] = {"distress": "Probability of distress"}
+
+
+def _panel_title(unit: str) -> str:
+    """Title of a panel of :func:`comparison_bars`, naming the unit of its differences."""
+    if unit == "pp":
+        return f"B {_MINUS} A [percentage points]"
+    if unit.startswith("DSCR"):
+        return f"B {_MINUS} A, {unit}"
+    return f"B {_MINUS} A [{unit}]"
+
+
+def comparison_bars(comparison: Comparison) -> go.Figure:
+    """Mean paired differences ``B - A`` of the main metrics, with 95 % error bars.
+
+    The metrics are those of :data:`simulator.analysis.TEXT_METRICS`, read from
+    :meth:`Comparison.table`: ``diff_mean`` with error bars of ``1.96 x diff_se`` (common random
+    numbers make these much narrower than for independent runs). Metrics are grouped into one
+    panel per unit (USD bn; percentage points for probabilities and the IRR; DSCR [-]; mmbbl),
+    each with its own x axis, so no bar is dwarfed by one in another unit.
+
+    Parameters
+    ----------
+    comparison
+        Two runs on the same draws.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal bar trace per panel (``name`` the panel's unit; ``meta`` the metric
+        names in bar order; ``error_x.array`` the half-widths), and a line at zero per panel.
+    """
+    table = comparison.table()
+    groups: dict[str, list[tuple[str, float]]] = {}
+    for metric, _label, scale in TEXT_METRICS:
+        if metric in table.index:
+            groups.setdefault(_comparison_unit(metric, scale), []).append((metric, scale))
+    a, b = comparison.a.scenario.name, comparison.b.scenario.name
+    sub = (
+        f"B = {b} minus A = {a}: mean paired difference over {comparison.a.paths:,} paths "
+        f"± 1.96 standard errors (common random numbers)"
+    )
+    title = f"Change in the main metrics, B {_MINUS} A" + _subtitle(sub)
+    if not groups:
+        return _new_figure(title)
+    units = list(groups)
+    counts = [len(groups[u]) for u in units]
+    fig = make_subplots(
+        rows=len(units),
+        cols=1,
+        row_heights=[c / sum(counts) for c in counts],
+        vertical_spacing=min(0.12, 0.45 / len(units)),
+        subplot_titles=[_panel_title(u) for u in units],
+    )
+    for row, unit in enumerate(units, start=1):
+        metrics = [m for m, _ in groups[unit]]
+        scales = np.array([s for _, s in groups[unit]])
+        sub_table = table.loc[metrics]
+        diff = sub_table["diff_mean"].to_numpy(dtype=float) * scales
+        half = 1.96 * sub_table["diff_se"].to_numpy(dtype=float) * scales
+        labels = [_COMPARISON_LABELS.get(m, METRIC_LABELS.get(m, m)) for m in metrics]
+        suffix = "" if unit.startswith("DSCR") else f" {unit}"
+        fig.add_trace(
+            go.Bar(
+                x=diff,
+                y=labels,
+                orientation="h",
+                name=unit,
+                meta=metrics,
+                marker={"color": PALETTE["base"], "line": {"width": 0}},
+                error_x={
+                    "type": "data",
+                    "array": half,
+                    "visible": True,
+                    "color": PALETTE["ink"],
+                    "thickness": 1.5,
+                    "width": 4,
+                },
+                customdata=half,
+                hovertemplate=(
+                    f"%{{y}}: %{{x:+,.3f}}{suffix} ± %{{customdata:,.3f}}{suffix}<extra></extra>"
+                ),
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        fig.add_vline(x=0.0, line={"color": PALETTE["ink"], "width": 1}, row=row, col=1)
+        fig.update_yaxes(autorange="reversed", showgrid=False, row=row, col=1)
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title},
+        height=max(360, 90 + 55 * sum(counts) + 70 * len(units)),
+        hovermode="closest",
+    )
+    return fig

@@ -1,0 +1,479 @@
+"""Shared figures (simulator.plots).
+
+Every expected value is computed here from the run itself (``fan``, ``metrics``, ``ledger``,
+``headline``, ``Comparison.table``) with numpy, never taken from the plotting code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator import plots
+from simulator.analysis import TEXT_METRICS, Comparison
+from simulator.metrics import HEADLINE
+from simulator.results import SERIES, Results
+from simulator.scenario import Scenario
+
+ROOT = Path(__file__).parents[1]
+PATHS = 2000
+SEED = 1
+MAX_JSON_BYTES = 1_500_000
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
+
+
+@pytest.fixture(scope="module")
+def low(baseline: Scenario) -> Scenario:
+    """Oil at $20: many shortfalls, and Pemex covers operating losses."""
+    return baseline.with_overrides(
+        {
+            "name": "low-20",
+            "oil_price.long_run_usd_per_bbl": 20,
+            "oil_price.initial_usd_per_bbl": 20,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def res(baseline: Scenario) -> Results:
+    return simulator.simulate(baseline, paths=PATHS, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def res_low(low: Scenario) -> Results:
+    return simulator.simulate(low, paths=PATHS, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def comparison(res: Results, res_low: Results) -> Comparison:
+    return Comparison(a=res, b=res_low)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _traces(fig: Any, *, scenario: str) -> dict[tuple[str, str], Any]:
+    """Fan traces of one scenario by (role, percentile column), from their ``meta``."""
+    out = {}
+    for tr in fig.data:
+        meta = tr.meta
+        if isinstance(meta, dict) and meta.get("scenario") == scenario:
+            key = (meta["role"], meta["percentile"])
+            assert key not in out, f"two traces for {key}"
+            out[key] = tr
+    return out
+
+
+def _sankey(fig: Any) -> tuple[list[str], list[tuple[int, int, float]]]:
+    """Node names and links (source, target, value) of the figure's one Sankey trace."""
+    sankeys = [tr for tr in fig.data if tr.type == "sankey"]
+    assert len(sankeys) == 1
+    s = sankeys[0]
+    names = [str(n) for n in s.node.customdata]
+    links = [
+        (int(a), int(b), float(v))
+        for a, b, v in zip(s.link.source, s.link.target, s.link.value, strict=True)
+    ]
+    return names, links
+
+
+def _node_flows(
+    names: list[str], links: list[tuple[int, int, float]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    inflow: dict[str, float] = defaultdict(float)
+    outflow: dict[str, float] = defaultdict(float)
+    for a, b, v in links:
+        outflow[names[a]] += v
+        inflow[names[b]] += v
+    return inflow, outflow
+
+
+def _shape(fig: Any, name: str) -> Any:
+    found = [s for s in fig.layout.shapes if s.name == name]
+    assert len(found) == 1, f"want one shape named {name!r}, got {len(found)}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def test_series_labels_cover_every_series() -> None:
+    assert set(plots.SERIES_LABELS) == set(SERIES)
+    assert all(label.strip() for label in plots.SERIES_LABELS.values())
+    assert set(plots.FAN_SERIES) <= set(SERIES)
+    assert plots.FAN_SERIES == (
+        "oil_price_usd_per_bbl",
+        "dscr",
+        "mdf_inflow_usd_bn",
+        "mdf_balance_usd_bn",
+        "infrastructure_capital_usd_bn",
+        "gdp_uplift_usd_bn",
+    )
+
+
+def test_metric_labels_cover_every_metric(res: Results) -> None:
+    assert set(res.metrics.columns) <= set(plots.METRIC_LABELS)
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [
+        ("mdf_inflow_usd_bn", "USD bn"),
+        ("oil_price_usd_per_bbl", "USD/bbl"),
+        ("production_kbd", "kb/d"),
+        ("us_supply_total_mmbbl", "mmbbl"),
+        ("dscr", "-"),
+    ],
+)
+def test_unit_of(name: str, unit: str) -> None:
+    assert plots.unit_of(name) == unit
+
+
+# ---------------------------------------------------------------------------- fan chart
+
+
+@pytest.mark.parametrize("name", ["mdf_inflow_usd_bn", "dscr", "oil_price_usd_per_bbl"])
+def test_fan_chart_traces_equal_fan(res: Results, name: str) -> None:
+    fig = plots.fan_chart(res, name)
+    fan = res.fan(name)
+    traces = _traces(fig, scenario=res.scenario.name)
+    assert set(traces) == {
+        ("band", "p5"),
+        ("band", "p95"),
+        ("band", "p25"),
+        ("band", "p75"),
+        ("median", "p50"),
+    }
+    for (_, col), tr in traces.items():
+        np.testing.assert_array_equal(np.asarray(tr.x), fan.index.to_numpy())
+        np.testing.assert_array_equal(np.asarray(tr.y, dtype=float), fan[col].to_numpy())
+    # Every trace of the figure is accounted for.
+    assert len(fig.data) == len(traces)
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("mdf_inflow_usd_bn", "USD bn"),
+        ("oil_price_usd_per_bbl", "USD/bbl"),
+        ("production_kbd", "kb/d"),
+        ("dscr", "DSCR [-]"),
+    ],
+)
+def test_fan_chart_axis_unit(res: Results, name: str, title: str) -> None:
+    fig = plots.fan_chart(res, name)
+    assert fig.layout.yaxis.title.text == title
+    assert title in fig.layout.title.text or (name == "dscr" and "[-]" in fig.layout.title.text)
+
+
+def test_fan_chart_compare_names_both_scenarios(res: Results, res_low: Results) -> None:
+    name = "mdf_inflow_usd_bn"
+    fig = plots.fan_chart(res, name, compare=res_low)
+    a, b = res.scenario.name, res_low.scenario.name
+    assert a != b
+    legend_names = [tr.name for tr in fig.data if tr.showlegend is not False]
+    assert any(a in n for n in legend_names)
+    assert any(b in n for n in legend_names)
+    # The comparison's median and P25-P75 band are its own fan, exactly.
+    traces_b = _traces(fig, scenario=b)
+    assert set(traces_b) == {("band", "p25"), ("band", "p75"), ("median", "p50")}
+    fan_b = res_low.fan(name)
+    for (_, col), tr in traces_b.items():
+        np.testing.assert_array_equal(np.asarray(tr.y, dtype=float), fan_b[col].to_numpy())
+    # The two runs differ, so the overlay is not a copy of the base.
+    fan_a = res.fan(name)
+    assert not np.allclose(fan_a["p50"].to_numpy(), fan_b["p50"].to_numpy())
+    # Different colours for the two medians.
+    med_a = _traces(fig, scenario=a)[("median", "p50")]
+    assert med_a.line.color != traces_b[("median", "p50")].line.color
+
+
+def test_fan_chart_compare_same_name_is_disambiguated(res: Results, baseline: Scenario) -> None:
+    other = simulator.simulate(
+        baseline.with_overrides({"naef.coupon_rate": 0.08}), paths=500, seed=SEED
+    )
+    assert other.scenario.name == res.scenario.name
+    fig = plots.fan_chart(res, "dscr", compare=other)
+    scenarios = {tr.meta["scenario"] for tr in fig.data}
+    assert len(scenarios) == 2
+
+
+def test_fan_chart_dscr_has_line_at_one(res: Results) -> None:
+    fig = plots.fan_chart(res, "dscr")
+    lines = [
+        s
+        for s in fig.layout.shapes
+        if s.type == "line" and s.y0 == 1.0 and s.y1 == 1.0 and s.line.dash == "dash"
+    ]
+    assert len(lines) == 1
+    other = plots.fan_chart(res, "mdf_inflow_usd_bn")
+    assert not [s for s in other.layout.shapes if s.y0 == 1.0 and s.y1 == 1.0]
+
+
+def test_fan_chart_falls_back_to_available_percentiles(baseline: Scenario) -> None:
+    run = simulator.simulate(
+        baseline.with_overrides({"reporting.percentiles": [10, 50, 90]}), paths=500, seed=SEED
+    )
+    fan = run.fan("mdf_balance_usd_bn")
+    assert list(fan.columns) == ["p10", "p50", "p90"]
+    fig = plots.fan_chart(run, "mdf_balance_usd_bn")
+    traces = _traces(fig, scenario=run.scenario.name)
+    assert set(traces) == {("band", "p10"), ("band", "p90"), ("median", "p50")}
+    for (_, col), tr in traces.items():
+        np.testing.assert_array_equal(np.asarray(tr.y, dtype=float), fan[col].to_numpy())
+
+
+def test_fan_chart_unknown_series(res: Results) -> None:
+    with pytest.raises(KeyError, match="unknown series"):
+        plots.fan_chart(res, "no_such_series")
+
+
+# ---------------------------------------------------------------------------- histogram
+
+
+@pytest.mark.parametrize("metric", ["mdf_inflow_pv_usd_bn", "project_irr", "min_dscr_operating"])
+def test_pv_histogram_counts(res_low: Results, metric: str) -> None:
+    bins = 37
+    fig = plots.pv_histogram(res_low, metric=metric, bins=bins)
+    bars = {tr.name: tr for tr in fig.data if tr.type == "bar"}
+    assert set(bars) == {"in distress", "no shortfall"}
+    x = res_low.metrics[metric].to_numpy(dtype=float)
+    finite = np.isfinite(x)
+    distress = res_low.metrics["distress"].to_numpy(dtype=bool)
+    counts = {k: np.asarray(tr.y) for k, tr in bars.items()}
+    assert all(len(c) == bins for c in counts.values())
+    assert all((c >= 0).all() for c in counts.values())
+    assert counts["in distress"].sum() + counts["no shortfall"].sum() == finite.sum()
+    assert counts["in distress"].sum() == (distress & finite).sum()
+    # Both groups share the same bins.
+    np.testing.assert_array_equal(
+        np.asarray(bars["in distress"].x), np.asarray(bars["no shortfall"].x)
+    )
+
+
+def test_pv_histogram_distress_and_percentiles(res: Results) -> None:
+    fig = plots.pv_histogram(res)
+    bars = {tr.name: tr for tr in fig.data if tr.type == "bar"}
+    x = res.metrics["mdf_inflow_pv_usd_bn"].to_numpy(dtype=float)
+    assert np.isfinite(x).all()
+    n_distress = int(res.metrics["distress"].sum())
+    assert n_distress > 0, "precondition: some paths in distress"
+    assert int(np.asarray(bars["in distress"].y).sum()) == n_distress
+    assert int(np.asarray(bars["no shortfall"].y).sum()) == len(x) - n_distress
+    assert _shape(fig, "P50").x0 == pytest.approx(np.median(x), rel=1e-12)
+    assert _shape(fig, "P50").x1 == _shape(fig, "P50").x0
+    assert _shape(fig, "P10").x0 == pytest.approx(np.percentile(x, 10), rel=1e-12)
+    assert _shape(fig, "P90").x0 == pytest.approx(np.percentile(x, 90), rel=1e-12)
+    # Each line has its annotation.
+    texts = [a.text for a in fig.layout.annotations]
+    for q in ("P10", "P50", "P90"):
+        assert any(t.startswith(q) for t in texts)
+
+
+def test_pv_histogram_bad_input(res: Results) -> None:
+    with pytest.raises(KeyError):
+        plots.pv_histogram(res, metric="no_such_metric")
+    with pytest.raises(ValueError, match="bins"):
+        plots.pv_histogram(res, bins=0)
+
+
+# ---------------------------------------------------------------------------- money flow
+
+
+def _check_money_flow(run: Results) -> tuple[dict[str, float], dict[str, float]]:
+    fig = plots.money_flow(run)
+    names, links = _sankey(fig)
+    assert len(set(names)) == len(names)
+    assert all(v >= 0 for _, _, v in links)
+    inflow, outflow = _node_flows(names, links)
+    intermediate = [n for n in names if inflow[n] > 0 and outflow[n] > 0]
+    assert "Cash available" in intermediate
+    assert "CFADS" in intermediate
+    for n in intermediate:
+        assert inflow[n] == pytest.approx(outflow[n], rel=1e-9), n
+    ledger = run.ledger().sum(axis=0)
+    assert inflow["MDF"] == pytest.approx(ledger["mdf_inflow_usd_bn"], rel=1e-12)
+    assert inflow["Debt service paid"] == pytest.approx(
+        ledger["debt_service_paid_usd_bn"], rel=1e-12
+    )
+    assert outflow["Revenue"] == pytest.approx(ledger["revenue_usd_bn"], rel=1e-9)
+    assert inflow["CFADS"] == pytest.approx(ledger["cfads_usd_bn"], rel=1e-9)
+    # Node labels carry the node's total.
+    labels = list(fig.data[0].node.label)
+    for name, label in zip(names, labels, strict=True):
+        assert label.startswith(name)
+        assert "USD bn" in label
+    return inflow, outflow
+
+
+def test_money_flow_balances(res: Results) -> None:
+    _check_money_flow(res)
+
+
+def test_money_flow_negative_pemex_retained(res_low: Results) -> None:
+    ledger = res_low.ledger().sum(axis=0)
+    assert ledger["pemex_retained_usd_bn"] < 0, "precondition: Pemex covers losses"
+    assert ledger["backstop_draw_usd_bn"] > 0
+    inflow, outflow = _check_money_flow(res_low)
+    assert outflow["Pemex covers losses"] == pytest.approx(
+        -ledger["pemex_retained_usd_bn"], rel=1e-12
+    )
+    assert inflow.get("Pemex retained", 0.0) == 0.0
+    assert outflow["Backstop draws"] == pytest.approx(ledger["backstop_draw_usd_bn"], rel=1e-12)
+
+
+def test_money_flow_positive_pemex_retained(baseline: Scenario) -> None:
+    run = simulator.simulate(
+        baseline.with_overrides({"waterfall.mdf_share": 0.5}), paths=PATHS, seed=SEED
+    )
+    ledger = run.ledger().sum(axis=0)
+    assert ledger["pemex_retained_usd_bn"] > 0, "precondition: Pemex keeps half the surplus"
+    inflow, _ = _check_money_flow(run)
+    assert inflow["Pemex retained"] == pytest.approx(ledger["pemex_retained_usd_bn"], rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- yearly flows
+
+
+@pytest.mark.parametrize("cumulative", [False, True])
+def test_cumulative_flows_stack_to_cash(res_low: Results, cumulative: bool) -> None:
+    fig = plots.cumulative_flows(res_low, cumulative=cumulative)
+    ledger = res_low.ledger()
+    if cumulative:
+        ledger = ledger.cumsum()
+    stack = sum(np.asarray(tr.y, dtype=float) for tr in fig.data if tr.type == "bar")
+    # Sources-and-uses identity: the uses stack up to the waterfall's cash.
+    np.testing.assert_allclose(stack, ledger["cash_usd_bn"].to_numpy(), rtol=1e-9, atol=1e-9)
+    line = [tr for tr in fig.data if tr.type == "scatter"]
+    assert len(line) == 1
+    np.testing.assert_array_equal(np.asarray(line[0].y), ledger["cfads_usd_bn"].to_numpy())
+
+
+# ---------------------------------------------------------------------------- cards
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[^0-9.+-]", "", text.replace(",", "")))
+
+
+def test_headline_cards_values(res: Results) -> None:
+    cards = plots.headline_cards(res)
+    head = res.headline()
+    keys = [c["key"] for c in cards]
+    assert keys == [
+        "prob_distress",
+        "mdf_inflow_pv_p10",
+        "mdf_inflow_pv_p50",
+        "mdf_inflow_pv_p90",
+        "min_dscr_operating_p50",
+        "min_dscr_p50",
+        "us_supply_total_mean",
+    ]
+    labels = dict(HEADLINE)
+    for card in cards:
+        assert set(card) == {"key", "label", "value", "text", "delta", "delta_text", "se_text"}
+        assert card["value"] == head[card["key"]]
+        assert card["label"] == labels[card["key"]]
+        assert card["delta"] is None and card["delta_text"] is None
+        assert card["se_text"] is not None and card["se_text"].startswith("±")
+    by_key = {c["key"]: c for c in cards}
+    p = by_key["prob_distress"]
+    assert p["text"].endswith(" %")
+    assert _number(p["text"]) == pytest.approx(100 * head["prob_distress"], abs=0.05 + 1e-9)
+    m = by_key["mdf_inflow_pv_p50"]
+    assert m["text"].endswith(" bn")
+    assert _number(m["text"]) == pytest.approx(head["mdf_inflow_pv_p50"], abs=0.05 + 1e-9)
+    d = by_key["min_dscr_operating_p50"]
+    assert _number(d["text"]) == pytest.approx(head["min_dscr_operating_p50"], abs=0.005 + 1e-9)
+    s = by_key["us_supply_total_mean"]
+    assert s["text"].endswith(" mmbbl")
+    assert _number(s["text"]) == pytest.approx(head["us_supply_total_mean"], abs=0.5 + 1e-9)
+    if head["us_supply_total_mean"] >= 1000:
+        assert "," in s["text"]
+
+
+def test_headline_cards_delta(res: Results, res_low: Results) -> None:
+    cards = plots.headline_cards(res_low, compare=res)
+    head, base = res_low.headline(), res.headline()
+    for card in cards:
+        key = card["key"]
+        assert card["value"] == head[key]
+        assert card["delta"] == pytest.approx(head[key] - base[key], rel=1e-12, abs=1e-12)
+        assert card["delta_text"] is not None
+        if card["delta"] is not None and math.isfinite(card["delta"]) and card["delta"] > 0:
+            assert card["delta_text"].startswith("+")
+    p = next(c for c in cards if c["key"] == "prob_distress")
+    assert p["delta_text"] is not None and p["delta_text"].endswith("pp")
+    assert _number(p["delta_text"]) == pytest.approx(
+        100 * (head["prob_distress"] - base["prob_distress"]), abs=0.05 + 1e-9
+    )
+
+
+# ---------------------------------------------------------------------------- comparison
+
+
+def test_comparison_bars_match_table(comparison: Comparison) -> None:
+    fig = plots.comparison_bars(comparison)
+    table = comparison.table()
+    scale = {m: s for m, _, s in TEXT_METRICS}
+    seen = set()
+    for tr in fig.data:
+        if tr.type != "bar":
+            continue
+        assert tr.orientation == "h"
+        for metric, x, half in zip(tr.meta, tr.x, tr.error_x.array, strict=True):
+            seen.add(metric)
+            want = table.loc[metric, "diff_mean"] * scale[metric]
+            want_half = 1.96 * table.loc[metric, "diff_se"] * scale[metric]
+            if math.isfinite(want):
+                assert x == pytest.approx(want, rel=1e-12, abs=1e-15)
+            if math.isfinite(want_half):
+                assert half == pytest.approx(want_half, rel=1e-12, abs=1e-15)
+    assert seen == set(scale)
+
+
+# ---------------------------------------------------------------------------- size, offline
+
+
+@pytest.fixture(scope="module")
+def big(baseline: Scenario, low: Scenario) -> Comparison:
+    return simulator.compare(baseline, low, paths=20_000, seed=SEED)
+
+
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc\s*=\s*[\"']?https?://", re.IGNORECASE)
+
+
+def test_figures_small_and_offline(big: Comparison) -> None:
+    a, b = big.a, big.b
+    assert a.paths == 20_000
+    figures = {f"fan {name}": plots.fan_chart(a, name, compare=b) for name in plots.FAN_SERIES}
+    figures |= {
+        "histogram": plots.pv_histogram(a),
+        "histogram irr": plots.pv_histogram(b, metric="project_irr"),
+        "money flow": plots.money_flow(b),
+        "yearly flows": plots.cumulative_flows(a),
+        "comparison": plots.comparison_bars(big),
+    }
+    for label, fig in figures.items():
+        size = len(fig.to_json().encode())
+        assert size < MAX_JSON_BYTES, f"{label}: {size:,} bytes"
+    html = figures["money flow"].to_html(include_plotlyjs=True, full_html=True)
+    assert not _EXTERNAL_SCRIPT.search(html)
+    assert len(html) > 1_000_000  # plotly.js itself is embedded
+    for label, fig in figures.items():
+        html = fig.to_html(include_plotlyjs=True, full_html=True)
+        assert not _EXTERNAL_SCRIPT.search(html), label
