@@ -227,33 +227,16 @@ if "base_scenario" not in state:
     st.info("Upload a scenario file or pick a shipped one.")
     st.stop()
 
-inputs_tab, results_tab = st.tabs(["Inputs", "Results"])
-
-with inputs_tab, st.form("inputs"):
-    specs = simulator.field_specs()
-    for section in SECTIONS:
-        with st.expander(SECTION_TITLES.get(section, section), expanded=section == "naef"):
-            cols = st.columns(3)
-            for i, spec in enumerate(s for s in specs if s.section == section):
-                with cols[i % 3]:
-                    render_field(spec)
-    st.form_submit_button("Run", type="primary", on_click=on_run)
-
+scenario: Scenario | None = state.get("scenario")
+results = base_results = other = None
 if state.get("field_error"):
     st.error(state["field_error"][1])
-
-scenario: Scenario | None = state.get("scenario")
-with results_tab:
-    if scenario is None:
-        st.info("Edit the inputs and press Run.")
-        st.stop()
+elif scenario is not None:
     results = run_with_progress(scenario)
-    other: Scenario | None = None
     if state["compare_with"] == "its unedited version":
         other = state["base_scenario"]
     elif state["compare_with"] in shipped():
         other = load_scenario(shipped()[state["compare_with"]])
-    base_results = None
     if other is not None:
         other = other.with_overrides(
             {
@@ -266,21 +249,37 @@ with results_tab:
         except ScenarioError as exc:
             st.warning(f"No common random numbers with {other.name}: {exc.problem}")
         base_results = run_with_progress(other)
-
     st.subheader(
         f"{scenario.name}: {scenario.simulation.paths:,} paths, seed {scenario.simulation.seed}"
     )
-    if base_results is not None:
-        st.caption(f"Deltas against {other.name if other else ''}, same seed and draws.")
+    if base_results is not None and other is not None:
+        st.caption(f"Deltas against {other.name}: same seed, same draws.")
     cards = plots.headline_cards(results, compare=base_results)
-    cols = st.columns(len(cards))
-    for col, card in zip(cols, cards, strict=True):
-        col.metric(
-            card["label"], card["text"], delta=card.get("delta_text"), help=card.get("se_text")
-        )
+    for row in range(0, len(cards), 4):
+        cols = st.columns(4)
+        for col, card in zip(cols, cards[row : row + 4], strict=False):
+            col.metric(
+                card["label"], card["text"], delta=card.get("delta_text"), help=card.get("se_text")
+            )
     for w in scenario.warnings():
         st.caption(f"Note: {w}")
 
+inputs_tab, results_tab = st.tabs(["Inputs", "Results"])
+
+with inputs_tab, st.form("inputs"):
+    specs = simulator.field_specs()
+    for section in SECTIONS:
+        with st.expander(SECTION_TITLES.get(section, section), expanded=section == "naef"):
+            cols = st.columns(3)
+            for i, spec in enumerate(s for s in specs if s.section == section):
+                with cols[i % 3]:
+                    render_field(spec)
+    st.form_submit_button("Run", type="primary", on_click=on_run)
+
+with results_tab:
+    if results is None or scenario is None:
+        st.info("Edit the inputs and press Run.")
+        st.stop()
     fan_cols = st.columns(2)
     for i, name in enumerate(plots.FAN_SERIES):
         with fan_cols[i % 2]:
