@@ -8,11 +8,12 @@ a new field shows up here without touching this file. Run it with ``make app`` o
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
-import yaml
 
 import simulator
 from simulator import plots
@@ -59,13 +60,49 @@ def shipped() -> dict[str, str]:
     return out
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
-def run(key: str, _scenario: Scenario, paths: int, seed: int, _progress: Any = None) -> Any:
-    """Simulate once per scenario content, paths and seed (``key`` is the content hash)."""
-    return simulator.simulate(_scenario, paths=paths, seed=seed, progress=_progress)
+class ResultsStore:
+    """Results by (scenario content hash, paths, seed), shared by every session of the server.
+
+    A plain store rather than ``st.cache_resource`` on the simulation itself: the run reports
+    progress to a widget of the session that asked, which a cached call must not do (its replay
+    would draw into a page that no longer exists). Figures are kept with their results.
+    """
+
+    def __init__(self, size: int = 24) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> ResultsStore:
+    return ResultsStore()
+
+
+def run_key(scenario: Scenario) -> tuple[Any, ...]:
+    return ("run", scenario.content_hash(), scenario.simulation.paths, scenario.simulation.seed)
 
 
 def run_with_progress(scenario: Scenario) -> Any:
+    """Results of a scenario: from the store, or simulated with a progress bar."""
+    key = run_key(scenario)
+    cached = store().get(key)
+    if cached is not None:
+        return cached
     paths, seed = scenario.simulation.paths, scenario.simulation.seed
     bar = st.progress(0.0, text=f"Simulating {scenario.name}: {paths:,} paths")
 
@@ -73,9 +110,26 @@ def run_with_progress(scenario: Scenario) -> Any:
         bar.progress(done / total, text=f"Simulating {scenario.name}: {done:,} of {total:,} paths")
 
     try:
-        return run(scenario.content_hash(), scenario, paths, seed, update)
+        results = simulator.simulate(scenario, paths=paths, seed=seed, progress=update)
     finally:
         bar.empty()
+    store().put(key, results)
+    return results
+
+
+def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any) -> dict[str, Any]:
+    """The result figures, built once per pair of runs."""
+    key = ("figures", run_key(scenario), run_key(other) if other is not None else None)
+    cached = store().get(key)
+    if cached is not None:
+        return cast(dict[str, Any], cached)
+    figs = {
+        f"fan:{name}": plots.fan_chart(results, name, compare=base) for name in plots.FAN_SERIES
+    }
+    figs["hist"] = plots.pv_histogram(results)
+    figs["sankey"] = plots.money_flow(results)
+    store().put(key, figs)
+    return figs
 
 
 # ---------------------------------------------------------------------- the editor
@@ -91,7 +145,7 @@ def load_into_widgets(scenario: Scenario) -> None:
     for spec in simulator.field_specs():
         value = values[spec.key]
         if spec.kind == "list":
-            value = ", ".join(f"{v:g}" for v in value)
+            value = ", ".join(repr(float(v)) for v in value)  # repr: every digit, round-trips
         state[widget_key(spec)] = value
     state["base_scenario"] = scenario
     state["field_error"] = None
@@ -146,14 +200,17 @@ def edited_values() -> dict[str, Any]:
     for spec in simulator.field_specs():
         value = state.get(widget_key(spec))
         if spec.kind == "list":
-            text = str(value or "").strip()
-            try:
-                parsed = yaml.safe_load(f"[{text}]") if text else []
-            except yaml.YAMLError:
-                parsed = text  # validation names the field and what it wants
-            value = parsed
+            value = [_number(item) for item in str(value or "").split(",") if item.strip()]
         out[spec.key] = value
     return out
+
+
+def _number(text: str) -> float | str:
+    """A list item as a number; left as text when it is none (validation then names it)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
 
 
 def on_run() -> None:
@@ -187,7 +244,7 @@ with st.sidebar:
     if choice == UPLOAD:
         upload = st.file_uploader("Scenario YAML", type=["yaml", "yml"], key="upload")
         if upload is not None:
-            marker = (upload.name, upload.size)
+            marker = (upload.name, upload.size, upload.file_id)
             if state.get("loaded") != marker:
                 try:
                     if upload.size > MAX_UPLOAD_BYTES:
@@ -280,19 +337,16 @@ with results_tab:
     if results is None or scenario is None:
         st.info("Edit the inputs and press Run.")
         st.stop()
+    figs = figures(scenario, results, other, base_results)
     fan_cols = st.columns(2)
     for i, name in enumerate(plots.FAN_SERIES):
         with fan_cols[i % 2]:
-            st.plotly_chart(
-                plots.fan_chart(results, name, compare=base_results),
-                width="stretch",
-                key=f"fan:{name}",
-            )
+            st.plotly_chart(figs[f"fan:{name}"], width="stretch", key=f"fan:{name}")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.pv_histogram(results), width="stretch", key="hist")
+        st.plotly_chart(figs["hist"], width="stretch", key="hist")
     with right:
-        st.plotly_chart(plots.money_flow(results), width="stretch", key="sankey")
+        st.plotly_chart(figs["sankey"], width="stretch", key="sankey")
     st.subheader("Summary over paths")
     summary = results.summary()
     st.dataframe(summary, width="stretch")
@@ -314,7 +368,7 @@ with results_tab:
     )
     d3.download_button(
         "Per-path metrics (CSV)",
-        results.metrics.to_csv(),
+        results.metrics.to_csv,  # built when clicked: a few MB, too slow for every rerun
         file_name=f"{scenario.name}-metrics.csv",
         mime="text/csv",
         key="dl_metrics",

@@ -1,0 +1,388 @@
+"""The Streamlit page (app/app.py), driven headless through ``streamlit.testing.v1.AppTest``.
+
+Every run uses 2,000 paths (set in the ``field:simulation.paths`` widget) so the whole file stays
+fast. Card texts are checked against the library itself: ``simulator.simulate`` on the same
+scenario, paths and seed, formatted by ``simulator.plots.headline_cards``.
+
+Streamlit's caches are process-wide, so each test starts with empty caches (``fresh_caches``);
+the cached path is exercised on purpose by the tests that rerun identical inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+import simulator
+from simulator import plots
+from simulator.cli import main as cli_main
+from simulator.scenario import Scenario, ScenarioError, scenario_from_text
+
+ROOT = Path(__file__).parents[1]
+APP = ROOT / "app" / "app.py"
+SCENARIOS = ROOT / "scenarios"
+BASELINE = SCENARIOS / "naef-2005.yaml"
+PATHS = 2000
+UPLOAD = "(uploaded file)"
+DISTRESS = "Probability of distress"
+MDF_P50 = "MDF inflow PV, P50 [USD bn]"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Empty Streamlit's process-wide caches, so no test sees another test's runs."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
+    """The in-memory media stores AppTest creates (one per script run), to read downloads."""
+    stores: list[MemoryMediaFileStorage] = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, media_endpoint: str) -> None:
+            super().__init__(media_endpoint)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    return stores
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def press_run(at: AppTest, paths: int = PATHS, **edits: Any) -> AppTest:
+    """Set the paths and the given fields (``naef__coupon_rate=0.09``), then press Run."""
+    at.number_input(key="field:simulation.paths").set_value(paths)
+    for name, value in edits.items():
+        field(at, name.replace("__", ".")).set_value(value)
+    runs = [b for b in at.button if b.label == "Run"]
+    assert len(runs) == 1, "want exactly one Run button"
+    runs[0].click().run()
+    return at
+
+
+KINDS = {spec.key: spec.kind for spec in simulator.field_specs()}
+
+
+def field(at: AppTest, dotted: str) -> Any:
+    """The editor widget of a field (``"naef.coupon_rate"``)."""
+    key = f"field:{dotted}"
+    kind = KINDS[dotted]
+    if kind == "list":
+        return at.text_input(key=key)
+    if kind == "choice":
+        return at.selectbox(key=key)
+    return at.number_input(key=key)
+
+
+def exceptions(at: AppTest) -> list[str]:
+    return [e.value for e in at.exception]
+
+
+def cards(at: AppTest) -> dict[str, str]:
+    """Label -> displayed value of the metric cards."""
+    return {m.label: m.value for m in at.metric}
+
+
+def deltas(at: AppTest) -> dict[str, str]:
+    return {m.label: m.delta for m in at.metric}
+
+
+def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[plots.Card]:
+    """The cards the page must show for ``scenario`` (paths and seed taken from it)."""
+
+    def sim(sc: Scenario) -> simulator.Results:
+        return simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
+
+    return plots.headline_cards(sim(scenario), compare=sim(compare) if compare else None)
+
+
+def card_number(text: str) -> float:
+    """``"5.3 %"`` -> 5.3, ``"-1,234.5 bn"`` -> -1234.5."""
+    match = re.match(r"^\s*([+-]?[\d,]*\.?\d+)", text)
+    assert match, f"not a number: {text!r}"
+    return float(match.group(1).replace(",", ""))
+
+
+def baseline(**overrides: Any) -> Scenario:
+    return simulator.load_scenario(BASELINE).with_overrides(
+        {"simulation.paths": PATHS, **overrides}
+    )
+
+
+def cli_message(capsys: pytest.CaptureFixture[str], field: str, *sets: str) -> str:
+    """The CLI's one-line error for ``--set`` values, from the field name on."""
+    argv = ["run", str(BASELINE), "--paths", "10", "--no-write"]
+    for s in sets:
+        argv += ["--set", s]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert field in err, err
+    return err[err.index(field) :]
+
+
+# ---------------------------------------------------------------------- every shipped scenario
+
+
+def test_every_shipped_scenario_runs_and_shows_the_librarys_cards() -> None:
+    at = start()
+    names = [o for o in at.selectbox(key="choice").options if o != UPLOAD]
+    shipped = {simulator.load_scenario(p).name: p for p in sorted(SCENARIOS.glob("*.yaml"))}
+    assert sorted(names) == sorted(shipped)
+    for name in names:
+        at.selectbox(key="choice").set_value(name).run()
+        assert not at.exception, (name, exceptions(at))
+        press_run(at)
+        assert not at.exception, (name, exceptions(at))
+        # The unedited inputs give back the shipped scenario (only the paths changed).
+        want = simulator.load_scenario(shipped[name]).with_overrides({"simulation.paths": PATHS})
+        assert at.session_state["scenario"].to_dict() == want.to_dict(), name
+        assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}, name
+        assert len(at.get("plotly_chart")) >= 4, name
+        assert {d.key for d in at.download_button} == {"dl_yaml", "dl_summary", "dl_metrics"}
+
+
+# ---------------------------------------------------------------------- a parameter change
+
+
+def test_raising_the_coupon_moves_the_headline_as_the_library_does() -> None:
+    at = press_run(start(), naef__coupon_rate=0.06)
+    assert not at.exception, exceptions(at)
+    low = cards(at)
+    at = press_run(at, naef__coupon_rate=0.09)
+    assert not at.exception, exceptions(at)
+    high = cards(at)
+
+    assert low == {c["label"]: c["text"] for c in library_cards(baseline())}
+    assert high == {
+        c["label"]: c["text"] for c in library_cards(baseline(**{"naef.coupon_rate": 0.09}))
+    }
+    # A dearer debt: distress no less likely, less money for the Development Fund.
+    assert card_number(high[DISTRESS]) >= card_number(low[DISTRESS])
+    assert card_number(high[MDF_P50]) < card_number(low[MDF_P50])
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+def test_a_cross_field_error_shows_the_clis_message_and_the_page_recovers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    want = cli_message(capsys, "naef.grace_years", "naef.grace_years=20", "naef.tenor_years=20")
+    at = press_run(start(), naef__grace_years=20, naef__tenor_years=20)
+    assert not at.exception, exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any(want in e for e in errors), (want, errors)
+    assert not at.metric, "no results for invalid inputs"
+
+    at = press_run(at, naef__grace_years=5)
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert cards(at) == {
+        c["label"]: c["text"]
+        for c in library_cards(baseline(**{"naef.tenor_years": 20, "naef.grace_years": 5}))
+    }
+
+
+def test_a_list_field_that_is_not_numbers_shows_the_clis_message_and_the_page_recovers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The app reads the text box as a YAML list, so "abc" is the CLI's [abc].
+    want = cli_message(capsys, "naef.issuance_usd_bn", "naef.issuance_usd_bn=[abc]")
+    at = press_run(start(), naef__issuance_usd_bn="abc")
+    assert not at.exception, exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any(want in e for e in errors), (want, errors)
+    assert not at.metric
+
+    at = press_run(at, naef__issuance_usd_bn="20, 20, 20, 15")
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    sc = at.session_state["scenario"]
+    assert sc.naef.issuance_usd_bn == (20.0, 20.0, 20.0, 15.0)
+    assert cards(at) == {
+        c["label"]: c["text"]
+        for c in library_cards(baseline(**{"naef.issuance_usd_bn": [20, 20, 20, 15]}))
+    }
+
+
+# ---------------------------------------------------------------------- downloads
+
+
+def test_the_downloaded_yaml_round_trips_through_the_library_and_the_cli(
+    tmp_path: Path, media: list[MemoryMediaFileStorage]
+) -> None:
+    at = press_run(start(), naef__coupon_rate=0.09, naef__tenor_years=25)
+    assert not at.exception, exceptions(at)
+
+    def download(key: str) -> bytes:
+        file_id = at.download_button(key=key).proto.url.rsplit("/", 1)[1]
+        return media[-1].get_file(file_id).content
+
+    path = tmp_path / "edited.yaml"
+    path.write_bytes(download("dl_yaml"))
+    edited = baseline(**{"naef.coupon_rate": 0.09, "naef.tenor_years": 25})
+    assert at.session_state["scenario"].to_dict() == edited.to_dict()
+    assert simulator.load_scenario(path).to_dict() == edited.to_dict()
+    assert cli_main(["run", str(path), "--paths", "500", "--no-write"]) == 0
+
+    results = simulator.simulate(edited, paths=PATHS, seed=edited.simulation.seed)
+    assert download("dl_summary").decode() == results.summary().to_csv()
+
+
+# ---------------------------------------------------------------------- comparison
+
+
+def test_compare_with_the_unedited_version_shows_signed_deltas() -> None:
+    at = press_run(start(), naef__coupon_rate=0.09)
+    assert not at.exception, exceptions(at)
+    assert all(not d for d in deltas(at).values()), "no deltas without a comparison"
+
+    at.selectbox(key="compare_with").set_value("its unedited version").run()
+    assert not at.exception, exceptions(at)
+    want = library_cards(baseline(**{"naef.coupon_rate": 0.09}), compare=baseline())
+    assert deltas(at) == {c["label"]: c["delta_text"] for c in want}
+    got = deltas(at)
+    assert got[MDF_P50].startswith("-"), got[MDF_P50]
+    assert not got[DISTRESS].startswith("-"), got[DISTRESS]
+    assert cards(at) == {c["label"]: c["text"] for c in want}, "values are still the edited run"
+
+
+# ---------------------------------------------------------------------- uploads
+
+
+def _upload(at: AppTest, name: str, text: str) -> AppTest:
+    if at.selectbox(key="choice").value != UPLOAD:
+        at.selectbox(key="choice").set_value(UPLOAD).run()
+    at.file_uploader(key="upload").set_value((name, text.encode(), "application/x-yaml"))
+    return at.run()
+
+
+def test_an_upload_that_extends_a_path_outside_the_scenarios_is_refused() -> None:
+    text = "name: evil\nextends: ../../etc/passwd\n"
+    with pytest.raises(ScenarioError) as lib_error:
+        scenario_from_text(text, source="evil.yaml", extends_root=SCENARIOS)
+    assert lib_error.value.field == "extends"
+
+    at = _upload(start(), "evil.yaml", text)
+    assert not at.exception, exceptions(at)
+    errors = [e.value for e in at.error]
+    assert str(lib_error.value) in errors, errors
+    assert any("extends" in e for e in errors)
+    assert at.session_state["base_scenario"].name == "naef-2005", "nothing was loaded"
+
+
+def test_an_upload_that_extends_a_shipped_scenario_loads_into_the_editor() -> None:
+    text = "name: my-case\nextends: naef-2005.yaml\nnaef:\n  coupon_rate: 0.075\n"
+    at = _upload(start(), "my-case.yaml", text)
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert field(at, "naef.coupon_rate").value == 0.075
+
+    at = press_run(at)
+    assert not at.exception, exceptions(at)
+    want = scenario_from_text(text, source="my-case.yaml", extends_root=SCENARIOS)
+    want = want.with_overrides({"simulation.paths": PATHS})
+    assert at.session_state["scenario"].to_dict() == want.to_dict()
+    assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}
+
+
+def _run_upload(text: str) -> tuple[AppTest, Scenario]:
+    """Upload ``text``, press Run without edits; the page's run and the library's reading."""
+    uploaded = scenario_from_text(text, source="up.yaml", extends_root=SCENARIOS)
+    at = press_run(_upload(start(), "up.yaml", text))
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    return at, uploaded
+
+
+def test_an_uploaded_list_runs_with_its_values_to_full_precision() -> None:
+    text = (
+        "name: precise\nextends: naef-2005.yaml\noil_price:\n  model: deck\n"
+        "  deck_usd_per_bbl: [56.6412345, 61.2345678, 48.0000001]\n"
+    )
+    at, uploaded = _run_upload(text)
+    assert uploaded.oil_price.deck_usd_per_bbl == (56.6412345, 61.2345678, 48.0000001)
+    ran = at.session_state["scenario"]
+    assert ran.oil_price.deck_usd_per_bbl == uploaded.oil_price.deck_usd_per_bbl
+
+
+def test_an_uploaded_list_with_a_small_value_can_be_run() -> None:
+    text = (
+        "name: small\nextends: naef-2005.yaml\noil_price:\n  model: deck\n"
+        "  deck_usd_per_bbl: [50.0, 0.00005, 60.0]\n"
+    )
+    at, uploaded = _run_upload(text)
+    ran = at.session_state["scenario"]
+    assert ran.oil_price.deck_usd_per_bbl == uploaded.oil_price.deck_usd_per_bbl == (50, 5e-05, 60)
+
+
+def test_a_changed_file_with_the_same_name_and_size_is_loaded_again() -> None:
+    first = "name: mine\nextends: naef-2005.yaml\nnaef:\n  coupon_rate: 0.07\n"
+    second = first.replace("0.07", "0.08")
+    assert len(first) == len(second)
+    at = _upload(start(), "mine.yaml", first)
+    assert field(at, "naef.coupon_rate").value == 0.07
+    at = _upload(at, "mine.yaml", second)
+    assert not at.exception, exceptions(at)
+    assert field(at, "naef.coupon_rate").value == 0.08
+
+
+# ---------------------------------------------------------------------- state and cache
+
+
+def test_a_rerun_without_changes_keeps_the_edited_inputs_and_the_results() -> None:
+    at = press_run(start(), naef__coupon_rate=0.09)
+    assert not at.exception, exceptions(at)
+    before = cards(at)
+    assert before
+    scenario = at.session_state["scenario"]
+
+    at.run()  # what any widget interaction outside the form does
+    assert not at.exception, exceptions(at)
+    assert field(at, "naef.coupon_rate").value == 0.09
+    assert at.number_input(key="field:simulation.paths").value == PATHS
+    assert at.session_state["scenario"].to_dict() == scenario.to_dict()
+    assert cards(at) == before
+
+
+def test_pressing_run_again_with_identical_inputs_does_not_simulate_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = simulator.simulate
+
+    def counting(*args: Any, **kwargs: Any) -> simulator.Results:
+        calls.append(kwargs.get("paths", 0))
+        return real(*args, **kwargs)
+
+    # The page calls ``simulator.simulate`` through the module, in this process.
+    monkeypatch.setattr(simulator, "simulate", counting)
+    at = press_run(start(), naef__coupon_rate=0.08)
+    assert not at.exception, exceptions(at)
+    assert calls == [PATHS]
+    first = cards(at)
+
+    at = press_run(at, naef__coupon_rate=0.08)
+    assert not at.exception, exceptions(at)
+    assert calls == [PATHS], "identical inputs must come from the cache"
+    assert cards(at) == first

@@ -1,0 +1,215 @@
+"""The Streamlit page in a real browser: ``streamlit run`` in a subprocess, Chromium via Playwright.
+
+Skipped (with the reason) when Chromium or the playwright package is missing, except under
+``CI=true``, where a missing browser is a failure: CI must run this test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import simulator
+from simulator import plots
+
+ROOT = Path(__file__).parents[1]
+APP = ROOT / "app" / "app.py"
+BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PATHS = 2000
+START_TIMEOUT_S = 60.0
+RUN_TIMEOUT_MS = 60_000
+DISTRESS = "Probability of distress"
+
+# Set data-test-script-state watching up before a click, then wait for a full script run.
+WATCH_RUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__naefRan = false;
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') {
+        window.__naefRan = true;
+      }
+    }
+  }).observe(app, {attributes: true, attributeOldValue: true,
+                   attributeFilter: ['data-test-script-state']});
+}"""
+RUN_DONE = """() => window.__naefRan === true && document.querySelector('[data-testid="stApp"]')
+  .getAttribute('data-test-script-state') === 'notRunning'"""
+
+
+def _require(ok: bool, reason: str) -> None:
+    """Skip for want of ``reason`` locally; under CI=true, fail instead."""
+    if ok:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the browser test must run, not skip)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End the server we started, by its PID: terminate, wait (bounded), kill if needed."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return bool(resp.read().decode().strip() == "ok")
+    except OSError:  # not listening yet (URLError and timeouts are OSErrors)
+        return False
+
+
+@pytest.fixture
+def browser_available() -> None:
+    """Chromium and the playwright package are there (else skip, or fail under CI=true)."""
+    _require(shutil.which("chromium") is not None, "chromium is not on PATH")
+    _require(Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing")
+    _require(
+        importlib.util.find_spec("playwright") is not None, "the playwright package is missing"
+    )
+
+
+@pytest.fixture
+def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
+    """``streamlit run app/app.py`` on a free port of 127.0.0.1; yields its URL once healthy."""
+    port = _free_port()
+    log_path = tmp_path / "streamlit.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+                if _healthy(url):
+                    break
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"streamlit not healthy after {START_TIMEOUT_S:.0f} s:\n"
+                        f"{log_path.read_text()}"
+                    )
+                time.sleep(0.25)
+            yield url
+        finally:
+            _stop(proc)
+
+
+def _distress_text(coupon: float) -> str:
+    """The distress card the page must show: the library's headline at PATHS paths."""
+    sc = simulator.load_scenario(BASELINE).with_overrides(
+        {"simulation.paths": PATHS, "naef.coupon_rate": coupon}
+    )
+    results = simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
+    (card,) = [c for c in plots.headline_cards(results) if c["label"] == DISTRESS]
+    return card["text"]
+
+
+def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    want_low, want_high = _distress_text(0.06), _distress_text(0.09)
+    assert want_low != want_high, "the check below needs the coupon to move the card"
+
+    def press_run(page: Page) -> None:
+        page.get_by_role("tab", name="Inputs").click()
+        page.evaluate(WATCH_RUN)
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+        errors = page.get_by_test_id("stException")
+        if errors.count():
+            pytest.fail(f"the page shows an exception: {errors.first.inner_text()[:600]}")
+        page.get_by_role("tab", name="Results").click()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server, timeout=RUN_TIMEOUT_MS)
+            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+
+            # The paths field is in the collapsed "Simulation" section.
+            section = page.get_by_test_id("stExpander").filter(
+                has=page.get_by_text("Simulation", exact=True)
+            )
+            section.locator("summary").click()
+            paths = page.get_by_label("paths [paths]", exact=True)
+            paths.fill(str(PATHS))
+            paths.press("Tab")  # commit the value without submitting the form (Enter would)
+
+            press_run(page)
+            cards = page.get_by_test_id("stMetric")
+            distress = cards.filter(has_text=DISTRESS)
+            expect(distress).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
+            expect(cards).to_have_count(len(plots.CARD_KEYS))
+            page.locator(".js-plotly-plot").first.wait_for(timeout=RUN_TIMEOUT_MS)
+            before = distress.inner_text()
+
+            page.get_by_role("tab", name="Inputs").click()
+            coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
+            coupon.fill("0.09")
+            coupon.press("Tab")
+            press_run(page)
+            expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            assert distress.inner_text() != before
+
+            shot = tmp_path / "app.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.is_file()
+            assert shot.stat().st_size > 10_000
+
+            # Pressing Run again with identical inputs: same cards, from the cache.
+            press_run(page)
+            expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            expect(cards).to_have_count(len(plots.CARD_KEYS))
+        finally:
+            browser.close()
