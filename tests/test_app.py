@@ -11,6 +11,7 @@ the cached path is exercised on purpose by the tests that rerun identical inputs
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,15 @@ MDF_P50 = "MDF inflow PV, P50 [USD bn]"
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module() -> Iterator[None]:
+    """AppTest leaves the app script as ``sys.modules["__main__"]``; put pytest's back, or a
+    process started later by spawn or forkserver (a batch on Dask) would re-run the app."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)
