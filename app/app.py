@@ -18,6 +18,7 @@ import streamlit as st
 import simulator
 from simulator import plots
 from simulator.analysis import check_aligned
+from simulator.breakeven import breakeven_flat_price
 from simulator.scenario import (
     SECTIONS,
     FieldSpec,
@@ -115,6 +116,19 @@ def run_with_progress(scenario: Scenario) -> Any:
         bar.empty()
     store().put(key, results)
     return results
+
+
+def breakeven(scenario: Scenario) -> float | None:
+    """Break-even flat oil price [USD/bbl] of a scenario; None when never reached."""
+    key = ("breakeven", scenario.content_hash())
+    cached = store().get(key)
+    if cached is None:
+        try:
+            cached = (breakeven_flat_price(scenario).price_usd_per_bbl,)
+        except ScenarioError:
+            cached = (None,)
+        store().put(key, cached)
+    return cast(float | None, cached[0])
 
 
 def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any) -> dict[str, Any]:
@@ -312,6 +326,11 @@ elif scenario is not None:
     if base_results is not None and other is not None:
         st.caption(f"Deltas against {other.name}: same seed, same draws.")
     cards = plots.headline_cards(results, compare=base_results)
+    cards.append(
+        plots.breakeven_card(
+            breakeven(scenario), compare=breakeven(other) if other is not None else None
+        )
+    )
     for row in range(0, len(cards), 4):
         cols = st.columns(4)
         for col, card in zip(cols, cards[row : row + 4], strict=False):

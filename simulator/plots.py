@@ -929,6 +929,35 @@ def headline_cards(results: Results, *, compare: Results | None = None) -> list[
     return cards
 
 
+def breakeven_card(price: float | None, *, compare: float | None = None) -> Card:
+    """The card of the break-even oil price (flat benchmark at which the minimum DSCR once
+    producing is 1, in the deterministic median case); ``price`` None: never reached.
+
+    Parameters
+    ----------
+    price
+        Break-even price [USD/bbl], from :func:`simulator.breakeven.breakeven_flat_price`.
+    compare
+        The base scenario's break-even price [USD/bbl], for the delta.
+    """
+    value = float("nan") if price is None else float(price)
+    text = f"${value:,.1f}/bbl" if math.isfinite(value) else "not reached"
+    delta = delta_text = None
+    if compare is not None and math.isfinite(value):
+        delta = value - compare
+        delta_text = f"{_no_negative_zero(delta, 1):+,.1f} USD/bbl"
+    return Card(
+        key="breakeven_usd_per_bbl",
+        label="Break-even oil price (DSCR 1 once producing)",
+        value=value,
+        text=text,
+        delta=delta,
+        delta_text=delta_text,
+        se_text="Flat WTI price, every year, at which the minimum DSCR over producing years is "
+        "1 in the median case (no overrun or reservoir surprise).",
+    )
+
+
 # ---------------------------------------------------------------------------- comparison
 
 

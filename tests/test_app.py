@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 import simulator
 from simulator import plots
+from simulator.breakeven import breakeven_flat_price
 from simulator.cli import main as cli_main
 from simulator.scenario import Scenario, ScenarioError, scenario_from_text
 
@@ -123,7 +124,17 @@ def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[p
     def sim(sc: Scenario) -> simulator.Results:
         return simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
 
-    return plots.headline_cards(sim(scenario), compare=sim(compare) if compare else None)
+    def breakeven(sc: Scenario) -> float | None:
+        try:
+            return breakeven_flat_price(sc).price_usd_per_bbl
+        except ScenarioError:
+            return None
+
+    cards = plots.headline_cards(sim(scenario), compare=sim(compare) if compare else None)
+    cards.append(
+        plots.breakeven_card(breakeven(scenario), compare=breakeven(compare) if compare else None)
+    )
+    return cards
 
 
 def card_number(text: str) -> float:

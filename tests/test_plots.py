@@ -477,3 +477,18 @@ def test_figures_small_and_offline(big: Comparison) -> None:
     for label, fig in figures.items():
         html = fig.to_html(include_plotlyjs=True, full_html=True)
         assert not _EXTERNAL_SCRIPT.search(html), label
+
+
+def test_breakeven_card_formats_the_library_price_and_its_delta() -> None:
+    from simulator.breakeven import breakeven_flat_price
+
+    base = simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
+    dear = base.with_overrides({"naef.coupon_rate": 0.08})
+    p0 = breakeven_flat_price(base).price_usd_per_bbl
+    p1 = breakeven_flat_price(dear).price_usd_per_bbl
+    card = plots.breakeven_card(p1, compare=p0)
+    assert card["value"] == p1
+    assert card["text"] == f"${p1:,.1f}/bbl"
+    assert card["delta"] == pytest.approx(p1 - p0)
+    assert card["delta"] > 0  # a dearer coupon needs a higher oil price to cover the service
+    assert plots.breakeven_card(None)["text"] == "not reached"
