@@ -176,6 +176,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_breakeven(args: argparse.Namespace) -> int:
+    from .breakeven import breakeven_distress_long_run, breakeven_flat_price
+
+    sc = _load(args.scenario, args.set)
+    print(f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl):")
+    rows = [
+        ("min_dscr_operating", "flat price: minimum DSCR once producing = 1"),
+        ("mdf_inflow_pv_usd_bn", "flat price: first money reaches the MDF"),
+    ]
+    for target, label in rows:
+        try:
+            be = breakeven_flat_price(sc, target=target)
+            print(f"  {label:<48} {be.price_usd_per_bbl:9.2f}")
+        except ScenarioError as exc:
+            print(f"  {label:<48}       n/a  ({exc.problem})")
+    try:
+        be = breakeven_distress_long_run(
+            sc, threshold=args.threshold, paths=args.paths, seed=args.seed
+        )
+        print(
+            f"  {'long-run price: P(distress) = ' + f'{args.threshold:.0%}':<48} "
+            f"{be.price_usd_per_bbl:9.2f}  (P = {be.metric_at_price:.3f} "
+            f"± {be.standard_error:.3f}, {args.paths:,} paths)"
+        )
+    except ScenarioError as exc:
+        print(f"  long-run price for P(distress)                   n/a  ({exc.problem})")
+    print("  Flat prices are for the median case (no capex overrun, no reservoir surprise).")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -259,6 +289,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed shared by both runs (default: A's)")
     add_set(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("breakeven", help="oil prices at which the structure breaks even")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.10,
+        help="probability of distress for the long-run break-even (default 0.10)",
+    )
+    p.add_argument("--paths", type=int, default=4000, help="paths per evaluation (default 4000)")
+    p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    add_set(p)
+    p.set_defaults(func=cmd_breakeven)
 
     p = sub.add_parser("app", help="start the what-if page in the browser (Streamlit)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -1,0 +1,32 @@
+"""`naef breakeven` prints the library's break-even prices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import simulator
+from simulator.breakeven import breakeven_distress_long_run, breakeven_flat_price
+from simulator.cli import main
+
+BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
+
+
+def test_breakeven_command_prints_the_library_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["breakeven", str(BASELINE), "--paths", "1000", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    sc = simulator.load_scenario(BASELINE)
+    dscr = breakeven_flat_price(sc, target="min_dscr_operating").price_usd_per_bbl
+    mdf = breakeven_flat_price(sc, target="mdf_inflow_pv_usd_bn").price_usd_per_bbl
+    distress = breakeven_distress_long_run(sc, paths=1000, seed=3).price_usd_per_bbl
+    for value in (dscr, mdf, distress):
+        assert f"{value:9.2f}" in out
+
+
+def test_breakeven_command_rejects_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["breakeven", str(BASELINE), "--set", "naef.coupon_rate=-1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and "naef.coupon_rate" in err
