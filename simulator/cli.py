@@ -206,6 +206,52 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _num(x: float) -> str:
+    """A number for a table: thousands separated, four significant digits below 1000."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import tornado
+
+    sc = _load(args.scenario, args.set)
+    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
+    result = tornado(
+        sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
+    )
+    paths = args.paths or sc.simulation.paths
+    print(
+        f"Tornado of {sc.name}: one parameter at a time, low and high, common random numbers "
+        f"({paths:,} paths)"
+    )
+    for output in outputs:
+        ranking = result.ranking(output)
+        base = float(ranking["base"].iloc[0]) if len(ranking) else float("nan")
+        print(f"\n{output} (base {base:.4g})")
+        print(
+            f"  {'parameter':<36} {'low':>10} {'high':>10} {'at low':>10} {'at high':>10} "
+            f"{'swing':>10}"
+        )
+        for row in ranking.to_dict(orient="records"):
+            cells = " ".join(
+                f"{_num(row[k]):>10}"
+                for k in ("low_value", "high_value", "at_low", "at_high", "swing")
+            )
+            print(f"  {row['parameter']:<36} {cells}")
+    if args.html:
+        target = Path(args.html)
+        try:
+            with open(target, "w", encoding="utf-8") as fh:
+                for i, output in enumerate(outputs):
+                    fh.write(
+                        result.figure(output).to_html(full_html=i == 0, include_plotlyjs=i == 0)
+                    )
+        except OSError as exc:
+            raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
+        print(f"\nCharts written to {target}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -302,6 +348,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
     add_set(p)
     p.set_defaults(func=cmd_breakeven)
+
+    p = sub.add_parser("sensitivity", help="which assumption matters most (tornado)")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument(
+        "--method",
+        choices=["tornado"],
+        default="tornado",
+        help="one-at-a-time tornado (global Sobol indices are not available yet)",
+    )
+    p.add_argument(
+        "--parameter",
+        action="append",
+        metavar="KEY",
+        help="dotted field to vary (repeatable; default: the main assumptions)",
+    )
+    p.add_argument(
+        "--output",
+        action="append",
+        metavar="NAME",
+        help="headline figure to rank by (repeatable; default: mdf_inflow_pv_p50 "
+        "and prob_distress)",
+    )
+    p.add_argument("--paths", type=int, help="paths per run (default: the scenario's)")
+    p.add_argument("--seed", type=int, help="seed shared by every run (default: the scenario's)")
+    p.add_argument("--html", help="write the tornado charts to this HTML file (offline)")
+    add_set(p)
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("app", help="start the what-if page in the browser (Streamlit)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

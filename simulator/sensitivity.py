@@ -1,0 +1,874 @@
+"""One-at-a-time (tornado) sensitivity analysis on common random numbers.
+
+Each parameter is moved, alone, to a low and a high value while every other field keeps the
+scenario's value; the scenario is run at each of the two values and once at its own values, all
+with the same number of paths and the same seed. Because the engine gives path ``i`` the same
+capex overrun, reservoir factor and price shocks in every run (DESIGN.md section 7), the change of
+an output between two runs is the effect of the parameter, not Monte Carlo noise: a parameter
+that does not enter an output moves it by exactly zero, and a small effect is not drowned by the
+sampling error of the two runs.
+
+Which parameters may be varied. Only numeric fields (``int`` or ``float`` in
+:func:`simulator.scenario.field_specs`) of the model sections. The ``horizon`` and
+``simulation`` sections are refused: the horizon length changes the number of draws of every
+path, the start year relabels the years, and paths and seed are the Monte Carlo set-up, not an
+assumption. A parameter whose change would reinterpret the draws (the bootstrap block length, see
+:func:`simulator.analysis.check_aligned`) is refused too, since its "effect" would mix the
+parameter with a fresh sample.
+
+Ranges. By default each parameter spans +-25 % of the scenario's value (see
+:func:`default_range`); ``ranges`` overrides that per parameter. Each variant is validated as a
+whole scenario before anything is simulated, and a variant that breaks a bound or a cross-field
+check raises :class:`~simulator.scenario.ScenarioError` naming the parameter and the end.
+
+Everything here is pure: no file I/O, no printing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .analysis import check_aligned
+from .engine import simulate
+from .metrics import HEADLINE
+from .plots import PALETTE, SERIES_LABELS, TEMPLATE, unit_of
+from .results import SERIES, Results
+from .scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
+
+__all__ = [
+    "DEFAULT_OUTPUTS",
+    "DEFAULT_PARAMETERS",
+    "RELATIVE_STEP",
+    "TABLE_COLUMNS",
+    "ZERO_STEP_OF_SPAN",
+    "Tornado",
+    "default_range",
+    "tornado",
+    "yearly_figure",
+    "yearly_sensitivity",
+]
+
+#: Dotted fields varied by default: the price level, its volatility and the export discount,
+#: the cost of the debt, what the capex buys and how long it lasts, the lifting cost, the
+#: government's take and how much of the MDF's money becomes capital.
+DEFAULT_PARAMETERS: tuple[str, ...] = (
+    "oil_price.long_run_usd_per_bbl",
+    "oil_price.volatility",
+    "oil_price.realized_price_factor",
+    "naef.coupon_rate",
+    "pemex.capex_usd_per_flowing_bpd",
+    "pemex.decline_rate",
+    "pemex.lag_years",
+    "pemex.opex_usd_per_boe",
+    "fiscal.profit_duty_rate",
+    "mdf.efficiency",
+)
+
+#: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
+DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_distress")
+
+#: Half-width of a default range as a fraction of the scenario's value [-].
+RELATIVE_STEP = 0.25
+#: Half-width of a default range of a float field whose value is 0, as a fraction of the span
+#: of the field's bounds [-].
+ZERO_STEP_OF_SPAN = 0.10
+#: A value clipped to a strict bound (``gt``/``lt``) is put this fraction of the way from the
+#: bound back to the scenario's value [-], so it lies strictly inside.
+_STRICT_NUDGE = 1e-3
+
+#: Columns of :meth:`Tornado.table`.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "parameter",
+    "low_value",
+    "high_value",
+    "output",
+    "base",
+    "at_low",
+    "at_high",
+    "effect_low",
+    "effect_high",
+    "swing",
+)
+
+_REFUSED_SECTIONS = ("horizon", "simulation")
+_STATISTICS = ("median", "mean")
+_HEADLINE_LABELS: dict[str, str] = dict(HEADLINE)
+_MINUS = "\u2212"
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+def _suggest(name: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _numeric_specs() -> dict[str, FieldSpec]:
+    """Specs of the fields that may be varied, by dotted key."""
+    return {
+        s.key: s
+        for s in field_specs()
+        if s.kind in ("int", "float") and s.section not in _REFUSED_SECTIONS
+    }
+
+
+def _spec(key: Any) -> FieldSpec:
+    """The spec of a variable parameter, or a ScenarioError naming it (with a suggestion)."""
+    specs = _numeric_specs()
+    if not isinstance(key, str):
+        raise ScenarioError("sensitivity", str(key), "got a non-text parameter; want a dotted key")
+    if key in specs:
+        return specs[key]
+    every = {s.key: s for s in field_specs()}
+    if key in every:
+        spec = every[key]
+        if spec.section in _REFUSED_SECTIONS:
+            why = (
+                "it sets up the Monte Carlo run (or the draws of every path), so it cannot be "
+                "varied on common random numbers"
+            )
+        else:
+            why = f"it is a {spec.kind} field"
+        raise ScenarioError(
+            "sensitivity", key, f"cannot be varied: {why}; want a numeric model parameter"
+        )
+    raise ScenarioError("sensitivity", key, "unknown parameter" + _suggest(key, list(specs)))
+
+
+def _declared_range(spec: FieldSpec) -> tuple[Any, Any] | None:
+    """A ``sensitivity`` range declared with the field (``json_schema_extra``), if any."""
+    declared = getattr(spec, "sensitivity", None)
+    if declared is None:
+        info = SECTIONS[spec.section].model_fields[spec.name]
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        declared = extra.get("sensitivity")
+    if declared is None:
+        return None
+    if (
+        isinstance(declared, str | bytes)
+        or not isinstance(declared, Sequence)
+        or len(declared) != 2
+    ):
+        raise ScenarioError(
+            "sensitivity", spec.key, f"declares range {declared!r}; want (low, high)"
+        )
+    return declared[0], declared[1]
+
+
+def _lower(spec: FieldSpec) -> float | None:
+    return spec.ge if spec.ge is not None else spec.gt
+
+
+def _upper(spec: FieldSpec) -> float | None:
+    return spec.le if spec.le is not None else spec.lt
+
+
+def _clip_float(x: float, value: float, spec: FieldSpec) -> float:
+    """``x`` inside the bounds of ``spec``; a strict bound is not reached (``value`` is inside)."""
+    if spec.ge is not None and x < spec.ge:
+        x = spec.ge
+    if spec.le is not None and x > spec.le:
+        x = spec.le
+    for bound, below in ((spec.gt, True), (spec.lt, False)):
+        if bound is None:
+            continue
+        outside = x <= bound if below else x >= bound
+        if outside:
+            x = bound + (value - bound) * _STRICT_NUDGE
+            inside = x > bound if below else x < bound
+            if not inside:
+                x = math.nextafter(bound, value)
+    return float(x)
+
+
+def _clip_int(x: int, spec: FieldSpec) -> int:
+    """``x`` inside the bounds of ``spec``, as an integer."""
+    if spec.ge is not None:
+        x = max(x, math.ceil(spec.ge))
+    if spec.gt is not None:
+        x = max(x, math.floor(spec.gt) + 1)
+    if spec.le is not None:
+        x = min(x, math.floor(spec.le))
+    if spec.lt is not None:
+        x = min(x, math.ceil(spec.lt) - 1)
+    return int(x)
+
+
+def _value_of(scenario: Scenario, key: str) -> Any:
+    section, name = key.split(".")
+    return getattr(getattr(scenario, section), name)
+
+
+def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
+    """The default low and high value of a parameter around the scenario's value.
+
+    Parameters
+    ----------
+    scenario
+        The scenario whose value is the centre.
+    key
+        Dotted field name (``"naef.coupon_rate"``); a numeric field of a model section.
+
+    Returns
+    -------
+    low, high
+        In the field's own unit (its ``unit`` in :func:`simulator.scenario.field_specs`):
+        ``int`` for integer fields, ``float`` otherwise, with ``low <= value <= high``.
+
+        - A range declared with the field (a ``sensitivity`` pair in the field's
+          ``json_schema_extra``, next to its ``unit``) is returned as declared. No field of
+          :mod:`simulator.scenario` declares one yet; the hook lets a field carry a range
+          from the literature without changing this module.
+        - Float fields: ``value * (1 -+ 0.25)`` (for a negative value, ``value -+ 0.25 |value|``).
+        - Float fields whose value is 0 (where +-25 % would be no range at all):
+          ``0 -+ 0.10 x`` the span of the field's bounds (``upper - lower``; 0.10 if a bound
+          is missing). Clipped to the bounds, a field bounded below by 0 therefore gets
+          ``(0, 0.1 x span)``: e.g. ``fiscal.profit_duty_rate`` 0 -> ``(0.0, 0.1)``; a field
+          that may be negative is moved both ways (``oil_price.drift_per_year`` 0, bounds
+          -1..1 -> ``(-0.2, 0.2)``), since its low side is as plausible as its high side.
+        - Integer fields: ``value -+ max(1, round(0.25 |value|))`` (``pemex.lag_years`` 3 ->
+          ``(2, 4)``; ``naef.tenor_years`` 20 -> ``(15, 25)``).
+
+        Every range is clipped to the field's bounds. A strict bound (``gt``/``lt``) is never
+        reached: a value clipped to it is moved 0.1 % of the way back towards the scenario's
+        value, so the variant is valid. The range is not checked against the other fields
+        (:func:`tornado` validates each variant as a whole).
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown field (with the nearest valid name), a non-numeric field, or a field of
+        the ``horizon`` or ``simulation`` sections.
+    """
+    spec = _spec(key)
+    declared = _declared_range(spec)
+    if declared is not None:
+        return declared
+    value = _value_of(scenario, key)
+    if spec.kind == "int":
+        half = max(1, math.floor(RELATIVE_STEP * abs(value) + 0.5))
+        return _clip_int(value - half, spec), _clip_int(value + half, spec)
+    value = float(value)
+    if value == 0.0:
+        lo, hi = _lower(spec), _upper(spec)
+        span = hi - lo if lo is not None and hi is not None else 1.0
+        step = ZERO_STEP_OF_SPAN * span
+    else:
+        step = RELATIVE_STEP * abs(value)
+    return _clip_float(value - step, value, spec), _clip_float(value + step, value, spec)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(
+        x, bool | np.bool_
+    )
+
+
+def _resolve(
+    scenario: Scenario,
+    parameters: Sequence[str] | None,
+    ranges: Mapping[str, Sequence[float]] | None,
+) -> dict[str, tuple[Any, Any]]:
+    """Parameters in order with their (low, high), checked; ScenarioError naming the culprit."""
+    if isinstance(parameters, str):
+        raise ScenarioError(
+            "sensitivity", "parameters", f"got the text {parameters!r}; want a list of dotted keys"
+        )
+    ranges = dict(ranges or {})
+    if parameters is None:
+        keys = list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
+    else:
+        keys = list(parameters)
+        for k in ranges:
+            if k not in keys:
+                raise ScenarioError(
+                    "sensitivity",
+                    str(k),
+                    "got a range for a parameter that is not in parameters"
+                    + _suggest(str(k), [str(p) for p in keys]),
+                )
+    if not keys:
+        raise ScenarioError("sensitivity", "parameters", "got none; want at least one parameter")
+    seen: set[str] = set()
+    out: dict[str, tuple[Any, Any]] = {}
+    for key in keys:
+        spec = _spec(key)
+        if key in seen:
+            raise ScenarioError("sensitivity", key, "given twice; want each parameter once")
+        seen.add(key)
+        if key in ranges:
+            pair = ranges[key]
+            if (
+                isinstance(pair, str | bytes)
+                or not isinstance(pair, Sequence)
+                or len(pair) != 2
+                or not all(_is_number(v) and math.isfinite(v) for v in pair)
+            ):
+                raise ScenarioError(
+                    "sensitivity", key, f"got range {pair!r}; want (low, high), two finite numbers"
+                )
+            low, high = pair
+            if spec.kind == "int":
+                if not all(float(v).is_integer() for v in pair):
+                    raise ScenarioError(
+                        "sensitivity", key, f"got range {pair!r}; want two integers"
+                    )
+                low, high = int(low), int(high)
+            else:
+                low, high = float(low), float(high)
+            if not low < high:
+                raise ScenarioError(
+                    "sensitivity", key, f"got range ({low!r}, {high!r}); want low < high"
+                )
+        else:
+            low, high = default_range(scenario, key)
+        out[key] = (low, high)
+    return out
+
+
+def _variants(
+    scenario: Scenario, ranges: Mapping[str, tuple[Any, Any]]
+) -> dict[str, tuple[Scenario, Scenario]]:
+    """The low and high scenario of every parameter, each validated as a whole."""
+    out: dict[str, tuple[Scenario, Scenario]] = {}
+    for key, (low, high) in ranges.items():
+        pair: list[Scenario] = []
+        for end, value in (("low", low), ("high", high)):
+            try:
+                variant = scenario.with_overrides({key: value}, source="sensitivity")
+                check_aligned(scenario, variant)
+            except ScenarioError as exc:
+                raise ScenarioError(
+                    "sensitivity",
+                    key,
+                    f"{end} value {value!r} gives an invalid scenario ({exc})",
+                ) from None
+            pair.append(variant)
+        out[key] = (pair[0], pair[1])
+    return out
+
+
+def _run_settings(scenario: Scenario, paths: int | None, seed: int | None) -> tuple[int, int]:
+    for name, value in (("paths", paths), ("seed", seed)):
+        if value is not None and not (isinstance(value, int | np.integer) and _is_number(value)):
+            raise ScenarioError("sensitivity", name, f"got {value!r}; want an integer")
+    p = scenario.simulation.paths if paths is None else int(paths)
+    s = scenario.simulation.seed if seed is None else int(seed)
+    return p, s
+
+
+# ---------------------------------------------------------------------------- tornado
+
+
+def _output_label(output: str) -> tuple[str, float, str]:
+    """Label, plot scale and unit of a headline output's change (probabilities in pp)."""
+    base = output.removesuffix("_se")
+    label = _HEADLINE_LABELS.get(base, output)
+    if output.endswith("_se"):
+        label = f"Standard error of: {label}"
+    if base.startswith("prob_"):
+        return label, 100.0, "percentage points"
+    if base.startswith("project_irr"):
+        return label, 100.0, "percentage points"
+    if label.endswith("]"):
+        unit = label[label.rfind("[") + 1 : -1]
+        return label[: label.rfind("[")].rstrip(), 1.0, unit
+    return label, 1.0, "-"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):,.6g}"
+
+
+@dataclass(frozen=True)
+class Tornado:
+    """Outputs of a scenario with each parameter moved alone to a low and a high value.
+
+    Build it with :func:`tornado`. All runs share the number of paths and the seed (common
+    random numbers), so ``at_high - at_low`` is the parameter's effect without Monte Carlo noise
+    between the runs (the outputs themselves still carry their sampling error; see
+    ``base`` for the standard errors of the base run).
+
+    Attributes
+    ----------
+    scenario
+        The base scenario.
+    paths, seed
+        Number of paths and seed of every run.
+    outputs
+        The outputs recorded (keys of :meth:`Results.headline`).
+    ranges
+        Parameter (dotted key) -> (low value, high value), in the field's unit, in the order of
+        the analysis.
+    base_values
+        Parameter -> its value in the base scenario.
+    base
+        The full :meth:`Results.headline` of the base run (outputs and their standard errors).
+    at_low, at_high
+        Parameter -> output -> value of the output with the parameter at its low (high) value.
+    """
+
+    scenario: Scenario
+    paths: int
+    seed: int
+    outputs: tuple[str, ...]
+    ranges: Mapping[str, tuple[Any, Any]]
+    base_values: Mapping[str, Any]
+    base: Mapping[str, float]
+    at_low: Mapping[str, Mapping[str, float]]
+    at_high: Mapping[str, Mapping[str, float]]
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters varied, in the order of the analysis."""
+        return tuple(self.ranges)
+
+    def _check_output(self, output: str) -> None:
+        if output not in self.outputs:
+            raise ScenarioError(
+                "sensitivity",
+                str(output),
+                "not an output of this analysis"
+                + _suggest(str(output), self.outputs)
+                + f" (want one of: {', '.join(self.outputs)})",
+            )
+
+    def table(self) -> pd.DataFrame:
+        """Every parameter and output, one row each (tidy).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`TABLE_COLUMNS`, rows by parameter (analysis order) then output:
+
+            ``parameter``
+                Dotted key.
+            ``low_value``, ``high_value``
+                The parameter's two values, in the field's unit (float; :attr:`ranges` keeps
+                integers of integer fields).
+            ``output``
+                Headline key.
+            ``base``
+                The output in the base run, in the output's unit (USD bn for the MDF PV
+                percentiles, a probability [-] for ``prob_*``, DSCR [-], IRR [1/year]).
+            ``at_low``, ``at_high``
+                The output with the parameter at its low and high value [output unit].
+            ``effect_low``, ``effect_high``
+                ``at_low - base`` and ``at_high - base`` [output unit].
+            ``swing``
+                ``|at_high - at_low|`` [output unit]; NaN when an output is NaN.
+        """
+        rows: list[dict[str, Any]] = []
+        for key, (low, high) in self.ranges.items():
+            for output in self.outputs:
+                base = float(self.base[output])
+                lo = float(self.at_low[key][output])
+                hi = float(self.at_high[key][output])
+                rows.append(
+                    {
+                        "parameter": key,
+                        "low_value": low,
+                        "high_value": high,
+                        "output": output,
+                        "base": base,
+                        "at_low": lo,
+                        "at_high": hi,
+                        "effect_low": lo - base,
+                        "effect_high": hi - base,
+                        "swing": abs(hi - lo),
+                    }
+                )
+        df = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+        # One float column for integer and float fields alike (integer fields show whole
+        # numbers); :attr:`ranges` keeps each value's own type.
+        return df.astype({"low_value": float, "high_value": float})
+
+    def ranking(self, output: str) -> pd.DataFrame:
+        """The parameters by their swing on one output, largest first.
+
+        Parameters
+        ----------
+        output
+            One of :attr:`outputs`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``rank`` (1 = largest swing); the columns of :meth:`table` but ``output``.
+            Ties keep the analysis order; NaN swings come last.
+
+        Raises
+        ------
+        ScenarioError
+            For an output that was not recorded.
+        """
+        self._check_output(output)
+        t = self.table()
+        t = t[t["output"] == output].drop(columns="output")
+        t = t.sort_values("swing", ascending=False, kind="stable", na_position="last")
+        t.index = pd.RangeIndex(1, len(t) + 1, name="rank")
+        return t
+
+    def figure(self, output: str) -> go.Figure:
+        """Tornado chart of one output: change from the base at each parameter's low and high.
+
+        Parameters
+        ----------
+        output
+            One of :attr:`outputs`.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            Two horizontal bar traces, ``"low value"`` and ``"high value"``, each bar running
+            from 0 (the base run) to the output's change with the parameter at that value,
+            labelled with the value. Parameters are sorted by swing, the largest at the top.
+            Changes of probabilities and of the IRR are shown in percentage points, others in
+            the output's unit. Style: :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
+
+        Raises
+        ------
+        ScenarioError
+            For an output that was not recorded.
+        """
+        rank = self.ranking(output)
+        label, scale, unit = _output_label(output)
+        params = rank["parameter"].tolist()
+        base = float(self.base[output])
+        base_text = f"{base * scale:,.2f}" if scale != 1.0 else f"{base:,.2f}"
+        base_unit = "%" if scale != 1.0 else ("" if unit == "-" else f" {unit}")
+        unit_text = "" if unit == "-" else f" [{unit}]"
+        effects = {
+            end: rank[f"effect_{end}"].to_numpy(dtype=float) * scale for end in ("low", "high")
+        }
+        # A parameter with no effect at either end gets one note instead of two value labels
+        # on top of each other at zero.
+        no_effect = (effects["low"] == 0.0) & (effects["high"] == 0.0)
+        fig = go.Figure()
+        for end, colour in (("low", PALETTE["compare"]), ("high", PALETTE["base"])):
+            values = [self.ranges[p][0 if end == "low" else 1] for p in params]
+            at = rank[f"at_{end}"].to_numpy(dtype=float) * scale
+            text = [_format_value(v) for v in values]
+            fig.add_trace(
+                go.Bar(
+                    x=effects[end],
+                    y=params,
+                    orientation="h",
+                    name=f"{end} value",
+                    marker={"color": colour, "line": {"width": 0}},
+                    text=["" if quiet else t for t, quiet in zip(text, no_effect, strict=True)],
+                    textposition="outside",
+                    customdata=np.array(list(zip(text, at, strict=True)), dtype=object),
+                    hovertemplate=(
+                        f"%{{y}} = %{{customdata[0]}} ({end})<br>"
+                        f"{label}: %{{customdata[1]:,.3f}}"
+                        f"{'' if scale == 1.0 else ' %'}"
+                        f"<br>change from base: %{{x:+,.3f}}{unit_text}<extra></extra>"
+                    ),
+                )
+            )
+        for p in np.asarray(params, dtype=object)[no_effect]:
+            lo_v, hi_v = self.ranges[p]
+            fig.add_annotation(
+                x=0.0,
+                y=p,
+                text=f"no effect ({_format_value(lo_v)} to {_format_value(hi_v)})",
+                showarrow=False,
+                xanchor="left",
+                xshift=6,
+                font={"color": PALETTE["neutral"], "size": 12},
+            )
+        fig.add_vline(x=0.0, line={"color": PALETTE["ink"], "width": 1})
+        # Room for the value labels beside the longest bars, inside the plot area.
+        xs = np.concatenate(list(effects.values()))
+        xs = xs[np.isfinite(xs)]
+        lo_x = min(0.0, float(xs.min())) if xs.size else 0.0
+        hi_x = max(0.0, float(xs.max())) if xs.size else 0.0
+        pad = 0.16 * (hi_x - lo_x) if hi_x > lo_x else 1.0
+        h = self.scenario.horizon
+        sub = (
+            f"{self.scenario.name}, {h.start_year}\u2013{h.start_year + h.years - 1}: each "
+            f"parameter alone at its low and high value; base {base_text}{base_unit}; "
+            f"{self.paths:,} paths, seed {self.seed} (common random numbers)"
+        )
+        fig.update_layout(
+            template=TEMPLATE,
+            title={"text": f"Tornado: {label}<br><sup>{sub}</sup>"},
+            barmode="overlay",
+            bargap=0.35,
+            height=max(360, 170 + 42 * len(params)),
+            hovermode="closest",
+            xaxis={
+                "title": {"text": f"Change from the base run{unit_text}"},
+                "range": [lo_x - pad, hi_x + pad],
+            },
+            yaxis={
+                "autorange": "reversed",
+                "showgrid": False,
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": params,
+            },
+        )
+        return fig
+
+
+def tornado(
+    scenario: Scenario,
+    *,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    outputs: Sequence[str] = DEFAULT_OUTPUTS,
+    paths: int | None = None,
+    seed: int | None = None,
+) -> Tornado:
+    """One-at-a-time sensitivity of headline outputs to each parameter (common random numbers).
+
+    Runs the scenario once as it is and twice per parameter (at its low and at its high value,
+    every other field unchanged), all with the same ``paths`` and ``seed``: ``1 + 2 x
+    len(parameters)`` runs. Every variant is validated before the first run.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    parameters
+        Dotted keys of numeric model fields; default :data:`DEFAULT_PARAMETERS` followed by any
+        other key of ``ranges``.
+    ranges
+        Dotted key -> ``(low, high)`` in the field's unit, overriding :func:`default_range`
+        (integers for integer fields; ``low < high``). With explicit ``parameters``, every key
+        must be one of them.
+    outputs
+        Keys of :meth:`Results.headline` to record (e.g. ``"mdf_inflow_pv_p50"`` [USD bn],
+        ``"prob_distress"`` [-]).
+    paths
+        Paths of every run [paths]; default ``scenario.simulation.paths``.
+    seed
+        Seed of every run [-]; default ``scenario.simulation.seed``.
+
+    Returns
+    -------
+    Tornado
+
+    Raises
+    ------
+    ScenarioError
+        Naming the parameter: an unknown (with a suggestion), non-numeric or refused field, a
+        malformed range, or a low or high value that gives an invalid scenario (out of bounds,
+        or a failed cross-field check such as ``naef.grace_years`` < ``naef.tenor_years``).
+        Naming the output: an unknown output (with a suggestion).
+    """
+    resolved = _resolve(scenario, parameters, ranges)
+    if isinstance(outputs, str) or not outputs:
+        raise ScenarioError(
+            "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"
+        )
+    outs = tuple(outputs)
+    variants = _variants(scenario, resolved)
+    n, s = _run_settings(scenario, paths, seed)
+
+    def headline(sc: Scenario) -> dict[str, float]:
+        return simulate(sc, paths=n, seed=s, keep_series=False).headline()
+
+    base = headline(scenario)
+    for output in outs:
+        if output not in base:
+            raise ScenarioError(
+                "sensitivity",
+                str(output),
+                "unknown output" + _suggest(str(output), list(base)),
+            )
+    at_low: dict[str, Mapping[str, float]] = {}
+    at_high: dict[str, Mapping[str, float]] = {}
+    for key, (low_sc, high_sc) in variants.items():
+        lo, hi = headline(low_sc), headline(high_sc)
+        at_low[key] = MappingProxyType({o: lo[o] for o in outs})
+        at_high[key] = MappingProxyType({o: hi[o] for o in outs})
+    return Tornado(
+        scenario=scenario,
+        paths=n,
+        seed=s,
+        outputs=outs,
+        ranges=MappingProxyType(resolved),
+        base_values=MappingProxyType({k: _value_of(scenario, k) for k in resolved}),
+        base=MappingProxyType(base),
+        at_low=MappingProxyType(at_low),
+        at_high=MappingProxyType(at_high),
+    )
+
+
+# ---------------------------------------------------------------------------- by year
+
+
+def _yearly_statistic(results: Results, series: str, statistic: str) -> pd.Series:
+    """Median or mean over the kept paths of a series, by year; NaN where no path has a value."""
+    values = results.series(series).to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    count = finite.sum(axis=1)
+    out = np.full(values.shape[0], np.nan)
+    rows = count > 0
+    if statistic == "mean":
+        total = np.where(finite, values, 0.0).sum(axis=1)
+        out[rows] = total[rows] / count[rows]
+    else:
+        for t in np.flatnonzero(rows):
+            out[t] = float(np.median(values[t, finite[t]]))
+    return pd.Series(out, index=results.years)
+
+
+def yearly_sensitivity(
+    scenario: Scenario,
+    *,
+    series: str = "dscr",
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    statistic: str = "median",
+    paths: int | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Which parameter matters in which year: the change of a yearly statistic, high - low.
+
+    For each parameter, the scenario is run at its low and at its high value (all else equal,
+    same paths and seed: common random numbers), and the yearly median (or mean) of ``series``
+    over the paths is differenced: ``statistic(high) - statistic(low)``.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    series
+        A per-year series of :data:`simulator.results.SERIES` (``"dscr"`` [-],
+        ``"mdf_inflow_usd_bn"`` [USD bn], ...).
+    parameters, ranges
+        As for :func:`tornado`.
+    statistic
+        ``"median"`` or ``"mean"`` over paths, each year. Paths where the series is not defined
+        (the DSCR in a year with no scheduled service) are left out; a year where no path has a
+        value gives NaN.
+    paths
+        Paths of every run [paths]; default ``scenario.simulation.paths``. The statistic is
+        taken over the paths whose series the engine keeps (the first
+        :data:`simulator.engine.DEFAULT_KEEP_SERIES`, as for the fans).
+    seed
+        Seed of every run [-]; default ``scenario.simulation.seed``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``year`` (calendar); one column per parameter (dotted key, analysis order); values
+        in the unit of the series (DSCR [-], USD bn, kb/d, USD/bbl). ``attrs`` holds
+        ``series``, ``statistic``, ``scenario`` (name), ``paths``, ``seed`` and ``ranges``
+        (parameter -> (low, high)), which :func:`yearly_figure` uses for its titles.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`tornado`; also for an unknown series (with a suggestion) or statistic.
+    """
+    if series not in SERIES:
+        raise ScenarioError(
+            "sensitivity", str(series), "unknown series" + _suggest(str(series), SERIES)
+        )
+    if statistic not in _STATISTICS:
+        raise ScenarioError(
+            "sensitivity",
+            "statistic",
+            f"got {statistic!r}; want one of: {', '.join(_STATISTICS)}",
+        )
+    resolved = _resolve(scenario, parameters, ranges)
+    variants = _variants(scenario, resolved)
+    n, s = _run_settings(scenario, paths, seed)
+    columns: dict[str, pd.Series] = {}
+    for key, pair in variants.items():
+        low, high = (
+            _yearly_statistic(simulate(sc, paths=n, seed=s), series, statistic) for sc in pair
+        )
+        columns[key] = high - low
+    out = pd.DataFrame(columns)
+    out.index = pd.Index(list(scenario.years), name="year")
+    out.columns.name = "parameter"
+    out.attrs = {
+        "series": series,
+        "statistic": statistic,
+        "scenario": scenario.name,
+        "paths": n,
+        "seed": s,
+        "ranges": {k: tuple(v) for k, v in resolved.items()},
+    }
+    return out
+
+
+def yearly_figure(df: pd.DataFrame) -> go.Figure:
+    """Heatmap of :func:`yearly_sensitivity`: parameters by year, coloured by the change.
+
+    Parameters
+    ----------
+    df
+        The frame :func:`yearly_sensitivity` returns (index year, one column per parameter).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Heatmap`` (x year, y parameter, z the change high - low in the series' unit),
+        on a diverging scale centred on zero (vermillion below, blue above; white no change);
+        years where the change is undefined are left blank. Style:
+        :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
+    """
+    attrs = df.attrs or {}
+    series = str(attrs.get("series", ""))
+    statistic = str(attrs.get("statistic", "median"))
+    label = SERIES_LABELS.get(series, series or "series")
+    unit = "" if not series or unit_of(series) == "-" else f" [{unit_of(series)}]"
+    ranges: Mapping[str, Any] = attrs.get("ranges", {})
+    params = [str(c) for c in df.columns]
+    y_labels = [
+        f"{p} ({_format_value(ranges[p][0])} \u2192 {_format_value(ranges[p][1])})"
+        if p in ranges
+        else p
+        for p in params
+    ]
+    z = df.to_numpy(dtype=float).T
+    finite = z[np.isfinite(z)]
+    zmax = float(np.abs(finite).max()) if finite.size else 1.0
+    zmax = zmax if zmax > 0 else 1.0
+    scale = [[0.0, PALETTE["distress"]], [0.5, "#FFFFFF"], [1.0, PALETTE["base"]]]
+    fig = go.Figure(
+        go.Heatmap(
+            x=[int(y) for y in df.index],
+            y=y_labels,
+            z=z,
+            zmid=0.0,
+            zmin=-zmax,
+            zmax=zmax,
+            colorscale=scale,
+            hoverongaps=False,
+            colorbar={"title": {"text": f"high {_MINUS} low{unit}"}},
+            hovertemplate="%{y}<br>%{x}: %{z:+,.4g}<extra></extra>",
+        )
+    )
+    sub = f"change of the yearly {statistic} over paths, parameter at high {_MINUS} at low"
+    if "paths" in attrs:
+        sub += f"; {attrs['paths']:,} paths, seed {attrs['seed']} (common random numbers)"
+    name = attrs.get("scenario")
+    title = f"Which parameter matters when: {label}" + (f", {name}" if name else "")
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": f"{title}<br><sup>{sub}</sup>"},
+        height=max(360, 170 + 38 * len(params)),
+        xaxis={"title": {"text": "Year"}},
+        yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
+    )
+    return fig

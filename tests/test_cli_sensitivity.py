@@ -1,0 +1,45 @@
+"""`naef sensitivity --method tornado` prints the library's tornado ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import simulator
+from simulator.cli import main
+from simulator.sensitivity import tornado
+
+BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
+PARAMS = ["naef.coupon_rate", "oil_price.long_run_usd_per_bbl", "mdf.efficiency"]
+
+
+def test_tornado_command_ranks_as_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    html = tmp_path / "tornado.html"
+    argv = ["sensitivity", str(BASELINE), "--paths", "1500", "--seed", "5", "--html", str(html)]
+    for p in PARAMS:
+        argv += ["--parameter", p]
+    assert main([*argv, "--output", "mdf_inflow_pv_p50"]) == 0
+    out = capsys.readouterr().out
+    ranking = tornado(
+        simulator.load_scenario(BASELINE),
+        parameters=PARAMS,
+        outputs=("mdf_inflow_pv_p50",),
+        paths=1500,
+        seed=5,
+    ).ranking("mdf_inflow_pv_p50")
+    printed = [
+        line.split()[0] for line in out.splitlines() if line.strip().startswith(tuple(PARAMS))
+    ]
+    assert printed == list(ranking["parameter"])
+    text = html.read_text(encoding="utf-8")
+    assert "plotly" in text and '<script src="http' not in text
+
+
+def test_tornado_command_names_an_unknown_parameter(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["sensitivity", str(BASELINE), "--parameter", "naef.coupn_rate", "--paths", "100"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and "coupon_rate" in err
