@@ -65,11 +65,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     for w in scenario.warnings():
         print(f"warning: {args.scenario}: {w}", file=sys.stderr)
-    bar, update = _progress_bar(paths, scenario.name)
-    try:
-        results = simulate(scenario, paths=args.paths, seed=args.seed, progress=update)
-    finally:
-        bar.close()
+    if args.precision is not None:
+        from .convergence import simulate_to_precision
+
+        run = simulate_to_precision(
+            scenario,
+            precision=args.precision,
+            start_paths=args.paths,
+            max_paths=args.max_paths,
+            seed=args.seed,
+        )
+        results = run.results
+        for n, errors in run.rounds:
+            worst = max(errors.values())
+            print(f"  {n:>10,} paths: largest relative standard error {100 * worst:.2f} %")
+        state = (
+            "reached" if run.reached else f"NOT reached (stopped at --max-paths {args.max_paths:,})"
+        )
+        print(f"Precision {100 * args.precision:g} % {state} with {run.paths:,} paths.")
+    else:
+        bar, update = _progress_bar(paths, scenario.name)
+        try:
+            results = simulate(scenario, paths=args.paths, seed=args.seed, progress=update)
+        finally:
+            bar.close()
     print(results.summary_text())
     if not args.no_write:
         target = Path(args.out) / run_folder_name(scenario.name)
@@ -306,6 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="results", help="parent folder of the run folder (default: results)"
     )
     p.add_argument("--no-write", action="store_true", help="print the summary only")
+    p.add_argument(
+        "--precision",
+        type=float,
+        metavar="REL",
+        help="add paths until the relative standard error of the headline figures "
+        "is under REL (e.g. 0.01); --paths is the first round",
+    )
+    p.add_argument(
+        "--max-paths", type=int, default=1_000_000, help="cap for --precision (default 1,000,000)"
+    )
     add_set(p)
     p.set_defaults(func=cmd_run)
 
@@ -400,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (naef ... | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a failure of the program itself
         print(f"naef: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if os.environ.get("NAEF_DEBUG"):
