@@ -271,6 +271,20 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    tornado_paths = args.tornado_paths if args.tornado else None
+    try:
+        target = write_report(args.run_dir, tornado_paths=tornado_paths)
+    except OSError as exc:
+        raise ScenarioError(
+            str(args.run_dir), "report.html", f"cannot write: {exc.strerror or exc}"
+        ) from None
+    print(f"Report written to {target}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -404,6 +418,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", help="write the tornado charts to this HTML file (offline)")
     add_set(p)
     p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("report", help="write a self-contained report.html for a run folder")
+    p.add_argument("run_dir", help="a run folder written by naef run or naef batch")
+    p.add_argument(
+        "--tornado", action="store_true", help="add a tornado sensitivity (reruns the scenario)"
+    )
+    p.add_argument(
+        "--tornado-paths", type=int, default=2000, help="paths per tornado run (default 2000)"
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("app", help="start the what-if page in the browser (Streamlit)")
     p.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

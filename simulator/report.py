@@ -1,0 +1,671 @@
+"""One self-contained HTML report of a run folder: inputs, headline figures, charts, tables.
+
+:func:`render_report` turns :class:`~simulator.results.Results` (and, optionally, a tornado and
+a break-even price) into one HTML page; :func:`write_report` reads a run folder, computes the
+optional parts and writes ``report.html`` into it atomically.
+
+The page works offline and from a file: plotly.js is inlined once in the ``<head>`` and every
+figure is drawn by a small script that calls it; there is no external script, stylesheet, font
+or image, and the CSS is inline. Every text that comes from the scenario or the manifest (names,
+descriptions, warnings) is HTML-escaped, since scenarios come from users. The figures are those
+of :mod:`simulator.plots` and :meth:`simulator.sensitivity.Tornado.figure`, so the report looks
+like the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from . import plots
+from .breakeven import BreakEven, breakeven_flat_price
+from .metrics import HEADLINE
+from .results import Results
+from .scenario import SECTIONS, ScenarioError, field_specs, iter_fields
+from .sensitivity import Tornado
+from .sensitivity import tornado as run_tornado
+
+__all__ = ["REPORT_FILE", "REPORT_SECTIONS", "render_report", "write_report"]
+
+#: Name of the report inside a run folder.
+REPORT_FILE = "report.html"
+
+#: The sections of the page, in order: (id of the ``<h2>``, heading).
+REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("inputs", "Inputs"),
+    ("headline", "Headline figures"),
+    ("fan-charts", "Fan charts"),
+    ("pv-distribution", "Distribution of the MDF present value"),
+    ("money-flow", "Where the money went"),
+    ("sensitivity", "Sensitivity"),
+    ("summary-table", "Summary table"),
+    ("manifest", "Manifest"),
+)
+
+#: Plotly options of every figure: no plotly logo link, resize with the page.
+_PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+
+_SECTION_TITLES: dict[str, str] = {
+    "horizon": "Horizon",
+    "simulation": "Simulation",
+    "oil_price": "Oil price",
+    "naef": "NAEF securities",
+    "pemex": "Pemex production and costs",
+    "fiscal": "Fiscal take",
+    "waterfall": "Cash-flow waterfall",
+    "mdf": "Mexican Development Fund",
+    "reporting": "Reporting",
+}
+
+_CSS = """
+:root { --ink: #333333; --muted: #6b6b6b; --rule: #d9d9d9; --tint: #f5f7fa;
+        --changed: #fff4d6; --accent: #0072B2; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); background: #ffffff;
+       font: 15px/1.5 Helvetica, Arial, sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 40px 0 12px; padding-top: 8px; border-top: 2px solid var(--ink); }
+h3 { font-size: 16px; margin: 24px 0 6px; }
+p { margin: 6px 0 10px; }
+code { font-family: Menlo, Consolas, monospace; font-size: 0.92em; background: var(--tint);
+       padding: 0 3px; border-radius: 3px; }
+.subtitle { color: var(--muted); margin: 0 0 12px; }
+.description { white-space: pre-wrap; background: var(--tint); border-left: 3px solid
+               var(--accent); padding: 8px 12px; margin: 8px 0 14px; }
+.note { color: var(--muted); font-size: 13px; }
+.warning { background: var(--changed); border-left: 3px solid #E69F00; padding: 6px 12px; }
+nav { margin: 16px 0 8px; padding: 8px 12px; background: var(--tint); font-size: 14px; }
+nav ol { margin: 0; padding-left: 0; list-style: none; display: flex; flex-wrap: wrap;
+         gap: 4px 18px; }
+nav a, a { color: var(--accent); text-decoration: none; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 4px 0 12px; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: left;
+         vertical-align: top; }
+th { background: var(--tint); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.value { font-family: Menlo, Consolas, monospace; font-size: 12px;
+           overflow-wrap: break-word; }
+table.inputs { table-layout: fixed; }
+table.inputs th:nth-child(1) { width: 26%; }
+table.inputs th:nth-child(2), table.inputs th:nth-child(4) { width: 14%; }
+table.inputs th:nth-child(3) { width: 9%; }
+table.inputs td.key { white-space: normal; overflow-wrap: anywhere; }
+td.unit { white-space: nowrap; }
+td.key { font-family: Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
+tr.changed td { background: var(--changed); }
+.badge { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 3px;
+         background: #E69F00; color: #ffffff; white-space: nowrap; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+         gap: 12px; margin: 10px 0 14px; }
+.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 12px;
+        background: #ffffff; }
+.card .label { font-size: 13px; color: var(--muted); min-height: 2.6em; }
+.card .value { font-size: 24px; font-weight: 600; margin: 2px 0; }
+.card .se { font-size: 13px; color: var(--muted); }
+.card.breakeven { border-color: var(--accent); }
+.figure { margin: 8px 0 20px; border: 1px solid var(--rule); border-radius: 6px;
+          padding: 4px; }
+.table-wrap { overflow-x: auto; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+@media print {
+  body { font-size: 11pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  .figure, .card, tr { break-inside: avoid; page-break-inside: avoid; }
+  .figure { border: none; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 8pt; }
+  td.value, td.key, table code { font-size: 7pt; }
+  table.inputs th:nth-child(1) { width: 28%; }
+  table.inputs th:nth-child(2), table.inputs th:nth-child(4) { width: 15%; }
+  table.summary { font-size: 7pt; }
+  table.summary th, table.summary td { padding: 2px 3px; }
+  .figure > div { zoom: 0.75; }
+  a { color: var(--ink); }
+}
+"""
+
+#: Width of the figures when the page is printed [CSS px]. Plotly sizes a figure to its box
+#: when it is drawn, not when the page is laid out for paper, so the figures are redrawn at this
+#: width before printing and back at the window's width afterwards. The print CSS zooms them by
+#: 0.75, to 675 px, which fits A4 and US Letter with the browser's default margins; drawn at
+#: 900 px the figures keep their one-line subtitles whole.
+_PRINT_WIDTH_PX = 900
+
+_PRINT_SCRIPT = f"""
+(function () {{
+  function graphs() {{
+    return Array.prototype.slice.call(document.querySelectorAll('.plotly-graph-div'));
+  }}
+  window.addEventListener('beforeprint', function () {{
+    graphs().forEach(function (g) {{ Plotly.relayout(g, {{width: {_PRINT_WIDTH_PX}}}); }});
+  }});
+  window.addEventListener('afterprint', function () {{
+    graphs().forEach(function (g) {{
+      Plotly.relayout(g, {{width: null}}).then(function () {{ Plotly.Plots.resize(g); }});
+    }});
+  }});
+}})();
+"""
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _e(text: Any) -> str:
+    """HTML-escaped text of any value (quotes too, so it is safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def _no_negative_zero(text: str) -> str:
+    """``"-0.00"`` -> ``"0.00"``: a value that rounds to zero shows no sign."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
+
+
+def _input_value(value: Any) -> str:
+    """Display text of a scenario value: lists in brackets, floats without float noise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[] (none)"
+        return "[" + ", ".join(_input_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a scenario value equals a default (lists and tuples compare by items)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+#: Number format of the summary table by the metric's unit (see :func:`plots.unit_of`).
+_SUMMARY_FORMAT: dict[str, str] = {
+    "USD bn": ",.2f",
+    "mmbbl": ",.0f",
+    "%": ".3f",
+    "-": ".3f",
+    "1/year": ".4f",
+    "year": ".0f",
+}
+
+
+def _num(value: Any, fmt: str) -> str:
+    """A number formatted for a table; ``"n/a"`` for NaN or infinity."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return _e(value)
+    if not math.isfinite(x):
+        return "n/a"
+    return _no_negative_zero(format(x, fmt))
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    """A figure as a ``<div>`` and the script that draws it, plotly.js not included."""
+    body = pio.to_html(
+        fig,
+        config=_PLOTLY_CONFIG,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        div_id=div_id,
+        default_width="100%",
+    )
+    return f'<div class="figure">{body}</div>'
+
+
+def _table(
+    header: Sequence[tuple[str, str]], rows: Iterable[Sequence[tuple[str, str]]], *, cls: str = ""
+) -> str:
+    """An HTML table from (class, already escaped cell HTML) pairs."""
+    head = "".join(f'<th class="{c}">{h}</th>' if c else f"<th>{h}</th>" for c, h in header)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="{c}">{h}</td>' if c else f"<td>{h}</td>" for c, h in row)
+        body.append(f"<tr>{cells}</tr>")
+    klass = f' class="{cls}"' if cls else ""
+    return (
+        f'<div class="table-wrap"><table{klass}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def _inputs(results: Results) -> str:
+    sc = results.scenario
+    specs = {s.key: s for s in field_specs()}
+    values = dict(iter_fields(sc))
+    changed = [k for k, v in values.items() if k in specs and not _same(v, specs[k].default)]
+    parts = [
+        f"<p><strong>Scenario:</strong> {_e(sc.name)}</p>",
+        (
+            f'<div class="description">{_e(sc.description)}</div>'
+            if sc.description.strip()
+            else '<p class="note">The scenario has no description.</p>'
+        ),
+        f"<p>{len(changed)} of {len(values)} fields differ from the project default "
+        '(highlighted, marked <span class="badge">changed</span>). Units are those of the '
+        "scenario file: rates are fractions per year, money is in billions of US dollars.</p>",
+    ]
+    sim = sc.simulation
+    if results.paths != sim.paths or results.seed != sim.seed:
+        parts.append(
+            f'<p class="note">This run used {results.paths:,} paths and seed {results.seed} '
+            f"(from its manifest); the scenario's own simulation settings are listed below "
+            f"({sim.paths:,} paths, seed {sim.seed}).</p>"
+        )
+    warnings = sc.warnings()
+    if warnings:
+        items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+        parts.append(f'<div class="warning"><strong>Warnings</strong><ul>{items}</ul></div>')
+    header = ("Field", "Value", "Unit", "Default", "Description")
+    for section in SECTIONS:
+        rows: list[tuple[list[tuple[str, str]], bool]] = []
+        for key, value in values.items():
+            if not key.startswith(section + "."):
+                continue
+            spec = specs.get(key)
+            differs = spec is not None and not _same(value, spec.default)
+            badge = ' <span class="badge">changed</span>' if differs else ""
+            cells = [
+                ("key", _e(key.split(".", 1)[1]) + badge),
+                ("value", _e(_input_value(value))),
+                ("unit", _e(spec.unit) if spec is not None else ""),
+                ("value", _e(_input_value(spec.default)) if spec is not None else ""),
+                ("", _e(spec.description) if spec is not None else ""),
+            ]
+            rows.append((cells, differs))
+        title = _SECTION_TITLES.get(section, section)
+        parts.append(f'<h3 id="inputs-{_e(section)}">{_e(title)} <code>{_e(section)}</code></h3>')
+        parts.append(_input_table(header, rows))
+    return "\n".join(parts)
+
+
+def _input_table(
+    header: Sequence[str], rows: Sequence[tuple[Sequence[tuple[str, str]], bool]]
+) -> str:
+    """The table of one input section; rows whose value differs from the default are marked."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for cells, differs in rows:
+        tds = "".join(f'<td class="{c}">{h}</td>' if c else f"<td>{h}</td>" for c, h in cells)
+        attr = ' class="changed"' if differs else ""
+        body.append(f"<tr{attr}>{tds}</tr>")
+    return (
+        f'<div class="table-wrap"><table class="inputs"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _card_html(card: plots.Card, *, extra_class: str = "", se_is_note: bool = False) -> str:
+    se = card["se_text"]
+    se_html = ""
+    if se:
+        se_cls = "se note" if se_is_note else "se"
+        se_html = f'<div class="{se_cls}">{_e(se)}</div>'
+    cls = f"card {extra_class}".strip()
+    return (
+        f'<div class="{cls}" data-key="{_e(card["key"])}" data-value="{card["value"]!r}">'
+        f'<div class="label">{_e(card["label"])}</div>'
+        f'<div class="value">{_e(card["text"])}</div>{se_html}</div>'
+    )
+
+
+def _other_headline(results: Results) -> str:
+    """The headline figures that have no card, in a small table with their standard errors."""
+    head = results.headline()
+    rows = []
+    for key, label in HEADLINE:
+        if key in plots.CARD_KEYS:
+            continue
+        value = float(head[key])
+        se = head.get(f"{key}_se")
+        if key.startswith(("prob_", "project_irr")):
+            text = _num(100.0 * value, ".1f") + " %"
+            se_text = _num(100.0 * se, ".1f") + " %" if se is not None else ""
+        else:
+            text = _num(value, ",.1f")
+            se_text = _num(se, ",.1f") if se is not None else ""
+        if text.startswith("n/a"):
+            text = "n/a"
+        if se_text.startswith("n/a"):
+            se_text = "n/a"
+        rows.append(
+            (
+                ("", _e(label)),
+                ("num", _e(text)),
+                ("num", ("± " + _e(se_text)) if se_text else ""),
+            )
+        )
+    return _table([("", "Figure"), ("num", "Value"), ("num", "Standard error")], rows)
+
+
+def _headline(results: Results, breakeven: BreakEven | float | None) -> str:
+    cards = [_card_html(c) for c in plots.headline_cards(results)]
+    if breakeven is not None:
+        price = breakeven.price_usd_per_bbl if isinstance(breakeven, BreakEven) else breakeven
+        cards.append(
+            _card_html(plots.breakeven_card(float(price)), extra_class="breakeven", se_is_note=True)
+        )
+    return "\n".join(
+        [
+            f"<p>{results.paths:,} paths, seed {results.seed}. Values are Monte Carlo estimates; "
+            "± gives one standard error of the estimate.</p>",
+            f'<div class="cards">{"".join(cards)}</div>',
+            "<h3>Other headline figures</h3>",
+            _other_headline(results),
+        ]
+    )
+
+
+def _fans(results: Results) -> str:
+    parts = [
+        "<p>Each chart shows, by year, the median over paths (line) and the P25–P75 and "
+        "P5–P95 bands of a per-year output.</p>"
+    ]
+    for name in plots.FAN_SERIES:
+        parts.append(_figure_html(plots.fan_chart(results, name), f"fan-{name}"))
+    return "\n".join(parts)
+
+
+def _sensitivity(tornado_result: Tornado | None) -> str:
+    if tornado_result is None:
+        return (
+            "<p>No sensitivity analysis was computed for this report. To add the tornado "
+            "charts (each main assumption moved alone to a low and a high value), run "
+            "<code>naef report RUN_DIR --tornado</code>.</p>"
+        )
+    t = tornado_result
+    parts = [
+        f"<p>One parameter at a time, each at its low and high value with every other field "
+        f"unchanged; {t.paths:,} paths per run, seed {t.seed}, the same random numbers in every "
+        "run (common random numbers), so the bars are the parameters' effects, not Monte Carlo "
+        "noise. Parameters are sorted by their swing, the largest at the top.</p>"
+    ]
+    for output in t.outputs:
+        parts.append(_figure_html(t.figure(output), f"tornado-{output}"))
+    return "\n".join(parts)
+
+
+def _summary_table(results: Results) -> str:
+    summary: pd.DataFrame = results.summary()
+    cols = [str(c) for c in summary.columns]
+    header = [("", "Metric"), ("", "Unit")] + [("num", _e(c)) for c in cols]
+    rows = []
+    for metric, row in summary.iterrows():
+        name = str(metric)
+        unit = plots.unit_of(name)
+        fmt = _SUMMARY_FORMAT.get(unit, ".3f")
+        label = plots.METRIC_LABELS.get(name, name)
+        if name == "distress":
+            label, unit = "Distress (mean = probability)", "-"
+        cells: list[tuple[str, str]] = [
+            ("", f'{_e(label)}<br><span class="note"><code>{_e(name)}</code></span>'),
+            ("unit", _e(unit)),
+        ]
+        for col in cols:
+            if col == "n":
+                cells.append(("num", _num(row[col], ",.0f")))
+            elif col in ("sd", "se") and unit == "year":
+                cells.append(("num", _num(row[col], ".2f")))  # a spread of years, not a year
+            else:
+                cells.append(("num", _num(row[col], fmt)))
+        rows.append(cells)
+    return "\n".join(
+        [
+            "<p>Every per-path metric over the paths: number of paths with a defined value "
+            "(<code>n</code>), mean, standard deviation (<code>sd</code>), standard error of the "
+            "mean (<code>se</code>) and percentiles. Undefined values (no shortfall year, an IRR "
+            "that does not exist) are left out.</p>",
+            _table(header, rows, cls="summary"),
+        ]
+    )
+
+
+def _manifest(results: Results) -> str:
+    m: Mapping[str, Any] = results.manifest
+    rows: list[tuple[tuple[str, str], tuple[str, str]]] = []
+
+    def add(label: str, value_html: str) -> None:
+        rows.append((("", _e(label)), ("", value_html)))
+
+    add("Simulator version", _e(m.get("version", "unknown")))
+    add("Scenario", _e(m.get("scenario", results.scenario.name)))
+    add("Seed", _e(m.get("seed", results.seed)))
+    add("Paths", _e(f"{int(m.get('paths', results.paths)):,}"))
+    if "series_paths" in m:
+        add("Paths kept for the fan charts", _e(f"{int(m['series_paths']):,}"))
+    input_hash = str(m.get("input_hash", ""))
+    check = (
+        "matches the scenario above"
+        if input_hash == results.scenario.content_hash()
+        else "does not match the scenario above"
+    )
+    add("Input hash (SHA-256)", f'<code>{_e(input_hash)}</code> <span class="note">{check}</span>')
+    timings = m.get("timings") or {}
+    if isinstance(timings, Mapping) and timings:
+        items = ", ".join(
+            f"{_e(k.removesuffix('_s'))} {_num(v, '.3f')} s" for k, v in timings.items()
+        )
+        add("Timings", items)
+    add("Created (UTC)", _e(m.get("created_utc", "unknown")))
+    residual = m.get("identity_max_residual")
+    residual_text = (
+        f"{float(residual):.3g} USD bn" if isinstance(residual, int | float) else "unknown"
+    )
+    add(
+        "Identity residual",
+        _e(residual_text) + ' <span class="note">(largest gap of the sources-and-uses '
+        "identity of the waterfall over paths and years)</span>",
+    )
+    shown = {
+        "version",
+        "scenario",
+        "seed",
+        "paths",
+        "series_paths",
+        "input_hash",
+        "timings",
+        "created_utc",
+        "identity_max_residual",
+    }
+    for key, value in m.items():
+        if key in shown:
+            continue
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(v) for v in value) if value else "none"
+        elif isinstance(value, float):
+            text = f"{value:,.6g}"
+        else:
+            text = str(value)
+        add(str(key).replace("_", " ").capitalize(), _e(text))
+    return _table([("", "Entry"), ("", "Value")], rows, cls="manifest")
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def render_report(
+    results: Results,
+    *,
+    tornado: Tornado | None = None,
+    breakeven: BreakEven | float | None = None,
+    title: str | None = None,
+) -> str:
+    """One self-contained HTML page reporting a run.
+
+    Parameters
+    ----------
+    results
+        The run (from :func:`simulator.simulate` or :meth:`Results.from_dir`).
+    tornado
+        A one-at-a-time sensitivity analysis of the run's scenario
+        (:func:`simulator.sensitivity.tornado`); one chart per output. Without it the
+        Sensitivity section says how to add it.
+    breakeven
+        The flat break-even price [USD/bbl], as :class:`simulator.breakeven.BreakEven` or a
+        number, shown as an extra headline card; omitted when None.
+    title
+        Page title; default ``"<scenario name>: NAEF simulation report"``.
+
+    Returns
+    -------
+    str
+        The page. plotly.js is inlined once; it loads nothing from the network. The sections
+        are :data:`REPORT_SECTIONS`, each an ``<h2>`` with its id.
+    """
+    sc = results.scenario
+    page_title = title if title is not None else f"{sc.name}: NAEF simulation report"
+    h = sc.horizon
+    bodies = {
+        "inputs": _inputs(results),
+        "headline": _headline(results, breakeven),
+        "fan-charts": _fans(results),
+        "pv-distribution": (
+            "<p>The present value of the inflows to the Mexican Development Fund on each path, "
+            "paths in distress (any debt-service shortfall) in their own colour.</p>"
+            + _figure_html(plots.pv_histogram(results), "pv-histogram")
+        ),
+        "money-flow": (
+            "<p>Sources and uses of the waterfall's cash over the whole horizon (sums over the "
+            "years of the mean over paths).</p>"
+            + _figure_html(plots.money_flow(results), "money-flow-sankey")
+        ),
+        "sensitivity": _sensitivity(tornado),
+        "summary-table": _summary_table(results),
+        "manifest": _manifest(results),
+    }
+    nav = "".join(f'<li><a href="#{sid}">{_e(text)}</a></li>' for sid, text in REPORT_SECTIONS)
+    sections = "\n".join(
+        f'<section>\n<h2 id="{sid}">{_e(text)}</h2>\n{bodies[sid]}\n</section>'
+        for sid, text in REPORT_SECTIONS
+    )
+    version = results.manifest.get("version", "unknown")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(page_title)}</title>
+<style>{_CSS}</style>
+<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<main>
+<header>
+<h1>{_e(page_title)}</h1>
+<p class="subtitle">Scenario {_e(sc.name)}, {h.start_year}–{h.start_year + h.years - 1}:
+{results.paths:,} paths, seed {results.seed}. Monte Carlo simulation of the 2005 NAEF
+energy-for-infrastructure swap.</p>
+</header>
+<nav><ol>{nav}</ol></nav>
+{sections}
+<footer>Written by naef-simulator {_e(version)}. Self-contained page: it needs no network
+connection.</footer>
+</main>
+<script type="text/javascript">{_PRINT_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+# ---------------------------------------------------------------------------- the file
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a temporary file in the same folder.
+
+    The temporary file is synced and then renamed over ``target`` (``os.replace``), so a reader
+    sees the previous file or the complete new one, never a part; on any failure the temporary
+    file is removed and ``target`` is left as it was.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp makes a private (0600) file; a report gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None = None) -> Path:
+    """Write ``report.html`` into a run folder and return its path.
+
+    Parameters
+    ----------
+    run_dir
+        A complete run folder (written by :meth:`Results.to_dir`).
+    tornado_paths
+        When given, a tornado of the run's scenario (default parameters and outputs of
+        :func:`simulator.sensitivity.tornado`) is computed with this many paths per run and
+        the run's seed, and shown in the Sensitivity section. It takes ``1 + 2 x 10`` runs.
+
+    Returns
+    -------
+    pathlib.Path
+        ``run_dir/report.html``. The flat break-even price (:func:`breakeven_flat_price`) is
+        shown when it exists; a scenario whose minimum DSCR never crosses 1 goes without it.
+
+    Raises
+    ------
+    ScenarioError
+        If ``run_dir`` is not a complete run folder, or the tornado cannot be computed (a bad
+        ``tornado_paths``, a parameter range that gives an invalid scenario).
+    OSError
+        If the file cannot be written (no partial or temporary file is left).
+    """
+    root = Path(run_dir)
+    results = Results.from_dir(root)
+    if tornado_paths is not None and (
+        isinstance(tornado_paths, bool) or not isinstance(tornado_paths, int) or tornado_paths < 1
+    ):
+        raise ScenarioError(
+            "report", "tornado_paths", f"got {tornado_paths!r}; want an integer >= 1"
+        )
+    sensitivity = (
+        run_tornado(results.scenario, paths=tornado_paths, seed=results.seed)
+        if tornado_paths is not None
+        else None
+    )
+    try:
+        breakeven: BreakEven | None = breakeven_flat_price(results.scenario)
+    except ScenarioError:
+        breakeven = None
+    page = render_report(results, tornado=sensitivity, breakeven=breakeven)
+    target = root / REPORT_FILE
+    _write_atomic(target, page)
+    return target
