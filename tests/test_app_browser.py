@@ -190,7 +190,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             cards = page.get_by_test_id("stMetric")
             distress = cards.filter(has_text=DISTRESS)
             expect(distress).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
-            expect(cards).to_have_count(len(plots.CARD_KEYS))
+            expect(cards).to_have_count(len(plots.CARD_KEYS) + 1)  # + the break-even card
             page.locator(".js-plotly-plot").first.wait_for(timeout=RUN_TIMEOUT_MS)
             before = distress.inner_text()
 
@@ -210,6 +210,6 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             # Pressing Run again with identical inputs: same cards, from the cache.
             press_run(page)
             expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
-            expect(cards).to_have_count(len(plots.CARD_KEYS))
+            expect(cards).to_have_count(len(plots.CARD_KEYS) + 1)  # + the break-even card
         finally:
             browser.close()
