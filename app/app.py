@@ -20,6 +20,7 @@ from simulator import plots
 from simulator.analysis import check_aligned
 from simulator.breakeven import breakeven_flat_price
 from simulator.scenario import (
+    SECTION_TITLES,
     SECTIONS,
     FieldSpec,
     Scenario,
@@ -31,17 +32,6 @@ from simulator.scenario import (
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_UPLOAD_BYTES = 200_000
-SECTION_TITLES = {
-    "horizon": "Horizon",
-    "simulation": "Simulation",
-    "oil_price": "Oil price",
-    "naef": "NAEF securities",
-    "pemex": "Pemex production and costs",
-    "fiscal": "Fiscal take",
-    "waterfall": "Waterfall",
-    "mdf": "Development Fund",
-    "reporting": "Reporting",
-}
 UPLOAD = "(uploaded file)"
 BASELINE = "naef-2005"
 

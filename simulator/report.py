@@ -32,7 +32,7 @@ from . import plots
 from .breakeven import BreakEven, breakeven_flat_price
 from .metrics import HEADLINE
 from .results import Results
-from .scenario import SECTIONS, ScenarioError, field_specs, iter_fields
+from .scenario import SECTION_TITLES, SECTIONS, ScenarioError, field_specs, iter_fields
 from .sensitivity import Tornado
 from .sensitivity import tornado as run_tornado
 
@@ -56,17 +56,6 @@ REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
 #: Plotly options of every figure: no plotly logo link, resize with the page.
 _PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 
-_SECTION_TITLES: dict[str, str] = {
-    "horizon": "Horizon",
-    "simulation": "Simulation",
-    "oil_price": "Oil price",
-    "naef": "NAEF securities",
-    "pemex": "Pemex production and costs",
-    "fiscal": "Fiscal take",
-    "waterfall": "Cash-flow waterfall",
-    "mdf": "Mexican Development Fund",
-    "reporting": "Reporting",
-}
 
 _CSS = """
 :root { --ink: #333333; --muted: #6b6b6b; --rule: #d9d9d9; --tint: #f5f7fa;
@@ -299,7 +288,7 @@ def _inputs(results: Results) -> str:
                 ("", _e(spec.description) if spec is not None else ""),
             ]
             rows.append((cells, differs))
-        title = _SECTION_TITLES.get(section, section)
+        title = SECTION_TITLES.get(section, section)
         parts.append(f'<h3 id="inputs-{_e(section)}">{_e(title)} <code>{_e(section)}</code></h3>')
         parts.append(_input_table(header, rows))
     return "\n".join(parts)

@@ -349,6 +349,19 @@ SECTIONS: dict[str, type[_Section]] = {
 }
 TOP_FIELDS = ("name", "description")
 
+#: Display titles of the sections, for editors and reports.
+SECTION_TITLES: dict[str, str] = {
+    "horizon": "Horizon",
+    "simulation": "Simulation",
+    "oil_price": "Oil price",
+    "naef": "NAEF securities",
+    "pemex": "Pemex production and costs",
+    "fiscal": "Fiscal take",
+    "waterfall": "Cash-flow waterfall",
+    "mdf": "Mexican Development Fund",
+    "reporting": "Reporting",
+}
+
 
 class Scenario(_Section):
     """A complete, validated scenario (frozen; change it with :meth:`with_overrides`)."""
