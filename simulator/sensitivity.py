@@ -39,8 +39,10 @@ import plotly.graph_objects as go
 
 from .analysis import check_aligned
 from .engine import simulate
-from .metrics import HEADLINE
-from .plots import PALETTE, SERIES_LABELS, TEMPLATE, unit_of
+from .plots import (
+    tornado_chart,
+    yearly_sensitivity_heatmap,
+)
 from .results import SERIES, Results
 from .scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
 
@@ -101,8 +103,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 _REFUSED_SECTIONS = ("horizon", "simulation")
 _STATISTICS = ("median", "mean")
-_HEADLINE_LABELS: dict[str, str] = dict(HEADLINE)
-_MINUS = "\u2212"
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -370,28 +370,6 @@ def _run_settings(scenario: Scenario, paths: int | None, seed: int | None) -> tu
 # ---------------------------------------------------------------------------- tornado
 
 
-def _output_label(output: str) -> tuple[str, float, str]:
-    """Label, plot scale and unit of a headline output's change (probabilities in pp)."""
-    base = output.removesuffix("_se")
-    label = _HEADLINE_LABELS.get(base, output)
-    if output.endswith("_se"):
-        label = f"Standard error of: {label}"
-    if base.startswith("prob_"):
-        return label, 100.0, "percentage points"
-    if base.startswith("project_irr"):
-        return label, 100.0, "percentage points"
-    if label.endswith("]"):
-        unit = label[label.rfind("[") + 1 : -1]
-        return label[: label.rfind("[")].rstrip(), 1.0, unit
-    return label, 1.0, "-"
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    return f"{float(value):,.6g}"
-
-
 @dataclass(frozen=True)
 class Tornado:
     """Outputs of a scenario with each parameter moved alone to a low and a high value.
@@ -522,107 +500,8 @@ class Tornado:
         return t
 
     def figure(self, output: str) -> go.Figure:
-        """Tornado chart of one output: change from the base at each parameter's low and high.
-
-        Parameters
-        ----------
-        output
-            One of :attr:`outputs`.
-
-        Returns
-        -------
-        plotly.graph_objects.Figure
-            Two horizontal bar traces, ``"low value"`` and ``"high value"``, each bar running
-            from 0 (the base run) to the output's change with the parameter at that value,
-            labelled with the value. Parameters are sorted by swing, the largest at the top.
-            Changes of probabilities and of the IRR are shown in percentage points, others in
-            the output's unit. Style: :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
-
-        Raises
-        ------
-        ScenarioError
-            For an output that was not recorded.
-        """
-        rank = self.ranking(output)
-        label, scale, unit = _output_label(output)
-        params = rank["parameter"].tolist()
-        base = float(self.base[output])
-        base_text = f"{base * scale:,.2f}" if scale != 1.0 else f"{base:,.2f}"
-        base_unit = "%" if scale != 1.0 else ("" if unit == "-" else f" {unit}")
-        unit_text = "" if unit == "-" else f" [{unit}]"
-        effects = {
-            end: rank[f"effect_{end}"].to_numpy(dtype=float) * scale for end in ("low", "high")
-        }
-        # A parameter with no effect at either end gets one note instead of two value labels
-        # on top of each other at zero.
-        no_effect = (effects["low"] == 0.0) & (effects["high"] == 0.0)
-        fig = go.Figure()
-        for end, colour in (("low", PALETTE["compare"]), ("high", PALETTE["base"])):
-            values = [self.ranges[p][0 if end == "low" else 1] for p in params]
-            at = rank[f"at_{end}"].to_numpy(dtype=float) * scale
-            text = [_format_value(v) for v in values]
-            fig.add_trace(
-                go.Bar(
-                    x=effects[end],
-                    y=params,
-                    orientation="h",
-                    name=f"{end} value",
-                    marker={"color": colour, "line": {"width": 0}},
-                    text=["" if quiet else t for t, quiet in zip(text, no_effect, strict=True)],
-                    textposition="outside",
-                    customdata=np.array(list(zip(text, at, strict=True)), dtype=object),
-                    hovertemplate=(
-                        f"%{{y}} = %{{customdata[0]}} ({end})<br>"
-                        f"{label}: %{{customdata[1]:,.3f}}"
-                        f"{'' if scale == 1.0 else ' %'}"
-                        f"<br>change from base: %{{x:+,.3f}}{unit_text}<extra></extra>"
-                    ),
-                )
-            )
-        for p in np.asarray(params, dtype=object)[no_effect]:
-            lo_v, hi_v = self.ranges[p]
-            fig.add_annotation(
-                x=0.0,
-                y=p,
-                text=f"no effect ({_format_value(lo_v)} to {_format_value(hi_v)})",
-                showarrow=False,
-                xanchor="left",
-                xshift=6,
-                font={"color": PALETTE["neutral"], "size": 12},
-            )
-        fig.add_vline(x=0.0, line={"color": PALETTE["ink"], "width": 1})
-        # Room for the value labels beside the longest bars, inside the plot area.
-        xs = np.concatenate(list(effects.values()))
-        xs = xs[np.isfinite(xs)]
-        lo_x = min(0.0, float(xs.min())) if xs.size else 0.0
-        hi_x = max(0.0, float(xs.max())) if xs.size else 0.0
-        pad = 0.16 * (hi_x - lo_x) if hi_x > lo_x else 1.0
-        h = self.scenario.horizon
-        sub = (
-            f"{self.scenario.name}, {h.start_year}\u2013{h.start_year + h.years - 1}: each "
-            f"parameter alone at its low and high value; base {base_text}{base_unit}; "
-            f"{self.paths:,} paths, seed {self.seed} (common random numbers)"
-        )
-        fig.update_layout(
-            template=TEMPLATE,
-            title={"text": f"Tornado: {label}<br><sup>{sub}</sup>"},
-            barmode="overlay",
-            bargap=0.35,
-            height=max(360, 170 + 42 * len(params)),
-            hovermode="closest",
-            xaxis={
-                "title": {"text": f"Change from the base run{unit_text}"},
-                "range": [lo_x - pad, hi_x + pad],
-            },
-            yaxis={
-                "autorange": "reversed",
-                "showgrid": False,
-                "type": "category",
-                "categoryorder": "array",
-                "categoryarray": params,
-            },
-        )
-        return fig
+        """Tornado chart of one output (:func:`simulator.plots.tornado_chart`)."""
+        return tornado_chart(self, output)
 
 
 def tornado(
@@ -812,63 +691,5 @@ def yearly_sensitivity(
 
 
 def yearly_figure(df: pd.DataFrame) -> go.Figure:
-    """Heatmap of :func:`yearly_sensitivity`: parameters by year, coloured by the change.
-
-    Parameters
-    ----------
-    df
-        The frame :func:`yearly_sensitivity` returns (index year, one column per parameter).
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        One ``go.Heatmap`` (x year, y parameter, z the change high - low in the series' unit),
-        on a diverging scale centred on zero (vermillion below, blue above; white no change);
-        years where the change is undefined are left blank. Style:
-        :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
-    """
-    attrs = df.attrs or {}
-    series = str(attrs.get("series", ""))
-    statistic = str(attrs.get("statistic", "median"))
-    label = SERIES_LABELS.get(series, series or "series")
-    unit = "" if not series or unit_of(series) == "-" else f" [{unit_of(series)}]"
-    ranges: Mapping[str, Any] = attrs.get("ranges", {})
-    params = [str(c) for c in df.columns]
-    y_labels = [
-        f"{p} ({_format_value(ranges[p][0])} \u2192 {_format_value(ranges[p][1])})"
-        if p in ranges
-        else p
-        for p in params
-    ]
-    z = df.to_numpy(dtype=float).T
-    finite = z[np.isfinite(z)]
-    zmax = float(np.abs(finite).max()) if finite.size else 1.0
-    zmax = zmax if zmax > 0 else 1.0
-    scale = [[0.0, PALETTE["distress"]], [0.5, "#FFFFFF"], [1.0, PALETTE["base"]]]
-    fig = go.Figure(
-        go.Heatmap(
-            x=[int(y) for y in df.index],
-            y=y_labels,
-            z=z,
-            zmid=0.0,
-            zmin=-zmax,
-            zmax=zmax,
-            colorscale=scale,
-            hoverongaps=False,
-            colorbar={"title": {"text": f"high {_MINUS} low{unit}"}},
-            hovertemplate="%{y}<br>%{x}: %{z:+,.4g}<extra></extra>",
-        )
-    )
-    sub = f"change of the yearly {statistic} over paths, parameter at high {_MINUS} at low"
-    if "paths" in attrs:
-        sub += f"; {attrs['paths']:,} paths, seed {attrs['seed']} (common random numbers)"
-    name = attrs.get("scenario")
-    title = f"Which parameter matters when: {label}" + (f", {name}" if name else "")
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": f"{title}<br><sup>{sub}</sup>"},
-        height=max(360, 170 + 38 * len(params)),
-        xaxis={"title": {"text": "Year"}},
-        yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
-    )
-    return fig
+    """Heatmap of :func:`yearly_sensitivity` (drawn by :mod:`simulator.plots`)."""
+    return yearly_sensitivity_heatmap(df)
