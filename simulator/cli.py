@@ -230,10 +230,32 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
+def _drivers(sc: Scenario, args: argparse.Namespace) -> int:
+    from .drivers import distress_drivers
+    from .engine import simulate
+
+    results = simulate(sc, paths=args.paths, seed=args.seed)
+    table = distress_drivers(results)
+    n = int(results.metrics["distress"].sum())
+    print(
+        f"What drives distress in {sc.name}: {n:,} of {results.paths:,} paths in distress; "
+        "inputs ranked by standardized difference (association, not cause)"
+    )
+    print(f"  {'driver':<28} {'distressed':>11} {'others':>11} {'difference':>11} {'std diff':>9}")
+    for name, row in table.head(args.top).iterrows():
+        print(
+            f"  {name!s:<28} {_num(row['mean_distressed']):>11} {_num(row['mean_other']):>11} "
+            f"{_num(row['difference']):>11} {row['standardized_difference']:>9.3f}"
+        )
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .sensitivity import tornado
 
     sc = _load(args.scenario, args.set)
+    if args.method == "drivers":
+        return _drivers(sc, args)
     outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
     result = tornado(
         sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
@@ -396,10 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument(
         "--method",
-        choices=["tornado"],
+        choices=["tornado", "drivers"],
         default="tornado",
-        help="one-at-a-time tornado (global Sobol indices are not available yet)",
+        help="tornado: one parameter at a time; drivers: how the paths in distress differ "
+        "from the others (global Sobol indices are not available yet)",
     )
+    p.add_argument("--top", type=int, default=12, help="drivers to list (default 12)")
     p.add_argument(
         "--parameter",
         action="append",

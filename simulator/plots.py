@@ -1264,3 +1264,55 @@ def yearly_sensitivity_heatmap(df: pd.DataFrame) -> go.Figure:
         yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
     )
     return fig
+
+
+def distress_price_chart(results: Results) -> go.Figure:
+    """Oil price by year of the distressed paths against the others: P10-P90 bands and medians.
+
+    Parameters
+    ----------
+    results
+        A run that kept its series (:func:`simulator.drivers.price_by_group`).
+    """
+    from .drivers import price_by_group
+
+    df = price_by_group(results)
+    years = [int(y) for y in df.index]
+    fig = go.Figure()
+    for group, colour, name in (
+        ("other", PALETTE["base"], "no shortfall"),
+        ("distressed", PALETTE["distress"], "in distress"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=years, y=df[f"{group}_p90"], line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=df[f"{group}_p10"],
+                fill="tonexty",
+                line={"width": 0},
+                fillcolor=colour,
+                opacity=0.25,
+                name=f"{name}: P10-P90",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=df[f"{group}_p50"],
+                line={"color": colour, "width": 2},
+                name=f"{name}: median",
+                hovertemplate="%{x}: %{y:,.1f} USD/bbl<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": "Oil price of the paths in distress and of the others [USD/bbl]"},
+        xaxis={"title": {"text": "Year"}},
+        yaxis={"title": {"text": "USD/bbl"}},
+    )
+    return fig
