@@ -756,24 +756,30 @@ def _merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Data of a file with its ``extends:`` chain merged in, and the file each field came from."""
-    data = read_yaml(path)
-    if not isinstance(data, Mapping):
-        raise ScenarioError(str(path), "", f"got {type(data).__name__}; want a mapping of sections")
-    data = dict(data)
-    parent = data.pop("extends", None)
+def _document(raw: Any, source: str) -> tuple[dict[str, Any], Any, dict[str, str]]:
+    """One scenario document checked on its own: its data without ``extends``, the
+    ``extends`` value (or None), and ``source`` as the origin of every field it sets."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(source, "", f"got {type(raw).__name__}; want a mapping of sections")
+    data = dict(raw)
     if "sweep" in data or "base" in data:
         raise ScenarioError(
-            str(path),
+            source,
             "sweep" if "sweep" in data else "base",
             "this is a sweep file; want a scenario file",
         )
-    _check_keys(data, str(path))
-    here = {key: str(path) for key in data}
+    parent = data.pop("extends", None)
+    _check_keys(data, source)
+    here = {key: source for key in data}
     for key, value in data.items():
         if key in SECTIONS and isinstance(value, Mapping):
-            here.update({f"{key}.{sub}": str(path) for sub in value})
+            here.update({f"{key}.{sub}": source for sub in value})
+    return data, parent, here
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Data of a file with its ``extends:`` chain merged in, and the file each field came from."""
+    data, parent, here = _document(read_yaml(path), str(path))
     if parent is None:
         return data, here
     if not isinstance(parent, str) or not parent.strip():
@@ -840,18 +846,7 @@ def scenario_from_text(
     ScenarioError
         For any bad input, as :func:`load_scenario`.
     """
-    data = parse_yaml_text(text, source=source)
-    if not isinstance(data, Mapping):
-        raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
-    data = dict(data)
-    if "sweep" in data or "base" in data:
-        raise ScenarioError(
-            source,
-            "sweep" if "sweep" in data else "base",
-            "this is a sweep file; want a scenario file",
-        )
-    parent = data.pop("extends", None)
-    _check_keys(data, source)
+    data, parent, here = _document(parse_yaml_text(text, source=source), source)
     if parent is None:
         return validate_scenario(data, source=source)
     if extends_root is None:
@@ -867,10 +862,6 @@ def scenario_from_text(
             f"got {_describe(parent)}; want one of the shipped scenarios ({', '.join(allowed)})",
         )
     base, origins = _resolve(root / parent, ())
-    here = {key: source for key in data}
-    for key, value in data.items():
-        if key in SECTIONS and isinstance(value, Mapping):
-            here.update({f"{key}.{sub}": source for sub in value})
     return validate_scenario(_merge(base, data), source=source, origins={**origins, **here})
 
 
