@@ -22,7 +22,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,19 +41,22 @@ from .production import (
     production_kbd,
 )
 from .results import LEDGER_COLUMNS, SERIES, Results
-from .scenario import MAX_SEED, Scenario, ScenarioError
+from .scenario import MAX_SEED, SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
 from .waterfall import identity_residual, run_waterfall
 
 __all__ = [
     "DEFAULT_CHUNK_PATHS",
     "DEFAULT_KEEP_SERIES",
+    "PLAN_FIELDS",
     "RNG_BLOCK_PATHS",
+    "SET_FIELDS",
     "ChunkOutput",
     "Plan",
     "chunk_bounds",
     "draw_normals",
     "simulate",
     "simulate_chunk",
+    "simulate_sets",
     "tune_allocator",
 ]
 
@@ -104,7 +107,12 @@ def tune_allocator() -> bool:
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything deterministic about a run, computed once and shared by its chunks."""
+    """Everything deterministic about a run, computed once and shared by its chunks.
+
+    A run over many parameter sets (:func:`simulate_sets`) also carries ``sets``: dotted field
+    -> one value per set, shape (n_sets,), and ``paths_per_set``; path ``p`` then belongs to
+    set ``p // paths_per_set`` and draws the numbers of path ``p % paths_per_set``.
+    """
 
     scenario: Scenario
     seed: int
@@ -113,6 +121,8 @@ class Plan:
     base_kbd: np.ndarray
     discount: np.ndarray
     n_draws: int
+    sets: Mapping[str, np.ndarray] = field(default_factory=dict)
+    paths_per_set: int = 0
 
     @classmethod
     def build(cls, scenario: Scenario, *, paths: int, seed: int) -> Plan:
@@ -176,14 +186,20 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     sc = plan.scenario
     years = sc.horizon.years
     sched = plan.schedule
-    z = draw_normals(plan.seed, start, stop, plan.n_draws)
+    base_kbd, discount = plan.base_kbd, plan.discount
+    if plan.sets:
+        sc, sched, base_kbd, discount = _set_inputs(plan, start, stop)
+        m = plan.paths_per_set
+        z = draw_normals(plan.seed, 0, m, plan.n_draws)[:, np.arange(start, stop) % m]
+    else:
+        z = draw_normals(plan.seed, start, stop, plan.n_draws)
     overrun = lognormal_factor(z[0], sc.pemex.capex_overrun_sd)
     reservoir = lognormal_factor(z[1], sc.pemex.reservoir_factor_sd)
     price = price_paths(sc.oil_price, years=years, shocks=z[2:])
     del z
     factor = reservoir / overrun
     cash = field_cash_flows(
-        plan.base_kbd, factor, price, oil_price=sc.oil_price, pemex=sc.pemex, fiscal=sc.fiscal
+        base_kbd, factor, price, oil_price=sc.oil_price, pemex=sc.pemex, fiscal=sc.fiscal
     )
     cfads = cash["cfads_usd_bn"]
     wf = run_waterfall(
@@ -201,20 +217,20 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
     new_short = np.maximum(short - carried, 0.0).sum(axis=0)
     metrics = {
         "mdf_inflow_total_usd_bn": wf.mdf_inflow.sum(axis=0),
-        "mdf_inflow_pv_usd_bn": plan.discount @ wf.mdf_inflow,
+        "mdf_inflow_pv_usd_bn": _present_value(discount, wf.mdf_inflow),
         "infrastructure_investment_total_usd_bn": fund.investment_usd_bn.sum(axis=0),
         "infrastructure_capital_final_usd_bn": fund.capital_usd_bn[-1].copy(),
         "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
-        "gdp_uplift_pv_usd_bn": plan.discount @ fund.gdp_uplift_usd_bn,
+        "gdp_uplift_pv_usd_bn": _present_value(discount, fund.gdp_uplift_usd_bn),
         "min_dscr": min_dscr(cfads, sched.service_usd_bn),
-        "min_dscr_operating": min_dscr(cfads, sched.service_usd_bn, plan.base_kbd > 0),
+        "min_dscr_operating": min_dscr(cfads, sched.service_usd_bn, base_kbd > 0),
         "distress": distress,
         "first_shortfall_year": first,
         "shortfall_total_usd_bn": new_short,
         "backstop_draw_total_usd_bn": wf.backstop_draw.sum(axis=0),
-        "project_irr": irr(cfads - sched.capex_usd_bn[:, None]),
+        "project_irr": irr(cfads - sched.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": sc.pemex.us_export_share
-        * oil_mmbbl_total(plan.base_kbd, factor, sc.pemex),
+        * oil_mmbbl_total(base_kbd, factor, sc.pemex),
         "debt_outstanding_at_horizon_usd_bn": sched.outstanding_at_horizon_usd_bn + short[-1],
     }
 
@@ -224,7 +240,9 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
         by_name: dict[str, np.ndarray] = {
             "oil_price_usd_per_bbl": price,
             "production_kbd": production_kbd(
-                plan.base_kbd, reservoir=reservoir[:k], overrun=overrun[:k]
+                base_kbd[:, :k] if base_kbd.ndim == 2 else base_kbd,
+                reservoir=reservoir[:k],
+                overrun=overrun[:k],
             ),
             "revenue_usd_bn": cash["revenue_usd_bn"],
             "opex_usd_bn": cash["opex_usd_bn"],
@@ -232,7 +250,12 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
             "cfads_usd_bn": cfads,
             "debt_service_due_usd_bn": wf.due,
             "debt_service_paid_usd_bn": wf.debt_service_paid,
-            "dscr": dscr_series(cfads[:, :k], sched.service_usd_bn),
+            "dscr": dscr_series(
+                cfads[:, :k],
+                sched.service_usd_bn[:, :k]
+                if sched.service_usd_bn.ndim == 2
+                else sched.service_usd_bn,
+            ),
             "dsra_balance_usd_bn": wf.dsra_balance,
             "shortfall_usd_bn": short,
             "backstop_draw_usd_bn": wf.backstop_draw,
@@ -281,6 +304,239 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
         series=series,
         max_residual=float(np.abs(residual).max(initial=0.0)) / scale,
     )
+
+
+def _present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``sum_t discount[t] values[t]`` per path; ``discount`` (years,) or (years, paths)."""
+    if discount.ndim == 1:
+        return discount @ values
+    return np.einsum("tn,tn->n", discount, values)
+
+
+def _section_updates(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    by_section: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        section, name = key.split(".")
+        by_section.setdefault(section, {})[name] = value
+    return by_section
+
+
+def _with_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with float fields replaced, unvalidated (values checked by the caller).
+
+    A value may be an array of one value per path: the model functions broadcast over it.
+    """
+    update = {
+        section: getattr(scenario, section).model_copy(update=fields)
+        for section, fields in _section_updates(values).items()
+    }
+    return scenario.model_copy(update=update)
+
+
+def _set_inputs(
+    plan: Plan, start: int, stop: int
+) -> tuple[Scenario, DebtSchedule, np.ndarray, np.ndarray]:
+    """The scenario (fields as per-path arrays), schedule, production and discount of a chunk.
+
+    Fields of :data:`PLAN_FIELDS` change the deterministic part of the run (the debt schedule,
+    the capacity bought, the discount factors): it is computed once per parameter set present
+    in the chunk and spread to the set's paths, giving (years, paths) arrays.
+    """
+    m = plan.paths_per_set
+    set_of = np.arange(start, stop) // m
+    first = int(set_of[0])
+    local = set_of - first
+    n_sets = int(set_of[-1]) - first + 1
+    values = {key: v[first : first + n_sets] for key, v in plan.sets.items()}
+    sc = _with_values(plan.scenario, {key: v[local] for key, v in values.items()})
+    plan_keys = [key for key in values if key in PLAN_FIELDS]
+    if not plan_keys:
+        return sc, plan.schedule, plan.base_kbd, plan.discount
+    years = plan.scenario.horizon.years
+    parts: dict[str, list[Any]] = {name: [] for name in _SCHEDULE_ARRAYS}
+    parts.update(base_kbd=[], discount=[], outstanding=[])
+    for j in range(n_sets):
+        one = _with_values(plan.scenario, {key: float(values[key][j]) for key in plan_keys})
+        sched = debt_schedule(one.naef, years=years)
+        for name in _SCHEDULE_ARRAYS:
+            parts[name].append(getattr(sched, name))
+        parts["outstanding"].append(sched.outstanding_at_horizon_usd_bn)
+        parts["base_kbd"].append(capacity_kbd(sched.capex_usd_bn, one.pemex))
+        parts["discount"].append(discount_factors(one.reporting.discount_rate, years))
+
+    def spread(name: str) -> np.ndarray:
+        return np.stack(parts[name], axis=-1)[..., local]
+
+    schedule = DebtSchedule(
+        **{name: spread(name) for name in _SCHEDULE_ARRAYS},
+        outstanding_at_horizon_usd_bn=spread("outstanding"),
+    )
+    return sc, schedule, spread("base_kbd"), spread("discount")
+
+
+_SCHEDULE_ARRAYS = (
+    "issuance_usd_bn",
+    "capex_usd_bn",
+    "interest_usd_bn",
+    "principal_usd_bn",
+    "service_usd_bn",
+    "balance_end_usd_bn",
+)
+
+#: Fields that may differ between the parameter sets of :func:`simulate_sets`: every float
+#: field of the model sections. Integer fields (tenor, grace, lag, ramp, plateau, bootstrap
+#: block, horizon) change the shape of the arrays or the draws and are left out, as are the
+#: ``horizon`` and ``simulation`` sections (the Monte Carlo set-up, not an assumption).
+SET_FIELDS: frozenset[str] = frozenset(
+    s.key for s in field_specs() if s.kind == "float" and s.section not in ("horizon", "simulation")
+)
+
+#: The set fields that change the deterministic part of a run (debt schedule, capacity bought
+#: by the capex, discount factors), computed per parameter set.
+PLAN_FIELDS: frozenset[str] = frozenset(
+    key
+    for key in SET_FIELDS
+    if key.startswith(("naef.", "reporting."))
+    or key in ("pemex.capex_usd_per_flowing_bpd", "pemex.decline_rate", "pemex.decline_b")
+)
+
+
+def _bounds_text(spec: FieldSpec) -> str:
+    parts = [
+        f"{op} {bound:g}"
+        for op, bound in ((">=", spec.ge), (">", spec.gt), ("<=", spec.le), ("<", spec.lt))
+        if bound is not None
+    ]
+    return " and ".join(parts) if parts else "(no bounds)"
+
+
+def _check_sets(values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], int]:
+    """Parameter values as float arrays of equal length, inside their fields' bounds."""
+    specs = {s.key: s for s in field_specs()}
+    out: dict[str, np.ndarray] = {}
+    n_sets = -1
+    for key, raw in values.items():
+        if key not in SET_FIELDS:
+            want = "a float field of a model section (" + ", ".join(sorted(SECTIONS)) + ")"
+            raise ScenarioError(
+                "parameter sets", str(key), f"cannot differ between sets; want {want}"
+            )
+        try:
+            arr = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise ScenarioError(
+                "parameter sets", key, f"got {raw!r}; want numbers, one per set"
+            ) from None
+        if arr.ndim != 1 or arr.size == 0:
+            raise ScenarioError(
+                "parameter sets", key, f"got shape {arr.shape}; want one value per set"
+            )
+        if n_sets >= 0 and arr.size != n_sets:
+            raise ScenarioError(
+                "parameter sets", key, f"got {arr.size} values; want {n_sets} like the others"
+            )
+        n_sets = arr.size
+        spec = specs[key]
+        bad = ~np.isfinite(arr)
+        for bound, outside in (
+            (spec.ge, np.less),
+            (spec.gt, np.less_equal),
+            (spec.le, np.greater),
+            (spec.lt, np.greater_equal),
+        ):
+            if bound is not None:
+                bad |= outside(arr, bound)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ScenarioError(
+                "parameter sets",
+                key,
+                f"got {float(arr[i])!r} in set {i}; want a finite value {_bounds_text(spec)}",
+            )
+        out[key] = arr
+    if not out:
+        raise ScenarioError("parameter sets", "", "got no parameters; want at least one")
+    return out, n_sets
+
+
+def simulate_sets(
+    scenario: Scenario,
+    *,
+    values: Mapping[str, Sequence[float] | np.ndarray],
+    paths_per_set: int,
+    seed: int | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
+    progress: Callable[[int, int], Any] | None = None,
+    map_fn: MapFn | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-path metrics of many parameter sets in one vectorized run, on common random numbers.
+
+    Set ``s`` is ``scenario`` with each field ``key`` of ``values`` set to ``values[key][s]``.
+    All sets are simulated together, as one run of ``n_sets * paths_per_set`` paths whose
+    parameters are arrays over the paths; path ``i`` of every set draws the numbers of path
+    ``i`` of an ordinary run with the same seed. Set ``s`` therefore gives exactly what
+    :func:`simulate` gives for its scenario with ``paths=paths_per_set`` (the metrics of the
+    tests agree to rounding), and the difference between two sets is the effect of their
+    parameters, not sampling noise. This is the engine under the Sobol analysis.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    values
+        Dotted field -> one value per set, shape (n_sets,); fields of :data:`SET_FIELDS`, each
+        value inside the field's bounds.
+    paths_per_set
+        Monte Carlo paths of each set.
+    seed
+        Seed; default ``scenario.simulation.seed``.
+    chunk_paths, progress, map_fn
+        As in :func:`simulate`.
+
+    Returns
+    -------
+    dict
+        Metric name (:data:`simulator.metrics.METRICS`) -> array of shape
+        (n_sets, paths_per_set).
+
+    Raises
+    ------
+    ScenarioError
+        A field that cannot vary, values of unequal length, or a value outside its bounds.
+    """
+    sets, n_sets = _check_sets(values)
+    m = int(paths_per_set)
+    if m < 1:
+        raise ScenarioError("parameter sets", "paths_per_set", f"got {m}; want at least 1")
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
+    paths = n_sets * m
+    base = Plan.build(scenario, paths=paths, seed=seed)
+    plan = Plan(
+        scenario=scenario,
+        seed=seed,
+        paths=paths,
+        schedule=base.schedule,
+        base_kbd=base.base_kbd,
+        discount=base.discount,
+        n_draws=base.n_draws,
+        sets=sets,
+        paths_per_set=m,
+    )
+    mapper = map_fn or map
+    outputs: list[ChunkOutput] = []
+    done = 0
+    for out in mapper(_run_one, _jobs(plan, chunk_bounds(paths, chunk_paths), 0)):
+        outputs.append(out)
+        done += out.stop - out.start
+        if progress is not None:
+            progress(done, paths)
+    outputs.sort(key=lambda o: o.start)
+    return {
+        name: np.concatenate([o.metrics[name] for o in outputs]).reshape(n_sets, m)
+        for name in outputs[0].metrics
+    }
 
 
 def chunk_bounds(paths: int, chunk_paths: int = DEFAULT_CHUNK_PATHS) -> list[tuple[int, int]]:

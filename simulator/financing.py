@@ -91,6 +91,10 @@ class DebtSchedule:
         Scheduled balance at the end of each year, shape (years,).
     outstanding_at_horizon_usd_bn
         Principal still scheduled after the last simulated year.
+
+    A run over many parameter sets (:func:`simulator.engine.simulate_sets`) stacks one
+    schedule per path: the arrays are then (years, paths) and the outstanding principal
+    (paths,).
     """
 
     issuance_usd_bn: np.ndarray
@@ -99,7 +103,7 @@ class DebtSchedule:
     principal_usd_bn: np.ndarray
     service_usd_bn: np.ndarray
     balance_end_usd_bn: np.ndarray
-    outstanding_at_horizon_usd_bn: float
+    outstanding_at_horizon_usd_bn: float | np.ndarray
 
 
 def debt_schedule(naef: Naef, *, years: int) -> DebtSchedule:

@@ -38,7 +38,8 @@ class FundFlows:
     gdp_uplift_usd_bn
         GDP gained from the added capital [USD bn].
     gdp_usd_bn
-        Baseline GDP by year [USD bn], shape (years,).
+        Baseline GDP by year [USD bn], shape (years, 1), or (years, paths) when the GDP
+        assumptions differ between paths.
     """
 
     balance_usd_bn: np.ndarray
@@ -56,7 +57,8 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
     mdf_inflow_usd_bn
         Inflow from the waterfall [USD bn], shape (years, paths).
     mdf
-        The ``mdf`` section.
+        The ``mdf`` section; its float fields may also be arrays of shape (paths,), one value
+        per path.
     """
     years, n = mdf_inflow_usd_bn.shape
     balance = np.empty((years, n))
@@ -76,12 +78,14 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
         k = np.multiply(k_prev, keep, out=capital[t])
         k += mdf.efficiency * inv
         bal_prev, k_prev = bal, k
-    gdp = mdf.gdp_base_usd_bn * (1.0 + mdf.gdp_growth) ** np.arange(years)
+    gdp = mdf.gdp_base_usd_bn * (1.0 + mdf.gdp_growth) ** np.arange(years, dtype=float).reshape(
+        years, 1
+    )
     base_k = mdf.public_capital_to_gdp * gdp
-    uplift = np.log1p(capital / base_k[:, None])
+    uplift = np.log1p(capital / base_k)
     uplift *= mdf.output_elasticity
     np.expm1(uplift, out=uplift)
-    uplift *= gdp[:, None]
+    uplift *= gdp
     return FundFlows(
         balance_usd_bn=balance,
         investment_usd_bn=invest,

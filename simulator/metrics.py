@@ -206,10 +206,12 @@ MIN_SERVICE_USD_BN = 1e-9
 def dscr_series(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
     """CFADS / scheduled debt service by year and path [-]; NaN in years with no service.
 
-    Years whose scheduled service is under :data:`MIN_SERVICE_USD_BN` count as no service.
+    ``scheduled_usd_bn`` is shape (years,), or (years, paths) when each path owes its own
+    schedule. Years whose scheduled service is under :data:`MIN_SERVICE_USD_BN` count as no
+    service.
     """
     safe = np.where(scheduled_usd_bn > MIN_SERVICE_USD_BN, scheduled_usd_bn, np.nan)
-    return cfads_usd_bn / safe[:, None]
+    return cfads_usd_bn / safe.reshape(safe.shape[0], -1)
 
 
 def min_dscr(
@@ -221,13 +223,21 @@ def min_dscr(
     with less than :data:`MIN_SERVICE_USD_BN` scheduled count as no service. ``years`` (a
     boolean mask over the years) restricts the minimum further, e.g. to the years in which the
     fields produce (``min_dscr_operating``); NaN where no year is left.
+
+    ``scheduled_usd_bn`` and ``years`` are shape (years,), or (years, paths) when each path has
+    its own schedule or production profile (a run over many parameter sets).
     """
     has = scheduled_usd_bn > MIN_SERVICE_USD_BN
     if years is not None:
-        has &= years
-    if not has.any():
-        return np.full(cfads_usd_bn.shape[1], np.nan)
-    return (cfads_usd_bn[has] / scheduled_usd_bn[has, None]).min(axis=0)
+        has = has & years if has.ndim >= years.ndim else has & years[:, None]
+    if has.ndim == 1:
+        if not has.any():
+            return np.full(cfads_usd_bn.shape[1], np.nan)
+        return (cfads_usd_bn[has] / scheduled_usd_bn[has, None]).min(axis=0)
+    has = np.broadcast_to(has, cfads_usd_bn.shape)
+    sched = np.broadcast_to(scheduled_usd_bn.reshape(has.shape[0], -1), has.shape)
+    ratio = np.divide(cfads_usd_bn, sched, out=np.full(has.shape, np.inf), where=has)
+    return np.where(has.any(axis=0), ratio.min(axis=0, initial=np.inf), np.nan)
 
 
 def cvar_lower(x: np.ndarray, alpha: float = 0.05) -> float:

@@ -10,6 +10,7 @@ their later shocks (common random numbers).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
@@ -47,11 +48,15 @@ def n_price_shocks(op: OilPrice, years: int) -> int:
     return 0  # deck
 
 
-def _ou_step_sd(k: float, vol: float) -> float:
-    """Standard deviation of the exact one-year step of an OU process [-]."""
-    if k == 0.0:
-        return vol
-    return vol * math.sqrt(-math.expm1(-2.0 * k) / (2.0 * k))
+def _ou_step_sd(k: Any, vol: Any) -> Any:
+    """Standard deviation of the exact one-year step of an OU process [-].
+
+    ``k`` and ``vol`` are floats or arrays of one value per path; ``vol`` when ``k`` is 0.
+    """
+    k = np.asarray(k, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(k == 0.0, 1.0, -np.expm1(-2.0 * k) / (2.0 * k))
+    return vol * np.sqrt(ratio)
 
 
 def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
@@ -60,7 +65,8 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     op
-        The ``oil_price`` section.
+        The ``oil_price`` section. Its float fields may also be arrays of shape (paths,), one
+        value per path (a run over many parameter sets); every model broadcasts over them.
     years
         Horizon length T [years].
     shocks
@@ -86,14 +92,14 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
     p0 = fixed[-1] if k else op.initial_usd_per_bbl
     x = np.empty((years, n))
     x[:t0] = 0.0  # overwritten by the fixed prices below
-    x[t0] = math.log(p0)
+    x[t0] = np.log(p0)
     if op.model == "gbm":
         inc = (op.drift_per_year - 0.5 * op.volatility**2) + op.volatility * shocks[t0:]
         np.cumsum(inc, axis=0, out=inc)
         x[t0 + 1 :] = x[t0] + inc
     elif op.model == "mean_reverting":
-        a = math.exp(-op.mean_reversion_per_year)
-        mu = math.log(op.long_run_usd_per_bbl) * (1.0 - a)
+        a = np.exp(-np.asarray(op.mean_reversion_per_year, dtype=float))
+        mu = np.log(op.long_run_usd_per_bbl) * (1.0 - a)
         sd = _ou_step_sd(op.mean_reversion_per_year, op.volatility)
         for t in range(t0 + 1, years):
             np.multiply(x[t - 1], a, out=x[t])
@@ -121,17 +127,17 @@ def _two_factor(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray) -> Non
     ``rho (1 - e^-k) / k / sqrt((1 - e^-2k) / 2k)`` (the exact correlation of the integrated
     increments), so that the continuous-time correlation is ``op.correlation``.
     """
-    k = op.mean_reversion_per_year
-    a = math.exp(-k)
+    k = np.asarray(op.mean_reversion_per_year, dtype=float)
+    a = np.exp(-k)
     sd_chi = _ou_step_sd(k, op.short_term_volatility)
     sd_xi = op.long_term_volatility
-    if k == 0.0 or op.short_term_volatility == 0.0 or sd_xi == 0.0:
-        rho = op.correlation
-    else:
-        rho = op.correlation * (-math.expm1(-k) / k) / math.sqrt(-math.expm1(-2 * k) / (2 * k))
-    rho = max(-1.0, min(1.0, rho))
-    orth = math.sqrt(1.0 - rho * rho)
-    xi = np.full(x.shape[1], math.log(op.long_run_usd_per_bbl))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adjust = (-np.expm1(-k) / k) / np.sqrt(-np.expm1(-2.0 * k) / (2.0 * k))
+    plain = (k == 0.0) | (np.asarray(op.short_term_volatility) == 0.0) | (np.asarray(sd_xi) == 0.0)
+    rho = np.clip(np.where(plain, op.correlation, op.correlation * adjust), -1.0, 1.0)
+    orth = np.sqrt(1.0 - rho * rho)
+    xi = np.empty(x.shape[1])
+    xi[:] = np.log(op.long_run_usd_per_bbl)
     chi = x[t0] - xi
     for t in range(t0 + 1, x.shape[0]):
         z1 = shocks[2 * (t - 1)]

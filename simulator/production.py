@@ -77,13 +77,14 @@ def production_kbd(
     Parameters
     ----------
     base_kbd
-        Deterministic production at median factors [kb/d], shape (years,).
+        Deterministic production at median factors [kb/d], shape (years,), or (years, paths)
+        when each path has its own capex programme or profile.
     reservoir
         Reservoir factor per path [-], shape (paths,).
     overrun
         Capex overrun factor per path [-], shape (paths,); the same money buys less capacity.
     """
-    return base_kbd[:, None] * (reservoir / overrun)[None, :]
+    return base_kbd.reshape(base_kbd.shape[0], -1) * (reservoir / overrun)
 
 
 def mmbbl_per_year(kbd: np.ndarray) -> np.ndarray:
@@ -108,13 +109,15 @@ def field_cash_flows(
     Parameters
     ----------
     base_kbd
-        Added production at median factors [kb/d of oil equivalent], shape (years,).
+        Added production at median factors [kb/d of oil equivalent], shape (years,), or
+        (years, paths) when each path has its own capex programme or profile.
     factor
         Reservoir factor over capex-overrun factor per path [-], shape (paths,).
     price
         Benchmark oil price [USD/bbl], shape (years, paths).
     oil_price, pemex, fiscal
-        Scenario sections.
+        Scenario sections. Their float fields may also be arrays of shape (paths,), one value
+        per path (a run over many parameter sets): every formula broadcasts over the paths.
 
     Returns
     -------
@@ -125,20 +128,23 @@ def field_cash_flows(
         ``cfads = revenue - opex - government_take``.
     """
     years = len(base_kbd)
-    boe = mmbbl_per_year(base_kbd)  # at median factors [mmbbl], shape (years,)
+    # At median factors [mmbbl], shape (years, 1) or (years, paths).
+    boe = mmbbl_per_year(base_kbd).reshape(years, -1)
     g = pemex.gas_share_boe
     # USD bn = mmbbl * USD/bbl / 1000; gas sells at gas_price_ratio x benchmark per boe.
     unit_value = (1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio
-    revenue = price * (boe * (unit_value / 1000.0))[:, None]
+    revenue = price * (boe * (unit_value / 1000.0))
     revenue *= factor
-    cost_per_boe = pemex.opex_usd_per_boe * (1.0 + pemex.cost_inflation) ** np.arange(years)
-    opex = np.multiply.outer(boe * cost_per_boe / 1000.0, factor)
+    inflation = (1.0 + pemex.cost_inflation) ** np.arange(years, dtype=float).reshape(years, 1)
+    cost_per_boe = pemex.opex_usd_per_boe * inflation
+    opex = boe * cost_per_boe / 1000.0
+    opex = opex * factor
     opex += pemex.oversight_cost_usd_bn_per_year
     cfads = revenue - opex
-    if fiscal.profit_duty_rate or fiscal.royalty_rate:
+    if np.any(fiscal.profit_duty_rate) or np.any(fiscal.royalty_rate):
         take = np.maximum(cfads, 0.0)
         take *= fiscal.profit_duty_rate
-        if fiscal.royalty_rate:
+        if np.any(fiscal.royalty_rate):
             take += fiscal.royalty_rate * revenue
         cfads -= take
     else:
@@ -152,5 +158,9 @@ def field_cash_flows(
 
 
 def oil_mmbbl_total(base_kbd: np.ndarray, factor: np.ndarray, pemex: Pemex) -> np.ndarray:
-    """Oil (not gas) produced over the horizon per path [mmbbl], shape (paths,)."""
-    return (1.0 - pemex.gas_share_boe) * float(mmbbl_per_year(base_kbd).sum()) * factor
+    """Oil (not gas) produced over the horizon per path [mmbbl], shape (paths,).
+
+    ``base_kbd`` is shape (years,) or (years, paths); ``pemex.gas_share_boe`` a float or one
+    value per path.
+    """
+    return (1.0 - pemex.gas_share_boe) * mmbbl_per_year(base_kbd).sum(axis=0) * factor

@@ -69,11 +69,12 @@ def run_waterfall(
     cfads_usd_bn
         Cash flow available for debt service [USD bn], shape (years, paths).
     scheduled_usd_bn
-        Scheduled debt service [USD bn], shape (years,).
+        Scheduled debt service [USD bn], shape (years,), or (years, paths) when each path owes
+        its own schedule.
     coupon_rate
-        Interest charged on arrears [1/year].
+        Interest charged on arrears [1/year]; a float or one value per path, shape (paths,).
     waterfall
-        The ``waterfall`` section.
+        The ``waterfall`` section; its float fields may also be arrays of shape (paths,).
 
     Returns
     -------
@@ -82,7 +83,9 @@ def run_waterfall(
     """
     years, n = cfads_usd_bn.shape
     out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows) if f.name != "arrears"}
-    target = waterfall.dsra_coverage_years * np.append(scheduled_usd_bn[1:], 0.0)
+    following = np.zeros_like(scheduled_usd_bn)  # next year's scheduled service
+    following[:-1] = scheduled_usd_bn[1:]
+    target = waterfall.dsra_coverage_years * following.reshape(years, -1)
     arrears = np.zeros(n)
     cap = waterfall.backstop_usd_bn_per_year
     share = waterfall.mdf_share
