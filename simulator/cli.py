@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .results import os_error_text
 from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
 from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
@@ -96,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             results.to_dir(target)
         except OSError as exc:
             raise ScenarioError(
-                str(args.out), "--out", f"cannot write the run folder: {exc.strerror or exc}"
+                str(args.out), "--out", f"cannot write the run folder: {os_error_text(exc)}"
             ) from None
         print(f"Results written to {target}")
     resid = results.manifest["identity_max_residual"]
@@ -256,6 +257,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     sc = _load(args.scenario, args.set)
     if args.method == "drivers":
         return _drivers(sc, args)
+    if args.method == "sobol":
+        return _sobol(sc, args)
     outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
     result = tornado(
         sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
@@ -280,16 +283,75 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             )
             print(f"  {row['parameter']:<36} {cells}")
     if args.html:
-        target = Path(args.html)
+        _write_charts(args.html, [result.figure(output) for output in outputs])
+    return 0
+
+
+def _write_charts(path: str, figures: list[Any]) -> None:
+    """Figures into one self-contained HTML file (plotly.js inlined once), written atomically."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
         try:
-            with open(target, "w", encoding="utf-8") as fh:
-                for i, output in enumerate(outputs):
-                    fh.write(
-                        result.figure(output).to_html(full_html=i == 0, include_plotlyjs=i == 0)
-                    )
-        except OSError as exc:
-            raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
-        print(f"\nCharts written to {target}")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                for i, fig in enumerate(figures):
+                    fh.write(fig.to_html(full_html=i == 0, include_plotlyjs=i == 0))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
+    print(f"\nCharts written to {target}")
+
+
+def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
+    from .sensitivity import sobol
+
+    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
+    bar, update = _progress_bar(0, "sobol")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total  # known once the Sobol' sample is drawn
+        update(done, total)
+
+    try:
+        result = sobol(
+            sc,
+            parameters=args.parameter or None,
+            outputs=outputs,
+            base_samples=args.base_samples,
+            paths_per_sample=args.paths_per_sample,
+            seed=args.seed,
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    print(
+        f"Sobol indices of {sc.name}: {len(result.parameters)} parameters, "
+        f"{result.evaluations:,} parameter sets (N = {result.base_samples}) x "
+        f"{result.paths_per_sample:,} paths = {result.paths_total:,} paths, common random "
+        "numbers; S1 first order, ST total, +- the 95% interval"
+    )
+    for output in outputs:
+        ranking = result.ranking(output)
+        print(f"\n{output}")
+        if ranking["ST"].isna().all():
+            print("  does not vary over these ranges: no variance to share out")
+            continue
+        print(f"  {'parameter':<36} {'low':>10} {'high':>10} {'S1':>14} {'ST':>14}")
+        for row in ranking.to_dict(orient="records"):
+            s1 = f"{row['S1']:.3f} +-{row['S1_conf']:.3f}"
+            st = f"{row['ST']:.3f} +-{row['ST_conf']:.3f}"
+            print(
+                f"  {row['parameter']:<36} {_num(row['low']):>10} {_num(row['high']):>10} "
+                f"{s1:>14} {st:>14}"
+            )
+    if args.html:
+        _write_charts(args.html, [result.figure(output) for output in outputs])
     return 0
 
 
@@ -414,14 +476,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_set(p)
     p.set_defaults(func=cmd_breakeven)
 
-    p = sub.add_parser("sensitivity", help="which assumption matters most (tornado)")
+    p = sub.add_parser(
+        "sensitivity", help="which assumption matters most (tornado, Sobol, distress drivers)"
+    )
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument(
         "--method",
-        choices=["tornado", "drivers"],
+        choices=["tornado", "sobol", "drivers"],
         default="tornado",
-        help="tornado: one parameter at a time; drivers: how the paths in distress differ "
-        "from the others (global Sobol indices are not available yet)",
+        help="tornado: one parameter at a time; sobol: global variance-based indices (SALib); "
+        "drivers: how the paths in distress differ from the others",
+    )
+    p.add_argument(
+        "--base-samples",
+        type=int,
+        default=256,
+        help="sobol: base samples N, a power of two (default 256; N (D + 2) parameter sets)",
+    )
+    p.add_argument(
+        "--paths-per-sample",
+        type=int,
+        default=256,
+        help="sobol: paths of each parameter set (default 256)",
     )
     p.add_argument("--top", type=int, default=12, help="drivers to list (default 12)")
     p.add_argument(

@@ -37,7 +37,7 @@ from .metrics import HEADLINE
 from .results import SERIES, Results
 
 if TYPE_CHECKING:
-    from .sensitivity import Tornado
+    from .sensitivity import Sobol, Tornado
 
 __all__ = [
     "CARD_KEYS",
@@ -53,6 +53,7 @@ __all__ = [
     "headline_cards",
     "money_flow",
     "pv_histogram",
+    "sobol_chart",
     "unit_of",
 ]
 
@@ -1191,6 +1192,86 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
             "title": {"text": f"Change from the base run{unit_text}"},
             "range": [lo_x - pad, hi_x + pad],
         },
+        yaxis={
+            "autorange": "reversed",
+            "showgrid": False,
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": params,
+        },
+    )
+    return fig
+
+
+def sobol_chart(sobol: Sobol, output: str) -> go.Figure:
+    """First-order and total Sobol indices of one output, with their confidence intervals.
+
+    Parameters
+    ----------
+    sobol
+        A :class:`simulator.sensitivity.Sobol`.
+    output
+        One of its outputs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two horizontal bar traces per parameter, ``"first order (S1)"`` and ``"total (ST)"``,
+        with error bars of the confidence half-widths; parameters sorted by total index, the
+        largest at the top. An output that did not vary gets a note instead of bars.
+    """
+    rank = sobol.ranking(output)
+    label, _, _ = headline_output_label(output)
+    params = rank["parameter"].tolist()
+    fig = go.Figure()
+    for col, name, colour in (
+        ("S1", "first order (S1)", PALETTE["base"]),
+        ("ST", "total (ST)", PALETTE["compare"]),
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=rank[col].to_numpy(dtype=float),
+                y=params,
+                orientation="h",
+                name=name,
+                marker={"color": colour, "line": {"width": 0}},
+                error_x={
+                    "type": "data",
+                    "array": rank[f"{col}_conf"].to_numpy(dtype=float),
+                    "color": PALETTE["ink"],
+                    "thickness": 1,
+                },
+                customdata=np.column_stack([rank["low"], rank["high"]]),
+                hovertemplate=(
+                    f"%{{y}} (%{{customdata[0]:.4g}} to %{{customdata[1]:.4g}})<br>{name}: "
+                    "%{x:.3f}<extra></extra>"
+                ),
+            )
+        )
+    if rank["ST"].isna().all():
+        fig.add_annotation(
+            text="the output does not vary over these ranges: no variance to share out",
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"color": PALETTE["neutral"]},
+        )
+    h = sobol.scenario.horizon
+    sub = (
+        f"{sobol.scenario.name}, {h.start_year}\u2013{h.start_year + h.years - 1}: share of the "
+        f"variance over the ranges; {sobol.evaluations:,} parameter sets (N = "
+        f"{sobol.base_samples}) x {sobol.paths_per_sample:,} paths, seed {sobol.seed}"
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": f"Sobol indices: {label}<br><sup>{sub}</sup>"},
+        barmode="group",
+        bargap=0.3,
+        height=max(360, 170 + 52 * len(params)),
+        hovermode="closest",
+        xaxis={"title": {"text": "Sobol index [-]"}, "rangemode": "tozero"},
         yaxis={
             "autorange": "reversed",
             "showgrid": False,

@@ -47,13 +47,21 @@ from .results import SERIES, Results
 from .scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
 
 __all__ = [
+    "DEFAULT_BASE_SAMPLES",
     "DEFAULT_OUTPUTS",
     "DEFAULT_PARAMETERS",
+    "DEFAULT_PATHS_PER_SAMPLE",
     "RELATIVE_STEP",
+    "SET_OUTPUTS",
+    "SOBOL_COLUMNS",
     "TABLE_COLUMNS",
     "ZERO_STEP_OF_SPAN",
+    "Sobol",
     "Tornado",
     "default_range",
+    "set_statistic",
+    "sobol",
+    "sobol_indices",
     "tornado",
     "yearly_figure",
     "yearly_sensitivity",
@@ -693,3 +701,381 @@ def yearly_sensitivity(
 def yearly_figure(df: pd.DataFrame) -> go.Figure:
     """Heatmap of :func:`yearly_sensitivity` (drawn by :mod:`simulator.plots`)."""
     return yearly_sensitivity_heatmap(df)
+
+
+# ---------------------------------------------------------------------------- Sobol
+
+#: How each output of :func:`sobol` is taken over the paths of one parameter set: headline key
+#: -> (per-path metric, statistic). A number is a percentile of the finite values, ``"mean"``
+#: the mean of the finite values, ``"positive"`` the share of paths above zero: the
+#: definitions of :meth:`simulator.results.Results.headline`.
+SET_OUTPUTS: Mapping[str, tuple[str, str | float]] = MappingProxyType(
+    {
+        "prob_distress": ("distress", "mean"),
+        "prob_backstop_draw": ("backstop_draw_total_usd_bn", "positive"),
+        "mdf_inflow_pv_p10": ("mdf_inflow_pv_usd_bn", 10.0),
+        "mdf_inflow_pv_p50": ("mdf_inflow_pv_usd_bn", 50.0),
+        "mdf_inflow_pv_p90": ("mdf_inflow_pv_usd_bn", 90.0),
+        "mdf_inflow_total_mean": ("mdf_inflow_total_usd_bn", "mean"),
+        "min_dscr_p50": ("min_dscr", 50.0),
+        "min_dscr_operating_p50": ("min_dscr_operating", 50.0),
+        "project_irr_p50": ("project_irr", 50.0),
+        "us_supply_total_mean": ("us_supply_total_mmbbl", "mean"),
+    }
+)
+
+#: Columns of :meth:`Sobol.table` and of :func:`sobol_indices`.
+SOBOL_COLUMNS: tuple[str, ...] = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf")
+
+#: Base samples N of :func:`sobol` by default (a power of two); the model is evaluated at
+#: ``N (D + 2)`` parameter sets for D parameters.
+DEFAULT_BASE_SAMPLES = 256
+#: Monte Carlo paths of each parameter set of :func:`sobol` by default.
+DEFAULT_PATHS_PER_SAMPLE = 256
+
+
+def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
+    """One headline output per parameter set from per-path metrics.
+
+    Parameters
+    ----------
+    metrics
+        Metric -> array of shape (sets, paths), as :func:`simulator.engine.simulate_sets`
+        returns.
+    output
+        A key of :data:`SET_OUTPUTS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (sets,), in the output's unit; NaN for a set where the metric is nowhere defined.
+    """
+    if output not in SET_OUTPUTS:
+        raise ScenarioError(
+            "sensitivity",
+            str(output),
+            "not available for Sobol indices"
+            + _suggest(str(output), list(SET_OUTPUTS))
+            + f" (want one of: {', '.join(SET_OUTPUTS)})",
+        )
+    metric, stat = SET_OUTPUTS[output]
+    x = np.asarray(metrics[metric], dtype=float)
+    if stat == "positive":
+        return (x > 0).mean(axis=1)
+    finite = np.isfinite(x)
+    x = np.where(finite, x, np.nan)
+    out = np.full(x.shape[0], np.nan)
+    rows = finite.any(axis=1)
+    if stat == "mean":
+        out[rows] = np.nanmean(x[rows], axis=1)
+    else:
+        out[rows] = np.nanpercentile(x[rows], float(stat), axis=1)
+    return out
+
+
+def _is_power_of_two(n: Any) -> bool:
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        return False
+    k = int(n)
+    return k > 0 and k & (k - 1) == 0
+
+
+def sobol_indices(
+    evaluate: Any,
+    bounds: Mapping[str, tuple[float, float]],
+    *,
+    base_samples: int,
+    seed: int,
+    conf_level: float = 0.95,
+    num_resamples: int = 500,
+) -> pd.DataFrame:
+    """First-order and total Sobol indices of a vectorized model (SALib).
+
+    The parameters are sampled with SALib's Sobol' sequence (``SALib.sample.sobol``, Saltelli's
+    scheme without second-order terms: ``N (D + 2)`` rows), the model is called **once** with
+    the whole sample, and the indices and their bootstrap confidence intervals come from
+    ``SALib.analyze.sobol``.
+
+    Parameters
+    ----------
+    evaluate
+        ``evaluate(X) -> outputs``: ``X`` of shape (rows, D), columns in the order of
+        ``bounds``; returns a mapping output name -> array of shape (rows,), or one array
+        (output name ``"y"``).
+    bounds
+        Parameter name -> (low, high); each parameter uniform on its range.
+    base_samples
+        N, a power of two.
+    seed
+        Seed of the scrambled Sobol' sequence and of the bootstrap.
+    conf_level
+        Confidence level of the intervals [-].
+    num_resamples
+        Bootstrap resamples of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SOBOL_COLUMNS`, one row per output and parameter: ``S1`` and ``ST``
+        with the half-widths ``S1_conf`` and ``ST_conf`` of their intervals. An output that is
+        the same at every sample has no variance to share out: its indices are NaN.
+        ``attrs["rows"]`` is the number of model evaluations.
+
+    Raises
+    ------
+    ScenarioError
+        ``base_samples`` not a power of two, an empty or inverted range, or an output that is
+        NaN at some samples.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    if not _is_power_of_two(base_samples):
+        raise ScenarioError(
+            "sensitivity",
+            "base_samples",
+            f"got {base_samples!r}; want a power of two (256, 512...)",
+        )
+    if not bounds:
+        raise ScenarioError("sensitivity", "parameters", "got none; want at least one parameter")
+    for name, (low, high) in bounds.items():
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ScenarioError(
+                "sensitivity", name, f"got range ({low!r}, {high!r}); want finite low < high"
+            )
+    names = list(bounds)
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[float(lo), float(hi)] for lo, hi in bounds.values()],
+    }
+    x = sobol_sample.sample(problem, int(base_samples), calc_second_order=False, seed=seed)
+    raw = evaluate(x)
+    outputs = raw if isinstance(raw, Mapping) else {"y": raw}
+    rows: list[dict[str, Any]] = []
+    for output, values in outputs.items():
+        y = np.asarray(values, dtype=float)
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"evaluate gave shape {y.shape} for {output}; want ({x.shape[0]},)")
+        bad = ~np.isfinite(y)
+        if bad.any():
+            raise ScenarioError(
+                "sensitivity",
+                str(output),
+                f"is undefined at {int(bad.sum())} of {y.size} parameter sets; want an output "
+                "defined everywhere in the ranges",
+            )
+        if np.ptp(y) == 0.0:
+            si = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        else:
+            si = sobol_analyze.analyze(
+                problem,
+                y,
+                calc_second_order=False,
+                num_resamples=num_resamples,
+                conf_level=conf_level,
+                seed=seed,
+            )
+        for i, name in enumerate(names):
+            rows.append(
+                {
+                    "output": output,
+                    "parameter": name,
+                    **{k: float(si[k][i]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(SOBOL_COLUMNS))
+    table.attrs["rows"] = int(x.shape[0])
+    return table
+
+
+@dataclass(frozen=True)
+class Sobol:
+    """Global (variance-based) sensitivity of headline outputs: Sobol indices.
+
+    Build it with :func:`sobol`. ``S1`` of a parameter is the share of the output's variance
+    over the ranges that the parameter explains alone; ``ST`` adds its interactions with the
+    others. ``ST - S1`` large means the parameter matters through interactions; ``ST`` near 0
+    means it can be fixed anywhere in its range.
+
+    Attributes
+    ----------
+    scenario
+        The base scenario.
+    ranges
+        Parameter (dotted key) -> (low, high), each sampled uniformly.
+    outputs
+        The outputs analysed (keys of :data:`SET_OUTPUTS`).
+    base_samples, paths_per_sample, seed
+        N (a power of two), the paths of each parameter set, and the seed (of the paths and of
+        the Sobol' sequence).
+    indices
+        The tidy table of :func:`sobol_indices`.
+    samples
+        The parameter sets evaluated, shape (N (D + 2), D), columns in the order of ``ranges``.
+    values
+        Output -> its value at each parameter set.
+    """
+
+    scenario: Scenario
+    ranges: Mapping[str, tuple[float, float]]
+    outputs: tuple[str, ...]
+    base_samples: int
+    paths_per_sample: int
+    seed: int
+    indices: pd.DataFrame
+    samples: np.ndarray
+    values: Mapping[str, np.ndarray]
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters, in the order of the analysis."""
+        return tuple(self.ranges)
+
+    @property
+    def evaluations(self) -> int:
+        """Parameter sets evaluated: ``N (D + 2)``."""
+        return int(self.samples.shape[0])
+
+    @property
+    def paths_total(self) -> int:
+        """Paths simulated in all: ``N (D + 2) x paths_per_sample``."""
+        return self.evaluations * self.paths_per_sample
+
+    def table(self) -> pd.DataFrame:
+        """One row per output and parameter: :data:`SOBOL_COLUMNS` plus ``low`` and ``high``."""
+        t = self.indices.copy()
+        t["low"] = [self.ranges[p][0] for p in t["parameter"]]
+        t["high"] = [self.ranges[p][1] for p in t["parameter"]]
+        return t
+
+    def ranking(self, output: str) -> pd.DataFrame:
+        """The parameters of one output by total index, largest first (index ``rank``)."""
+        if output not in self.outputs:
+            raise ScenarioError(
+                "sensitivity",
+                str(output),
+                "not an output of this analysis" + _suggest(str(output), self.outputs),
+            )
+        t = self.table()
+        t = t[t["output"] == output].drop(columns="output")
+        t = t.sort_values("ST", ascending=False, kind="stable", na_position="last")
+        t.index = pd.RangeIndex(1, len(t) + 1, name="rank")
+        return t
+
+    def figure(self, output: str) -> go.Figure:
+        """Bars of the first-order and total indices of one output (:mod:`simulator.plots`)."""
+        from .plots import sobol_chart
+
+        return sobol_chart(self, output)
+
+
+def sobol(
+    scenario: Scenario,
+    *,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    outputs: Sequence[str] = DEFAULT_OUTPUTS,
+    base_samples: int = DEFAULT_BASE_SAMPLES,
+    paths_per_sample: int = DEFAULT_PATHS_PER_SAMPLE,
+    seed: int | None = None,
+    progress: Any = None,
+    map_fn: Any = None,
+) -> Sobol:
+    """Sobol indices of headline outputs, every parameter set simulated in one vectorized run.
+
+    The ``N (D + 2)`` parameter sets of the Sobol' sample are run together by
+    :func:`simulator.engine.simulate_sets`, ``paths_per_sample`` paths each, on common random
+    numbers: path ``i`` of every set has the same draws, so the output of a set is a
+    deterministic function of its parameters and the indices measure the parameters, not
+    Monte Carlo noise. Each output is the headline statistic over the set's paths (see
+    :data:`SET_OUTPUTS`).
+
+    Parameters
+    ----------
+    scenario
+        The base scenario (every field not varied keeps its value).
+    parameters
+        Dotted keys of float model fields (:data:`simulator.engine.SET_FIELDS`); default the
+        float fields of :data:`DEFAULT_PARAMETERS` (integer fields such as
+        ``pemex.lag_years`` need a tornado).
+    ranges
+        Dotted key -> (low, high), as for :func:`tornado`; default :func:`default_range`.
+    outputs
+        Keys of :data:`SET_OUTPUTS`.
+    base_samples
+        N, a power of two [-].
+    paths_per_sample
+        Paths of each parameter set [paths].
+    seed
+        Seed of the paths and of the Sobol' sequence; default ``scenario.simulation.seed``.
+    progress, map_fn
+        As in :func:`simulator.simulate`.
+
+    Returns
+    -------
+    Sobol
+
+    Raises
+    ------
+    ScenarioError
+        For a parameter that cannot be varied continuously (with the reason), a bad range or
+        sample size, or an unknown output.
+    """
+    from .engine import SET_FIELDS, simulate_sets
+
+    if parameters is None:
+        parameters = [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS] + [
+            k for k in (ranges or {}) if k not in DEFAULT_PARAMETERS
+        ]
+    resolved = _resolve(scenario, parameters, ranges)
+    for key in resolved:
+        if key not in SET_FIELDS:
+            raise ScenarioError(
+                "sensitivity",
+                key,
+                "is an integer field; Sobol indices need continuous parameters (want a float "
+                "field, or use --method tornado)",
+            )
+    if isinstance(outputs, str) or not outputs:
+        raise ScenarioError(
+            "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"
+        )
+    outs = tuple(outputs)
+    for output in outs:
+        if output not in SET_OUTPUTS:
+            set_statistic({}, output)  # raises, naming the output
+    if not (isinstance(paths_per_sample, int | np.integer) and paths_per_sample >= 1):
+        raise ScenarioError(
+            "sensitivity", "paths_per_sample", f"got {paths_per_sample!r}; want an integer >= 1"
+        )
+    _, s = _run_settings(scenario, None, seed)
+    keys = list(resolved)
+    bounds = {k: (float(lo), float(hi)) for k, (lo, hi) in resolved.items()}
+    captured: dict[str, Any] = {}
+
+    def evaluate(x: np.ndarray) -> dict[str, np.ndarray]:
+        metrics = simulate_sets(
+            scenario,
+            values={k: x[:, i] for i, k in enumerate(keys)},
+            paths_per_set=int(paths_per_sample),
+            seed=s,
+            progress=progress,
+            map_fn=map_fn,
+        )
+        captured["x"] = x
+        captured["y"] = {o: set_statistic(metrics, o) for o in outs}
+        return captured["y"]
+
+    table = sobol_indices(evaluate, bounds, base_samples=base_samples, seed=s % 2**32)
+    return Sobol(
+        scenario=scenario,
+        ranges=MappingProxyType(bounds),
+        outputs=outs,
+        base_samples=int(base_samples),
+        paths_per_sample=int(paths_per_sample),
+        seed=s,
+        indices=table,
+        samples=captured["x"],
+        values=MappingProxyType(captured["y"]),
+    )

@@ -1,4 +1,4 @@
-"""`naef sensitivity --method tornado` prints the library's tornado ranking."""
+"""`naef sensitivity --method tornado|sobol` prints the library's rankings."""
 
 from __future__ import annotations
 
@@ -43,3 +43,49 @@ def test_tornado_command_names_an_unknown_parameter(capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert rc == 2
     assert len(err.splitlines()) == 1 and "coupon_rate" in err
+
+
+def test_sobol_command_ranks_as_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulator.sensitivity import sobol
+
+    html = tmp_path / "sobol.html"
+    argv = ["sensitivity", str(BASELINE), "--method", "sobol", "--seed", "5", "--html", str(html)]
+    argv += ["--base-samples", "32", "--paths-per-sample", "64", "--output", "prob_distress"]
+    for p in PARAMS:
+        argv += ["--parameter", p]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    ranking = sobol(
+        simulator.load_scenario(BASELINE),
+        parameters=PARAMS,
+        outputs=("prob_distress",),
+        base_samples=32,
+        paths_per_sample=64,
+        seed=5,
+    ).ranking("prob_distress")
+    printed = [
+        line.split()[0] for line in out.splitlines() if line.strip().startswith(tuple(PARAMS))
+    ]
+    assert printed == list(ranking["parameter"])
+    assert f"{32 * (len(PARAMS) + 2):,} parameter sets" in out
+    text = html.read_text(encoding="utf-8")
+    assert "Sobol indices" in text and '<script src="http' not in text
+    assert [p.name for p in tmp_path.iterdir()] == ["sobol.html"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--base-samples", "100"], "base_samples: got 100; want a power of two"),
+        (["--parameter", "naef.tenor_years"], "naef.tenor_years: is an integer field"),
+    ],
+)
+def test_sobol_command_refuses_bad_requests(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sensitivity", str(BASELINE), "--method", "sobol", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
