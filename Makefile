@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PATHS  ?= 10000
 SCENARIO ?= scenarios/naef-2005.yaml
 
-.PHONY: run test lint format bench clean install dev app
+.PHONY: run test lint format bench clean install dev app notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ run: $(VENV)/.installed
 
 app: $(VENV)/.installed
 	$(BIN)/naef app
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+# JupyterLab on the loopback interface only, opened in notebooks/ (containers often run as root).
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check simulator tests benchmarks app

@@ -35,6 +35,7 @@ from plotly.subplots import make_subplots
 from .analysis import TEXT_METRICS, Comparison
 from .metrics import HEADLINE
 from .results import SERIES, Results
+from .scenario import ScenarioError, field_specs
 
 if TYPE_CHECKING:
     from .sensitivity import Sobol, Tornado
@@ -54,6 +55,7 @@ __all__ = [
     "money_flow",
     "pv_histogram",
     "sobol_chart",
+    "sweep_heatmap",
     "unit_of",
 ]
 
@@ -1279,6 +1281,97 @@ def sobol_chart(sobol: Sobol, output: str) -> go.Figure:
             "categoryorder": "array",
             "categoryarray": params,
         },
+    )
+    return fig
+
+
+def sweep_heatmap(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    value: str,
+    subtitle: str = "",
+    colour: str | None = None,
+) -> go.Figure:
+    """Heatmap of a headline figure over a two-parameter sweep (one cell per run).
+
+    Parameters
+    ----------
+    frame
+        One row per run with columns ``x``, ``y`` and ``value``, e.g. the batch catalog
+        (:func:`simulator.batch.read_catalog`) or a DuckDB query over it.
+    x, y
+        The swept columns: dotted fields (``"oil_price.long_run_usd_per_bbl"``), labelled with
+        their description and unit from :func:`simulator.scenario.field_specs`, or any column.
+    value
+        A headline key (``"prob_distress"``, ``"mdf_inflow_pv_p50"``...). Probabilities and
+        the IRR are shown in percent.
+    subtitle
+        Second line of the title (e.g. the scenario and the paths).
+    colour
+        Colour of the top of the scale (default: the distress colour for probabilities, the
+        scenario colour otherwise); the bottom is white.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Heatmap`` with the value written in each cell; rows ``y``, columns ``x``, in
+        increasing order. Numeric swept values give numeric axes, so other traces (a
+        break-even curve) can be drawn over the cells in the same units.
+
+    Raises
+    ------
+    ScenarioError
+        A column missing from ``frame``, or two rows for the same cell.
+    """
+    for col in (x, y, value):
+        if col not in frame.columns:
+            raise ScenarioError(
+                "sweep heatmap", col, f"not a column (want one of: {', '.join(frame.columns)})"
+            )
+    if frame.duplicated([x, y]).any():
+        raise ScenarioError("sweep heatmap", f"{x}, {y}", "got two runs for one cell; want one")
+    label, scale, unit = headline_output_label(value)
+    if scale != 1.0:
+        unit = "%"
+    grid = frame.pivot(index=y, columns=x, values=value).sort_index().sort_index(axis=1)
+    z = grid.to_numpy(dtype=float) * scale
+    specs = {spec.key: spec for spec in field_specs()}
+
+    def axis_title(col: str) -> str:
+        spec = specs.get(col)
+        return f"{col} [{spec.unit}]" if spec is not None and spec.unit != "-" else col
+
+    fmt = ".1f" if unit == "%" or np.nanmax(np.abs(z), initial=0.0) < 100 else ",.0f"
+    top = colour or (PALETTE["distress"] if value.startswith("prob_") else PALETTE["base"])
+
+    def ticks(values: pd.Index) -> list[Any]:
+        # Numbers on a numeric axis (cells centred on the swept values, so curves such as a
+        # break-even line can be drawn over them); anything else as categories.
+        if pd.api.types.is_numeric_dtype(values):
+            return [float(v) for v in values]
+        return [str(v) for v in values]
+
+    fig = go.Figure(
+        go.Heatmap(
+            x=ticks(grid.columns),
+            y=ticks(grid.index),
+            z=z,
+            colorscale=[[0.0, "#FFFFFF"], [1.0, top]],
+            texttemplate="%{z:" + fmt + "}",
+            colorbar={"title": {"text": unit}},
+            hovertemplate=f"{y} = %{{y}}<br>{x} = %{{x}}<br>{label}: %{{z:{fmt}}} {unit}"
+            "<extra></extra>",
+        )
+    )
+    title = f"{label} [{unit}]" + (f"<br><sup>{subtitle}</sup>" if subtitle else "")
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title},
+        xaxis={"title": {"text": axis_title(x)}},
+        yaxis={"title": {"text": axis_title(y)}},
+        height=max(360, 200 + 48 * len(grid.index)),
     )
     return fig
 

@@ -492,3 +492,58 @@ def test_breakeven_card_formats_the_library_price_and_its_delta() -> None:
     assert card["delta"] == pytest.approx(p1 - p0)
     assert card["delta"] > 0  # a dearer coupon needs a higher oil price to cover the service
     assert plots.breakeven_card(None)["text"] == "not reached"
+
+
+def test_sweep_heatmap_cells_are_the_frame() -> None:
+    """Each cell is the frame's value of its (x, y) run, in percent for a probability."""
+    import pandas as pd
+
+    from simulator.scenario import ScenarioError
+
+    rng = np.random.default_rng(3)
+    xs, ys = [35.0, 50.0, 70.0], [0.08, 0.04]
+    rows = [
+        {"oil_price.long_run_usd_per_bbl": x, "naef.coupon_rate": y, "prob_distress": rng.random()}
+        for x in xs
+        for y in ys
+    ]
+    frame = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # any row order
+    fig = plots.sweep_heatmap(
+        frame, x="oil_price.long_run_usd_per_bbl", y="naef.coupon_rate", value="prob_distress"
+    )
+    (heat,) = fig.data
+    assert list(heat.x) == xs and list(heat.y) == sorted(ys)
+    for row in rows:
+        i = sorted(ys).index(row["naef.coupon_rate"])
+        j = xs.index(row["oil_price.long_run_usd_per_bbl"])
+        assert heat.z[i][j] == pytest.approx(100 * row["prob_distress"])
+    assert "USD/bbl" in fig.layout.xaxis.title.text
+    with pytest.raises(ScenarioError, match="two runs for one cell"):
+        plots.sweep_heatmap(
+            pd.concat([frame, frame]),
+            x="oil_price.long_run_usd_per_bbl",
+            y="naef.coupon_rate",
+            value="prob_distress",
+        )
+    with pytest.raises(ScenarioError, match="not a column"):
+        plots.sweep_heatmap(frame, x="naef.tenor_years", y="naef.coupon_rate", value="x")
+
+
+def test_sobol_chart_bars_are_the_indices() -> None:
+    from simulator.sensitivity import sobol
+
+    s = sobol(
+        Scenario(),
+        parameters=["naef.coupon_rate", "oil_price.long_run_usd_per_bbl", "mdf.efficiency"],
+        outputs=("mdf_inflow_pv_p50",),
+        base_samples=16,
+        paths_per_sample=32,
+        seed=2,
+    )
+    fig = s.figure("mdf_inflow_pv_p50")
+    rank = s.ranking("mdf_inflow_pv_p50")
+    s1, st = fig.data
+    assert list(s1.y) == list(rank["parameter"]) == list(st.y)
+    np.testing.assert_array_equal(s1.x, rank["S1"])
+    np.testing.assert_array_equal(st.error_x.array, rank["ST_conf"])
+    assert list(rank["ST"]) == sorted(rank["ST"], reverse=True)
