@@ -8,19 +8,26 @@ to the bit on 1 worker, N workers or a cluster, and equal to :func:`simulator.si
 ``naef run``) of the same scenario and seed.
 
 Nothing half-written is taken for complete: run folders are renamed into place when complete,
-and ``catalog.parquet`` is written to a temporary file and renamed. With ``resume=True`` a job
-whose folder is complete, for the same inputs, paths and seed, is not run again.
+and ``catalog.parquet`` is written to a temporary file and renamed; a batch removes the catalog
+of an earlier batch when it starts, so a batch killed before its end leaves none, and removes the
+temporaries a killed batch or a lost worker left behind. With ``resume=True`` a job whose folder
+is complete, for the same inputs, paths and seed, is not run again. An output folder that cannot
+be written is reported before anything runs; a run folder that cannot be written (a full disk)
+fails its job only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +45,7 @@ from .engine import (
     simulate,
     simulate_chunk,
 )
-from .results import Results, is_complete_run
+from .results import Results, is_complete_run, os_error_text
 from .scenario import Scenario, ScenarioError
 from .sweep import Job
 
@@ -61,11 +68,22 @@ class Progress:
 # ---------------------------------------------------------------------- tasks (run in workers)
 
 
+class _CannotWrite(Exception):
+    """A run folder could not be written; the message names it and says why."""
+
+
+def _cannot_write(target: str | os.PathLike[str], exc: OSError) -> str:
+    return f"cannot write {target}: {os_error_text(exc)}"
+
+
 def _run_whole(scenario: Scenario, paths: int, seed: int, target: str) -> dict[str, Any]:
     """Simulate a whole scenario and write its run folder; return what the catalog needs."""
     with _one_blas_thread():
         results = simulate(scenario, paths=paths, seed=seed)
-        results.to_dir(target)
+        try:
+            results.to_dir(target)
+        except OSError as exc:
+            raise _CannotWrite(_cannot_write(target, exc)) from None
         return _row_figures(results)
 
 
@@ -251,6 +269,66 @@ def _cell(value: Any) -> Any:
     return json.dumps(value)
 
 
+#: A temporary a run folder or the catalog is written in: ``.<name>.<8 random>.tmp`` (``.old``
+#: for the run folder it replaces), as :mod:`tempfile` names them.
+_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.(?:tmp|old)")
+
+
+def _remove_leftovers(out_dir: Path, names: Iterable[str]) -> None:
+    """Remove the temporaries of these jobs and of the catalog from ``out_dir``.
+
+    A batch killed while writing, or a worker lost while writing, leaves a hidden temporary
+    folder (or catalog file) behind. Nothing here takes it for a run, but a glob that matches
+    hidden folders would: DuckDB's ``'out/*/metrics.parquet'`` reads it and counts its paths
+    twice. Called before a batch starts and after its last task, when no task of the batch
+    is writing them.
+    """
+    wanted = {*names, CATALOG.removesuffix(".parquet")}
+    try:
+        entries = list(out_dir.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or match.group(1) not in wanted:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _prepare_out(out_dir: Path) -> None:
+    """Create the output folder and check that files can be made in it, before anything runs."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(
+            str(out_dir), "--out", f"cannot create the folder: {os_error_text(exc)}"
+        ) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ScenarioError(
+            str(out_dir), "--out", f"cannot write in the folder: {os_error_text(exc)}"
+        ) from None
+
+
+def _clear_earlier(out_dir: Path, names: Iterable[str]) -> None:
+    """Remove what an earlier batch left: its catalog, which would describe run folders this
+    batch replaces (a batch in progress, or killed, has no catalog), and its temporaries."""
+    try:
+        (out_dir / CATALOG).unlink(missing_ok=True)
+    except OSError as exc:
+        raise ScenarioError(
+            str(out_dir), CATALOG, f"cannot remove the earlier catalog: {os_error_text(exc)}"
+        ) from None
+    _remove_leftovers(out_dir, names)
+
+
 def _write_catalog(rows: list[dict[str, Any]], out: Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for col in frame.columns:
@@ -265,13 +343,18 @@ def _write_catalog(rows: list[dict[str, Any]], out: Path) -> pd.DataFrame:
             values = frame[col].dropna()
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
                 frame[col] = frame[col].map(lambda v: None if v is None else str(v))
-    fd, tmp = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out)
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out)
+        os.close(fd)
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, out / CATALOG)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ScenarioError(str(out), CATALOG, f"cannot write: {os_error_text(exc)}") from None
         raise
     return frame
 
@@ -318,15 +401,17 @@ def run_batch(
     pandas.DataFrame
         The catalog: one row per job with ``name, status, error, source, run_dir, paths,
         seed, input_hash, resumed``, the job's overridden values (one column per dotted key)
-        and its headline figures. ``status`` is ``ok`` or ``failed``.
+        and its headline figures. ``status`` is ``ok`` or ``failed``; a run folder that
+        cannot be written (a full disk) fails its job with ``cannot write <folder>: <why>``.
+
+    Raises
+    ------
+    ScenarioError
+        When ``out`` cannot be created or written in (before anything runs), or the catalog
+        cannot be written at the end.
     """
     out_dir = Path(out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioError(
-            str(out_dir), "--out", f"cannot create the folder: {exc.strerror}"
-        ) from None
+    _prepare_out(out_dir)
     n_workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
     rows: dict[str, dict[str, Any]] = {}
     plans: dict[str, Plan] = {}
@@ -376,6 +461,7 @@ def run_batch(
     report()
     runner = _runner(n_workers, scheduler, dask_local)
     try:
+        _clear_earlier(out_dir, rows)
         futures: list[Any] = []
         meta: dict[Any, tuple[str, int, int]] = {}  # future -> (job name, start, stop)
         for job in todo:
@@ -404,7 +490,8 @@ def run_batch(
                 if name not in broken:
                     broken.add(name)
                     chunks.pop(name, None)
-                    finish(name, None, f"{type(exc).__name__}: {exc}")
+                    why = str(exc) if isinstance(exc, _CannotWrite) else None
+                    finish(name, None, why or f"{type(exc).__name__}: {exc}")
             else:
                 if isinstance(result, dict):  # a whole job, written by the worker
                     finish(name, result, None)
@@ -423,6 +510,7 @@ def run_batch(
             report()
     finally:
         runner.close()
+    _remove_leftovers(out_dir, rows)  # e.g. a lost Dask worker's half-written run folder
     ordered = [rows[job.name] for job in jobs]
     return _write_catalog(ordered, out_dir)
 
@@ -442,7 +530,7 @@ def _finish_split(
     try:
         results.to_dir(out_dir / name)
     except OSError as exc:
-        finish(name, None, f"cannot write {out_dir / name}: {exc.strerror or exc}")
+        finish(name, None, _cannot_write(out_dir / name, exc))
     else:
         finish(name, _row_figures(results), None)
 

@@ -28,7 +28,7 @@ import pandas as pd
 from .metrics import HEADLINE, METRICS, aggregate, cvar_lower
 from .scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
 
-__all__ = ["LEDGER_COLUMNS", "SERIES", "Results", "is_complete_run"]
+__all__ = ["LEDGER_COLUMNS", "SERIES", "Results", "is_complete_run", "os_error_text"]
 
 #: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
 SERIES: tuple[str, ...] = (
@@ -463,6 +463,18 @@ def _row_percentiles(arr: np.ndarray, pct: list[float]) -> np.ndarray:
 def is_complete_run(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a run folder whose writing finished (it has its manifest)."""
     return (Path(path) / "manifest.json").is_file()
+
+
+def os_error_text(exc: OSError) -> str:
+    """The cause of a failed file operation in a few words, on one line.
+
+    ``No space left on device``, ``Permission denied``, ``Read-only file system``: the system's
+    text for the error number where there is one (pyarrow's own messages wrap it in details),
+    else the message itself.
+    """
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _write_json_synced(path: Path, data: Any) -> None:
