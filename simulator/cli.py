@@ -19,7 +19,7 @@ from .results import os_error_text
 from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
 from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
-__all__ = ["main", "run_folder_name"]
+__all__ = ["app_command", "main", "run_folder_name"]
 
 
 run_folder_name = safe_run_name
@@ -136,6 +136,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     jobs = collect_jobs(args.inputs, overrides=_overrides(args.set))
     if not jobs:
         raise ScenarioError(" ".join(args.inputs), "", "got no scenarios; want scenario files")
+    # No monitor thread: with this process single-threaded the worker pool can fork, which
+    # starts much faster than forkserver (see simulator.batch).
+    tqdm.monitor_interval = 0
     bar = tqdm(
         total=1,
         unit="path",
@@ -369,33 +372,57 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    import subprocess
-
+def app_command(address: str, port: int) -> list[str]:
+    """The command line that serves the what-if page on ``address:port`` (``naef app``)."""
     app = Path(__file__).resolve().parents[1] / "app" / "app.py"
     if not app.is_file():
         raise ScenarioError(str(app), "", "the app is not there; want a checkout of the project")
-    url = f"http://{args.address}:{args.port}"
-    print(f"naef app: serving on {url} (Ctrl-C to stop)", flush=True)
-    cmd = [
+    return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(app),
         "--server.address",
-        args.address,
+        address,
         "--server.port",
-        str(args.port),
+        str(port),
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Streamlit holds an upload in memory before the page sees it: refuse anything over
+        # 1 MB at the server (the page's own limit, MAX_UPLOAD_BYTES, is lower still).
+        "--server.maxUploadSize",
+        "1",
     ]
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+
+    cmd = app_command(args.address, args.port)
+    url = f"http://{args.address}:{args.port}"
+    print(f"naef app: serving on {url} (Ctrl-C to stop)", flush=True)
+    server = subprocess.Popen(cmd)
+
+    def forward(signum: int, _frame: Any) -> None:
+        server.send_signal(signum)  # stopping naef app stops the server, leaving no orphan
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return subprocess.call(cmd)
+        return server.wait()
     except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:

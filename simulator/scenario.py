@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import json
 import math
+import reprlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,10 @@ __all__ = [
 MAX_SEED = 2**53 - 1
 #: Largest scenario file accepted [bytes]; a scenario is a few kilobytes.
 MAX_FILE_BYTES = 1_000_000
+#: Most YAML nodes (values, lists, mappings, aliases) in one document; a scenario has a few
+#: hundred. Parsing costs some 60 microseconds a node, so this bounds the time spent on a
+#: document of any size (a megabyte of ``[1, 1, ...]`` is refused in well under a second).
+MAX_YAML_NODES = 10_000
 
 
 class ScenarioError(ValueError):
@@ -214,7 +219,7 @@ class Pemex(_Section):
         40_000.0,
         "Capital cost of one barrel per day of plateau capacity.",
         "USD/(bbl/d)",
-        gt=0,
+        ge=1,
         le=1_000_000,
     )
     capex_overrun_sd: Real = _f(
@@ -316,11 +321,15 @@ class Mdf(_Section):
         le=1,
     )
     gdp_base_usd_bn: Real = _f(
-        966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", gt=0, le=1_000_000
+        966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", ge=1, le=1_000_000
     )
     gdp_growth: Real = _f(0.04, "Nominal USD growth of GDP (assumption).", "1/year", ge=-0.5, le=1)
     public_capital_to_gdp: Real = _f(
-        0.6, "Baseline public capital stock as a multiple of GDP (assumption).", "-", gt=0, le=10
+        0.6,
+        "Baseline public capital stock as a multiple of GDP (assumption).",
+        "-",
+        ge=0.01,
+        le=10,
     )
 
 
@@ -583,9 +592,59 @@ def _suggest(name: str, options: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+#: Containers with more items than this are described with a shortened repr.
+_SMALL_ITEMS = 1000
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 3
+for _attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdict"):
+    setattr(_SHORT_REPR, _attr, 8)
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
+
+
+def _is_small(value: Any) -> bool:
+    """Whether ``repr(value)`` is cheap: few items, shallow, no huge integer, no cycle.
+
+    YAML aliases can make a document of a few hundred bytes hold a billion items (or refer to
+    itself), whose full ``repr`` would never finish.
+    """
+    stack, seen = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > _SMALL_ITEMS or depth > 20:
+            return False
+        if isinstance(item, Mapping):
+            stack.extend((x, depth + 1) for pair in item.items() for x in pair)
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((x, depth + 1) for x in item)
+        elif isinstance(item, int) and item.bit_length() > 10_000:
+            return False
+    return True
+
+
+def _bounded_repr(value: Any) -> str:
+    """``repr(value)``, or a shortened one when the full text would be huge or slow to build."""
+    if _is_small(value):
+        return repr(value)
+    try:
+        return _SHORT_REPR.repr(value)
+    except (ValueError, RecursionError):  # an integer too long to print
+        return f"a {type(value).__name__}"
+
+
 def _describe(value: Any) -> str:
-    text = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    text = _bounded_repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _field_name(key: Any) -> str:
+    """A key as a field name in a message: as written, or quoted when it is long or not
+    printable (a newline in a key must not break the one-line message)."""
+    text = str(key) if isinstance(key, str) or _is_small(key) else _bounded_repr(key)
+    return text if text.isprintable() and len(text) <= 80 else _describe(text)
 
 
 def _check_keys(data: Mapping[str, Any], source: str) -> None:
@@ -594,9 +653,9 @@ def _check_keys(data: Mapping[str, Any], source: str) -> None:
         if not isinstance(key, str) or (key not in TOP_FIELDS and key not in SECTIONS):
             raise ScenarioError(
                 source,
-                str(key),
+                _field_name(key),
                 "unknown field"
-                + _suggest(str(key), _known_fields(None))
+                + _suggest(_field_name(key), _known_fields(None))
                 + f" (want one of: {', '.join(_known_fields(None))})",
             )
         if key in SECTIONS and value is not None:
@@ -608,8 +667,8 @@ def _check_keys(data: Mapping[str, Any], source: str) -> None:
                 if not isinstance(sub, str) or sub not in SECTIONS[key].model_fields:
                     raise ScenarioError(
                         source,
-                        f"{key}.{sub}",
-                        "unknown field" + _suggest(str(sub), _known_fields(key)),
+                        f"{key}.{_field_name(sub)}",
+                        "unknown field" + _suggest(_field_name(sub), _known_fields(key)),
                     )
 
 
@@ -691,12 +750,19 @@ def read_yaml(path: str | Path, *, label: str | None = None) -> Any:
         raise ScenarioError(name, "", "file not found") from None
     except OSError as exc:
         raise ScenarioError(name, "", f"cannot read: {exc.strerror}") from None
+    except ValueError:  # a NUL character in the path
+        raise ScenarioError(name, "", "got a path with a NUL character; want a file") from None
     if p.is_dir():
         raise ScenarioError(name, "", "got a folder; want a scenario file")
     if size > MAX_FILE_BYTES:
         raise ScenarioError(name, "", f"got {size} bytes; want a file under {MAX_FILE_BYTES}")
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as fh:  # at most one byte past the limit, whatever stat said
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES
+            raise ScenarioError(name, "", f"got more than {limit} bytes; want a file under {limit}")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(
             name, "", "got bytes that are not UTF-8 text; want a YAML file"
@@ -706,8 +772,21 @@ def read_yaml(path: str | Path, *, label: str | None = None) -> Any:
     return parse_yaml_text(text, source=name)
 
 
+class _TooManyNodes(yaml.YAMLError):
+    """A document with more than :data:`MAX_YAML_NODES` nodes."""
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, and stops at
+    :data:`MAX_YAML_NODES` nodes."""
+
+    _nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise _TooManyNodes()
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -719,7 +798,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 break
             if duplicate:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                    None, None, f"duplicate key {_describe(key)}", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -728,12 +807,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def parse_yaml_text(text: str, *, source: str) -> Any:
     """Parse YAML text with a safe loader; errors become a ScenarioError naming ``source``.
 
-    The loader is ``yaml.SafeLoader`` (no arbitrary objects) that also refuses duplicate keys.
+    The loader is ``yaml.SafeLoader`` (no arbitrary objects) that also refuses duplicate keys
+    and documents of more than :data:`MAX_YAML_NODES` nodes (alias bombs, huge lists).
     """
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(source, "", f"got {len(text)} characters; want under {MAX_FILE_BYTES}")
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except _TooManyNodes:
+        raise ScenarioError(
+            source, "", f"got more than {MAX_YAML_NODES} YAML values; want a scenario document"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -741,6 +825,11 @@ def parse_yaml_text(text: str, *, source: str) -> Any:
         raise ScenarioError(source, "", f"not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ScenarioError(source, "", "YAML nested too deeply") from None
+    except Exception as exc:
+        # A scalar its constructor cannot build: 2001-02-30, !!int abc, !!timestamp x, an
+        # integer of more than 4300 digits, a time zone beyond 24 hours.
+        detail = f" ({_describe(str(exc))})" if isinstance(exc, ValueError | OverflowError) else ""
+        raise ScenarioError(source, "", f"not valid YAML: a value cannot be read{detail}") from None
     if data is None:
         raise ScenarioError(source, "", "got an empty document; want a mapping of sections")
     return data
@@ -777,8 +866,13 @@ def _document(raw: Any, source: str) -> tuple[dict[str, Any], Any, dict[str, str
     return data, parent, here
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Data of a file with its ``extends:`` chain merged in, and the file each field came from."""
+def _resolve(
+    path: Path, chain: tuple[Path, ...], within: Path | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Data of a file with its ``extends:`` chain merged in, and the file each field came from.
+
+    ``within``: a folder every file of the chain must resolve into (uploads).
+    """
     data, parent, here = _document(read_yaml(path), str(path))
     if parent is None:
         return data, here
@@ -786,18 +880,29 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(
             str(path), "extends", f"got {_describe(parent)}; want the path of another scenario file"
         )
-    me = path.resolve()
-    target = (path.parent / parent).resolve()
+    try:
+        me = path.resolve()
+        target = (path.parent / parent).resolve()
+        is_file = target.is_file()
+    except (OSError, ValueError):  # a NUL character, a name too long for the file system
+        raise ScenarioError(
+            str(path), "extends", f"got {_describe(parent)}; want the path of a scenario file"
+        ) from None
     if target in chain or target == me:
         cycle = " -> ".join(p.name for p in (*chain, me, target))
         raise ScenarioError(str(path), "extends", f"got a cycle ({cycle}); want a chain that ends")
-    if not target.is_file():
+    if within is not None and target.parent != within:
+        raise ScenarioError(
+            str(path), "extends", f"got {_describe(parent)}; want a file of {within.name}/"
+        )
+    if not is_file:
         raise ScenarioError(
             str(path),
             "extends",
-            f"got {parent!r}; want an existing file (no file at {target.name} beside this one)",
+            f"got {_describe(parent)}; want an existing file "
+            f"(no file at {target.name} beside this one)",
         )
-    base, origins = _resolve(target, (*chain, me))
+    base, origins = _resolve(target, (*chain, me), within)
     return _merge(base, data), {**origins, **here}
 
 
@@ -854,14 +959,17 @@ def scenario_from_text(
             source, "extends", "got a file to extend; want a self-contained scenario here"
         )
     root = Path(extends_root).resolve()
-    allowed = sorted(p.name for p in root.glob("*.yaml"))
+    # Regular files of the folder itself: a symbolic link that leads elsewhere is not offered.
+    allowed = sorted(
+        p.name for p in root.glob("*.yaml") if p.is_file() and p.resolve().parent == root
+    )
     if not isinstance(parent, str) or parent not in allowed:
         raise ScenarioError(
             source,
             "extends",
             f"got {_describe(parent)}; want one of the shipped scenarios ({', '.join(allowed)})",
         )
-    base, origins = _resolve(root / parent, ())
+    base, origins = _resolve(root / parent, (), within=root)
     return validate_scenario(_merge(base, data), source=source, origins={**origins, **here})
 
 

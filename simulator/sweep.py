@@ -31,6 +31,10 @@ from .scenario import (
     SECTIONS,
     Scenario,
     ScenarioError,
+    _bounded_repr,
+    _describe,
+    _field_name,
+    _is_small,
     load_scenario,
     read_yaml,
 )
@@ -39,17 +43,21 @@ __all__ = ["Job", "collect_jobs", "expand_sweep", "is_sweep_file", "safe_run_nam
 
 SWEEP_KEYS = ("name", "description", "base", "mode", "sweep", "set")
 MAX_SWEEP_POINTS = 100_000
+#: Names a batch writes into its output folder itself; no run folder may take them.
+RESERVED_NAMES = ("catalog.parquet",)
 
 
 def safe_run_name(name: str) -> str:
     """A folder name for a scenario name: letters, digits, ``.``, ``_``, ``-`` only.
 
     Path separators, ``..`` and other characters become ``-``, so a name can never point
-    outside the output folder.
+    outside the output folder; a name the batch uses for its own files (``catalog.parquet``)
+    gets ``-run`` appended.
     """
     clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
     clean = re.sub(r"\.{2,}", ".", clean)
-    return clean[:100] or "scenario"
+    clean = clean[:100] or "scenario"
+    return f"{clean}-run" if clean.lower() in RESERVED_NAMES else clean
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ def is_sweep_file(data: Any) -> bool:
 def _format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return str(value) if _is_small(value) else _bounded_repr(value)
 
 
 def _render_name(template: str, point: Mapping[str, Any], index: int, source: str) -> str:
@@ -97,7 +105,7 @@ def _render_name(template: str, point: Mapping[str, Any], index: int, source: st
             raise ScenarioError(
                 source,
                 "name",
-                f"got {{{key}}} in the name template; want one of the swept keys "
+                f"got {{{_field_name(key)}}} in the name template; want one of the swept keys "
                 f"({', '.join(point)}) or {{index}}",
             )
         return _format_value(point[key])
@@ -107,7 +115,9 @@ def _render_name(template: str, point: Mapping[str, Any], index: int, source: st
 
 def _check_key(key: Any, source: str) -> str:
     if not isinstance(key, str) or key.count(".") != 1:
-        raise ScenarioError(source, f"sweep.{key}", "got a key that is not section.field")
+        raise ScenarioError(
+            source, f"sweep.{_field_name(key)}", "got a key that is not section.field"
+        )
     section, name = key.split(".")
     if section not in SECTIONS or name not in SECTIONS[section].model_fields:
         import difflib
@@ -115,7 +125,7 @@ def _check_key(key: Any, source: str) -> str:
         options = [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]
         close = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ScenarioError(source, f"sweep.{key}", "unknown field" + hint)
+        raise ScenarioError(source, f"sweep.{_field_name(key)}", "unknown field" + hint)
     return key
 
 
@@ -142,22 +152,24 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         if key not in SWEEP_KEYS:
             raise ScenarioError(
                 src,
-                str(key),
+                _field_name(key),
                 f"unknown field of a sweep file (want one of: {', '.join(SWEEP_KEYS)})",
             )
     base = data.get("base")
     if not isinstance(base, str) or not base.strip():
-        raise ScenarioError(src, "base", f"got {base!r}; want the path of the base scenario")
+        raise ScenarioError(
+            src, "base", f"got {_describe(base)}; want the path of the base scenario"
+        )
     base_path = Path(path).parent / base
     if not base_path.is_file():
         raise ScenarioError(
             src,
             "base",
-            f"got {base!r}; want an existing scenario file (relative to the sweep file)",
+            f"got {_describe(base)}; want an existing scenario file (relative to the sweep file)",
         )
     mode = data.get("mode", "grid")
     if mode not in ("grid", "zip"):
-        raise ScenarioError(src, "mode", f"got {mode!r}; want grid or zip")
+        raise ScenarioError(src, "mode", f"got {_describe(mode)}; want grid or zip")
     sweep = data["sweep"]
     if not isinstance(sweep, Mapping) or not sweep:
         raise ScenarioError(src, "sweep", "got no keys; want dotted keys mapped to lists of values")
@@ -166,7 +178,9 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     for key in keys:
         values = sweep[key]
         if not isinstance(values, list) or not values:
-            raise ScenarioError(src, f"sweep.{key}", f"got {values!r}; want a non-empty list")
+            raise ScenarioError(
+                src, f"sweep.{key}", f"got {_describe(values)}; want a non-empty list"
+            )
         lists.append(values)
     if mode == "zip":
         lengths = {len(v) for v in lists}
@@ -183,12 +197,14 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         points = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*lists)]
     fixed = data.get("set") or {}
     if not isinstance(fixed, Mapping):
-        raise ScenarioError(src, "set", f"got {fixed!r}; want a mapping of dotted keys to values")
+        raise ScenarioError(
+            src, "set", f"got {_describe(fixed)}; want a mapping of dotted keys to values"
+        )
     for key in fixed:
         _check_key(key, src)
     template = data.get("name")
     if template is not None and not isinstance(template, str):
-        raise ScenarioError(src, "name", f"got {template!r}; want a text template")
+        raise ScenarioError(src, "name", f"got {_describe(template)}; want a text template")
     stem = Path(path).stem
     jobs: list[Job] = []
     seen: dict[str, int] = {}
