@@ -149,7 +149,8 @@ class ChunkOutput:
     metrics: dict[str, np.ndarray]
     ledger_block_sums: np.ndarray  # (ledger columns, years, blocks)
     series: dict[str, np.ndarray] = field(default_factory=dict)
-    max_residual: float = 0.0
+    max_abs_residual: float = 0.0  # largest |sources - uses| of a year and path [USD bn]
+    max_abs_cash: float = 0.0  # largest |cash| of a year and path [USD bn]
 
 
 def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> np.ndarray:
@@ -295,14 +296,14 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
             if name in ledger_src
         ]
     )
-    scale = max(1.0, float(np.abs(flows["cash"]).max(initial=0.0)))
     return ChunkOutput(
         start=start,
         stop=stop,
         metrics=metrics,
         ledger_block_sums=ledger,
         series=series,
-        max_residual=float(np.abs(residual).max(initial=0.0)) / scale,
+        max_abs_residual=float(np.abs(residual).max(initial=0.0)),
+        max_abs_cash=float(np.abs(flows["cash"]).max(initial=0.0)),
     )
 
 
@@ -638,7 +639,9 @@ def assemble(plan: Plan, outputs: list[ChunkOutput], *, keep: int, elapsed_s: fl
             name: np.concatenate([o.series[name] for o in outputs if o.series], axis=1)
             for name in SERIES
         }
-    residual = max(o.max_residual for o in outputs)
+    # Relative to the largest cash of the whole run, so it does not depend on the chunking.
+    scale = max(1.0, max(o.max_abs_cash for o in outputs))
+    residual = max(o.max_abs_residual for o in outputs) / scale
     return Results.from_arrays(
         scenario=sc,
         seed=plan.seed,

@@ -106,7 +106,10 @@ def run_waterfall(
         gap -= draw
         bdraw = np.minimum(gap, cap, out=out["backstop_draw"][t])
         short = np.subtract(gap, bdraw, out=out["shortfall"][t])
-        np.subtract(due, short, out=out["debt_service_paid"][t])
+        # Paid = what was paid, not due - shortfall: with large arrears that difference of
+        # two big numbers loses the digits the sources-and-uses identity needs.
+        paid = np.add(from_cash, draw, out=out["debt_service_paid"][t])
+        paid += bdraw
         np.subtract(avail, from_cash, out=surplus)
         # Reserve to target: release an excess, top up a deficit from the surplus.
         dsra = np.subtract(dsra_prev, draw, out=out["dsra_balance"][t])
