@@ -345,6 +345,32 @@ class Reporting(_Section):
     )
 
 
+#: Sections whose numeric fields a sensitivity analysis may vary.
+_ANALYSIS_REFUSED = ("horizon", "simulation")
+
+
+class Sensitivity(_Section):
+    """What ``naef sensitivity`` varies in this scenario, and over which ranges (optional).
+
+    Read by the tornado, the per-year sensitivity and the Sobol analysis when they are not
+    given parameters or ranges of their own. Not a model input: it changes no result.
+    """
+
+    parameters: tuple[Annotated[str, Strict()], ...] = Field(
+        (),
+        description="Dotted fields to vary (e.g. naef.coupon_rate); empty: the main assumptions.",
+        json_schema_extra={"unit": "-"},
+        max_length=64,
+    )
+    ranges: dict[Annotated[str, Strict()], tuple[Real, Real]] = Field(
+        default_factory=dict,
+        description="Dotted field -> [low, high] in the field's own unit; a field without a "
+        "range is moved +-25% around the scenario's value.",
+        json_schema_extra={"unit": "unit of each field"},
+        max_length=64,
+    )
+
+
 SECTIONS: dict[str, type[_Section]] = {
     "horizon": Horizon,
     "simulation": Simulation,
@@ -356,7 +382,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "mdf": Mdf,
     "reporting": Reporting,
 }
-TOP_FIELDS = ("name", "description")
+TOP_FIELDS = ("name", "description", "sensitivity")
 
 #: Display titles of the sections, for editors and reports.
 SECTION_TITLES: dict[str, str] = {
@@ -390,6 +416,7 @@ class Scenario(_Section):
     waterfall: Waterfall = Waterfall()
     mdf: Mdf = Mdf()
     reporting: Reporting = Reporting()
+    sensitivity: Sensitivity = Sensitivity()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -442,7 +469,39 @@ class Scenario(_Section):
         pct = self.reporting.percentiles
         if list(pct) != sorted(set(pct)):
             raise _Cross("reporting.percentiles", list(pct), "strictly increasing values")
+        self._check_sensitivity()
         return self
+
+    def _check_sensitivity(self) -> None:
+        """Parameters and ranges of the ``sensitivity`` block name numeric model fields."""
+        numeric = [
+            f"{section}.{name}"
+            for section, model in SECTIONS.items()
+            if section not in _ANALYSIS_REFUSED
+            for name, info in model.model_fields.items()
+            if info.annotation in (Real, Int, float, int)
+        ]
+        block = self.sensitivity
+        want = "a numeric field of a model section, e.g. naef.coupon_rate"
+        for where, keys in (("parameters", block.parameters), ("ranges", list(block.ranges))):
+            seen: set[str] = set()
+            for key in keys:
+                if key not in numeric:
+                    raise _Cross(f"sensitivity.{where}", key, want + _suggest(key, numeric))
+                if key in seen:
+                    raise _Cross(f"sensitivity.{where}", key, "each field once")
+                seen.add(key)
+        for key, (low, high) in block.ranges.items():
+            if not low < high:
+                raise _Cross(
+                    f"sensitivity.ranges.{key}", [low, high], "[low, high] with low < high"
+                )
+            if block.parameters and key not in block.parameters:
+                raise _Cross(
+                    f"sensitivity.ranges.{key}",
+                    [low, high],
+                    "a range of a field listed in sensitivity.parameters",
+                )
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -658,17 +717,21 @@ def _check_keys(data: Mapping[str, Any], source: str) -> None:
                 + _suggest(_field_name(key), _known_fields(None))
                 + f" (want one of: {', '.join(_known_fields(None))})",
             )
-        if key in SECTIONS and value is not None:
+        block = SECTIONS.get(key) or (Sensitivity if key == "sensitivity" else None)
+        if block is not None and value is not None:
             if not isinstance(value, Mapping):
                 raise ScenarioError(
                     source, key, f"got {_describe(value)}; want a mapping of {key} fields"
                 )
             for sub in value:
-                if not isinstance(sub, str) or sub not in SECTIONS[key].model_fields:
+                if not isinstance(sub, str) or sub not in block.model_fields:
+                    known = list(block.model_fields)
                     raise ScenarioError(
                         source,
                         f"{key}.{_field_name(sub)}",
-                        "unknown field" + _suggest(_field_name(sub), _known_fields(key)),
+                        "unknown field"
+                        + _suggest(_field_name(sub), known)
+                        + f" (want one of: {', '.join(known)})",
                     )
 
 

@@ -287,12 +287,23 @@ def _resolve(
     parameters: Sequence[str] | None,
     ranges: Mapping[str, Sequence[float]] | None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Parameters in order with their (low, high), checked; ScenarioError naming the culprit."""
+    """Parameters in order with their (low, high), checked; ScenarioError naming the culprit.
+
+    The scenario's ``sensitivity`` block fills in what the caller leaves out: its parameters
+    when ``parameters`` is None, and its ranges of the parameters analysed, under the
+    caller's ``ranges``.
+    """
     if isinstance(parameters, str):
         raise ScenarioError(
             "sensitivity", "parameters", f"got the text {parameters!r}; want a list of dotted keys"
         )
-    ranges = dict(ranges or {})
+    block = scenario.sensitivity
+    if parameters is None and block.parameters:
+        parameters = list(block.parameters)
+    declared = {
+        k: v for k, v in block.ranges.items() if parameters is None or k in list(parameters)
+    }
+    ranges = {**declared, **dict(ranges or {})}
     if parameters is None:
         keys = list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
     else:
@@ -532,12 +543,14 @@ def tornado(
     scenario
         The base scenario.
     parameters
-        Dotted keys of numeric model fields; default :data:`DEFAULT_PARAMETERS` followed by any
-        other key of ``ranges``.
+        Dotted keys of numeric model fields; default the ``parameters`` of the scenario's
+        ``sensitivity`` block, or else :data:`DEFAULT_PARAMETERS` followed by any other key of
+        ``ranges``.
     ranges
-        Dotted key -> ``(low, high)`` in the field's unit, overriding :func:`default_range`
-        (integers for integer fields; ``low < high``). With explicit ``parameters``, every key
-        must be one of them.
+        Dotted key -> ``(low, high)`` in the field's unit, overriding the ranges of the
+        scenario's ``sensitivity`` block, which override :func:`default_range` (integers for
+        integer fields; ``low < high``). With explicit ``parameters``, every key must be one
+        of them.
     outputs
         Keys of :meth:`Results.headline` to record (e.g. ``"mdf_inflow_pv_p50"`` [USD bn],
         ``"prob_distress"`` [-]).
@@ -997,10 +1010,12 @@ def sobol(
         The base scenario (every field not varied keeps its value).
     parameters
         Dotted keys of float model fields (:data:`simulator.engine.SET_FIELDS`); default the
-        float fields of :data:`DEFAULT_PARAMETERS` (integer fields such as
-        ``pemex.lag_years`` need a tornado).
+        ``parameters`` of the scenario's ``sensitivity`` block, or else the float fields of
+        :data:`DEFAULT_PARAMETERS` (integer fields such as ``pemex.lag_years`` need a
+        tornado).
     ranges
-        Dotted key -> (low, high), as for :func:`tornado`; default :func:`default_range`.
+        Dotted key -> (low, high), as for :func:`tornado` (over the ranges of the scenario's
+        ``sensitivity`` block); default :func:`default_range`.
     outputs
         Keys of :data:`SET_OUTPUTS`.
     base_samples
@@ -1024,9 +1039,12 @@ def sobol(
     """
     from .engine import SET_FIELDS, simulate_sets
 
+    if parameters is None and scenario.sensitivity.parameters:
+        parameters = list(scenario.sensitivity.parameters)
     if parameters is None:
+        extra = {**scenario.sensitivity.ranges, **(ranges or {})}
         parameters = [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS] + [
-            k for k in (ranges or {}) if k not in DEFAULT_PARAMETERS
+            k for k in extra if k not in DEFAULT_PARAMETERS
         ]
     resolved = _resolve(scenario, parameters, ranges)
     for key in resolved:

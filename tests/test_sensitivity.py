@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -336,3 +337,92 @@ def test_yearly_mean_and_figure(baseline: Scenario) -> None:
         yearly_sensitivity(baseline, series="dscrr", parameters=params, paths=PATHS)
     with pytest.raises(ScenarioError, match="statistic"):
         yearly_sensitivity(baseline, statistic="mode", parameters=params, paths=PATHS)
+
+
+# ---------------------------------------------------------------------------- scenario block
+
+
+BLOCK = """
+name: with-block
+sensitivity:
+  parameters: [naef.coupon_rate, mdf.efficiency]
+  ranges:
+    naef.coupon_rate: [0.03, 0.09]
+"""
+
+
+def test_sensitivity_block_sets_parameters_and_ranges() -> None:
+    """The scenario's own block decides what the tornado and Sobol vary, and over which range."""
+    from simulator.scenario import scenario_from_text
+    from simulator.sensitivity import sobol
+
+    sc = scenario_from_text(BLOCK, source="block.yaml")
+    t = tornado(sc, outputs=("prob_distress",), paths=300, seed=1)
+    assert dict(t.ranges) == {
+        "naef.coupon_rate": (0.03, 0.09),
+        "mdf.efficiency": default_range(sc, "mdf.efficiency"),
+    }
+    s = sobol(sc, outputs=("prob_distress",), base_samples=8, paths_per_sample=8, seed=1)
+    assert dict(s.ranges) == dict(t.ranges)
+    # The caller's choice wins: its parameters (the block's range still applies to those
+    # listed), and its ranges over the block's.
+    t2 = tornado(
+        sc,
+        parameters=["naef.coupon_rate", "pemex.decline_rate"],
+        outputs=("prob_distress",),
+        paths=300,
+        seed=1,
+    )
+    assert dict(t2.ranges)["naef.coupon_rate"] == (0.03, 0.09)
+    assert "mdf.efficiency" not in t2.ranges
+    t3 = tornado(
+        sc,
+        ranges={"naef.coupon_rate": (0.05, 0.07)},
+        outputs=("prob_distress",),
+        paths=300,
+        seed=1,
+    )
+    assert dict(t3.ranges)["naef.coupon_rate"] == (0.05, 0.07)
+
+
+def test_sensitivity_block_changes_no_result() -> None:
+    from simulator.scenario import scenario_from_text
+
+    sc = scenario_from_text(BLOCK, source="block.yaml")
+    a = simulate(sc, paths=500, seed=3).metrics
+    b = simulate(Scenario(name="with-block"), paths=500, seed=3).metrics
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        ("sensitivity: {parameters: [naef.coupn_rate]}", "sensitivity.parameters", "did you mean"),
+        ("sensitivity: {parameters: [horizon.years]}", "sensitivity.parameters", "model section"),
+        (
+            "sensitivity: {parameters: [naef.coupon_rate, naef.coupon_rate]}",
+            "sensitivity.parameters",
+            "each field once",
+        ),
+        (
+            "sensitivity: {ranges: {naef.coupon_rate: [0.09, 0.05]}}",
+            "sensitivity.ranges.naef.coupon_rate",
+            "low < high",
+        ),
+        (
+            "sensitivity: {parameters: [mdf.efficiency], ranges: {naef.coupon_rate: [0.01, 0.1]}}",
+            "sensitivity.ranges.naef.coupon_rate",
+            "listed in sensitivity.parameters",
+        ),
+        ("sensitivity: {paramters: []}", "sensitivity.paramters", "did you mean 'parameters'"),
+        ("sensitivity: 3", "sensitivity", "want a mapping"),
+    ],
+)
+def test_bad_sensitivity_block(text: str, field: str, message: str) -> None:
+    from simulator.scenario import scenario_from_text
+
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_text(text, source="block.yaml")
+    assert err.value.field == field
+    assert message in str(err.value)
+    assert str(err.value).startswith("block.yaml: ")
