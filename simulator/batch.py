@@ -45,7 +45,7 @@ from .engine import (
     simulate,
     simulate_chunk,
 )
-from .results import Results, is_complete_run, os_error_text
+from .results import Results, atomic_file, is_complete_run, os_error_text
 from .scenario import Scenario, ScenarioError
 from .sweep import Job
 
@@ -343,19 +343,11 @@ def _write_catalog(rows: list[dict[str, Any]], out: Path) -> pd.DataFrame:
             values = frame[col].dropna()
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
                 frame[col] = frame[col].map(lambda v: None if v is None else str(v))
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out)
-        os.close(fd)
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out / CATALOG)
-    except BaseException as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ScenarioError(str(out), CATALOG, f"cannot write: {os_error_text(exc)}") from None
-        raise
+        with atomic_file(out / CATALOG) as tmp:
+            frame.to_parquet(tmp, index=False)
+    except OSError as exc:
+        raise ScenarioError(str(out), CATALOG, f"cannot write: {os_error_text(exc)}") from None
     return frame
 
 

@@ -292,20 +292,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def _write_charts(path: str, figures: list[Any]) -> None:
     """Figures into one self-contained HTML file (plotly.js inlined once), written atomically."""
-    import os
-    import tempfile
+    from .results import atomic_file
 
     target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for i, fig in enumerate(figures):
-                    fh.write(fig.to_html(full_html=i == 0, include_plotlyjs=i == 0))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            for i, fig in enumerate(figures):
+                fh.write(fig.to_html(full_html=i == 0, include_plotlyjs=i == 0))
     except OSError as exc:
         raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
     print(f"\nCharts written to {target}")

@@ -14,11 +14,9 @@ like the app.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from plotly.offline import get_plotlyjs
 from . import plots
 from .breakeven import BreakEven, breakeven_flat_price
 from .metrics import HEADLINE
-from .results import Results
+from .results import Results, atomic_file
 from .scenario import SECTION_TITLES, SECTIONS, ScenarioError, field_specs, iter_fields
 from .sensitivity import Tornado
 from .sensitivity import tornado as run_tornado
@@ -593,22 +591,8 @@ def _write_atomic(target: Path, text: str) -> None:
     sees the previous file or the complete new one, never a part; on any failure the temporary
     file is removed and ``target`` is left as it was.
     """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes a private (0600) file; a report gets the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_file(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None = None) -> Path:

@@ -17,7 +17,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,14 @@ import pandas as pd
 from .metrics import HEADLINE, METRICS, aggregate, cvar_lower
 from .scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
 
-__all__ = ["LEDGER_COLUMNS", "SERIES", "Results", "is_complete_run", "os_error_text"]
+__all__ = [
+    "LEDGER_COLUMNS",
+    "SERIES",
+    "Results",
+    "atomic_file",
+    "is_complete_run",
+    "os_error_text",
+]
 
 #: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
 SERIES: tuple[str, ...] = (
@@ -475,6 +482,34 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno:
         return os.strerror(exc.errno)
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def atomic_file(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``target`` that becomes ``target`` when the block succeeds.
+
+    Write the file at the path this yields. When the block ends without an error the file is
+    synced, given the usual permissions (``0666`` less the umask; a temporary file starts
+    private) and renamed over ``target`` (``os.replace``), so a reader sees the previous file
+    or the complete new one, never a part. On any error the temporary file is removed and
+    ``target`` is left as it was. The temporary name is ``.<stem>.<random>.tmp``.
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _write_json_synced(path: Path, data: Any) -> None:

@@ -360,3 +360,27 @@ def test_summary_agrees_with_numpy(results: Results) -> None:
                 row["se"], x.std(ddof=1) / np.sqrt(x.size), rtol=1e-10, err_msg=name
             )
     assert s.loc["distress", "mean"] == pytest.approx(m["distress"].mean(), abs=0)
+
+
+def test_atomic_file_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    """New content appears only whole, with the usual permissions; a failure keeps the old."""
+    import os
+    import stat
+
+    from simulator.results import atomic_file
+
+    target = tmp_path / "table.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_file(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise RuntimeError("interrupted")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.txt"]
+    with atomic_file(target) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+        assert target.read_text(encoding="utf-8") == "old"  # not yet
+    assert target.read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.txt"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
