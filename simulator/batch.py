@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -45,7 +44,13 @@ from .engine import (
     simulate,
     simulate_chunk,
 )
-from .results import Results, atomic_file, is_complete_run, os_error_text
+from .results import (
+    Results,
+    atomic_file,
+    is_complete_run,
+    os_error_text,
+    prepare_output_folder,
+)
 from .scenario import Scenario, ScenarioError
 from .sweep import Job
 
@@ -299,24 +304,6 @@ def _remove_leftovers(out_dir: Path, names: Iterable[str]) -> None:
                 entry.unlink()
 
 
-def _prepare_out(out_dir: Path) -> None:
-    """Create the output folder and check that files can be made in it, before anything runs."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioError(
-            str(out_dir), "--out", f"cannot create the folder: {os_error_text(exc)}"
-        ) from None
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out_dir)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ScenarioError(
-            str(out_dir), "--out", f"cannot write in the folder: {os_error_text(exc)}"
-        ) from None
-
-
 def _clear_earlier(out_dir: Path, names: Iterable[str]) -> None:
     """Remove what an earlier batch left: its catalog, which would describe run folders this
     batch replaces (a batch in progress, or killed, has no catalog), and its temporaries."""
@@ -403,7 +390,7 @@ def run_batch(
         cannot be written at the end.
     """
     out_dir = Path(out)
-    _prepare_out(out_dir)
+    prepare_output_folder(out_dir)
     n_workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
     rows: dict[str, dict[str, Any]] = {}
     plans: dict[str, Plan] = {}

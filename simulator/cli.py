@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .results import os_error_text
+from .results import os_error_text, prepare_output_folder
 from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
 from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
@@ -66,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     for w in scenario.warnings():
         print(f"warning: {args.scenario}: {w}", file=sys.stderr)
+    if not args.no_write:
+        prepare_output_folder(args.out)  # before the run, not after it
     if args.precision is not None:
         from .convergence import simulate_to_precision
 

@@ -35,6 +35,7 @@ __all__ = [
     "atomic_file",
     "is_complete_run",
     "os_error_text",
+    "prepare_output_folder",
 ]
 
 #: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
@@ -482,6 +483,34 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno:
         return os.strerror(exc.errno)
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def prepare_output_folder(folder: str | os.PathLike[str]) -> None:
+    """Create an output folder and check that files can be made in it, before anything runs.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the folder and ``--out``, with the cause (``Permission denied``, ``Not a
+        directory``...), so a long run is not wasted on a folder it cannot write.
+    """
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(str(out), "--out", "got a file; want a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(
+            str(out), "--out", f"cannot create the folder: {os_error_text(exc)}"
+        ) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".catalog.", suffix=".tmp", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ScenarioError(
+            str(out), "--out", f"cannot write in the folder: {os_error_text(exc)}"
+        ) from None
 
 
 @contextlib.contextmanager

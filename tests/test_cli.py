@@ -255,3 +255,18 @@ def test_subprocess_version(tmp_path: Path) -> None:
     proc = _naef("--version", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"naef {simulator.__version__}"
+
+
+def test_run_checks_the_output_folder_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --out that cannot be a folder fails at once: no run, no summary, one line."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    scenario = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
+    for out in (blocker, blocker / "below"):
+        assert main(["run", str(scenario), "--paths", "1000", "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""  # nothing was simulated or printed
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and "--out" in lines[0] and str(blocker) in lines[0]
