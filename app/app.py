@@ -29,11 +29,15 @@ from simulator.scenario import (
     load_scenario,
     scenario_from_text,
 )
+from simulator.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_UPLOAD_BYTES = 200_000
 UPLOAD = "(uploaded file)"
 BASELINE = "naef-2005"
+#: Sensitivity methods offered on the page: label -> method.
+SENSITIVITY_METHODS = {"Tornado (one at a time)": "tornado", "Sobol indices (global)": "sobol"}
+SOBOL_BASE_SAMPLES = (32, 64, 128, 256, 512)
 
 st.set_page_config(page_title="NAEF swap simulator", layout="wide")
 state = st.session_state
@@ -134,6 +138,38 @@ def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any)
     figs["sankey"] = plots.money_flow(results)
     store().put(key, figs)
     return figs
+
+
+def sensitivity(scenario: Scenario, method: str, paths: int, base_samples: int) -> Any:
+    """A tornado or Sobol analysis of the scenario (the parameters and ranges of its own
+    ``sensitivity`` block, or the defaults), from the store or computed with a progress bar."""
+    seed = scenario.simulation.seed
+    key = ("sensitivity", method, scenario.content_hash(), paths, base_samples, seed)
+    cached = store().get(key)
+    if cached is not None:
+        return cached
+    if method == "tornado":
+        with st.spinner(f"Tornado of {scenario.name}: {paths:,} paths per run"):
+            result = tornado(scenario, outputs=DEFAULT_OUTPUTS, paths=paths, seed=seed)
+    else:
+        bar = st.progress(0.0, text=f"Sobol indices of {scenario.name}")
+
+        def update(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Sobol indices: {done:,} of {total:,} paths")
+
+        try:
+            result = sobol(
+                scenario,
+                outputs=DEFAULT_OUTPUTS,
+                base_samples=base_samples,
+                paths_per_sample=paths,
+                seed=seed,
+                progress=update,
+            )
+        finally:
+            bar.empty()
+    store().put(key, result)
+    return result
 
 
 # ---------------------------------------------------------------------- the editor
@@ -330,7 +366,7 @@ elif scenario is not None:
     for w in scenario.warnings():
         st.caption(f"Note: {w}")
 
-inputs_tab, results_tab = st.tabs(["Inputs", "Results"])
+inputs_tab, results_tab, sensitivity_tab = st.tabs(["Inputs", "Results", "Sensitivity"])
 
 with inputs_tab, st.form("inputs"):
     specs = simulator.field_specs()
@@ -341,6 +377,56 @@ with inputs_tab, st.form("inputs"):
                 with cols[i % 3]:
                     render_field(spec)
     st.form_submit_button("Run", type="primary", on_click=on_run)
+
+with sensitivity_tab:
+    if scenario is None:
+        st.info("Run a scenario first; its sensitivity is computed on request.")
+    else:
+        with st.form("sensitivity"):
+            st.caption(
+                "Which assumption matters most. The tornado moves each parameter alone to its "
+                "low and high value; Sobol indices move them all together and split the "
+                "variance of the output between them. Parameters and ranges come from the "
+                "scenario's sensitivity block, else the main assumptions at +-25%. Every run "
+                "uses the same draws (common random numbers)."
+            )
+            c1, c2, c3 = st.columns(3)
+            method_label = c1.radio("Method", list(SENSITIVITY_METHODS), key="sens_method")
+            sens_paths = c2.number_input(
+                "Paths per run (tornado) or per parameter set (Sobol)",
+                min_value=16,
+                max_value=100_000,
+                value=500,
+                step=100,
+                key="sens_paths",
+            )
+            base_samples = c3.selectbox(
+                "Sobol base samples N (N x (parameters + 2) sets)",
+                SOBOL_BASE_SAMPLES,
+                index=1,
+                key="sens_base_samples",
+            )
+            if st.form_submit_button("Run sensitivity"):
+                state["sens_request"] = (
+                    SENSITIVITY_METHODS[method_label],
+                    int(sens_paths),
+                    int(base_samples),
+                )
+        request = state.get("sens_request")
+        if request is not None:
+            try:
+                analysis = sensitivity(scenario, *request)
+            except ScenarioError as exc:
+                st.error(str(exc))
+            else:
+                output = st.selectbox(
+                    "Output",
+                    list(analysis.outputs),
+                    key="sens_output",
+                    format_func=lambda key: plots.headline_output_label(key)[0],
+                )
+                st.plotly_chart(analysis.figure(output), width="stretch", key="sens_chart")
+                st.dataframe(analysis.ranking(output), width="stretch")
 
 with results_tab:
     if results is None or scenario is None:

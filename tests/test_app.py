@@ -407,3 +407,47 @@ def test_pressing_run_again_with_identical_inputs_does_not_simulate_again(
     assert not at.exception, exceptions(at)
     assert calls == [PATHS], "identical inputs must come from the cache"
     assert cards(at) == first
+
+
+# ---------------------------------------------------------------------- sensitivity
+
+
+def press_sensitivity(at: AppTest, method: str, paths: int, base_samples: int = 32) -> AppTest:
+    at.radio(key="sens_method").set_value(method)
+    at.number_input(key="sens_paths").set_value(paths)
+    at.selectbox(key="sens_base_samples").set_value(base_samples)
+    (button,) = [b for b in at.button if b.label == "Run sensitivity"]
+    button.click().run()
+    return at
+
+
+def ranking_shown(at: AppTest) -> Any:
+    (frame,) = [d.value for d in at.dataframe if "parameter" in d.value.columns]
+    return frame
+
+
+def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
+    from simulator.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
+
+    at = start()
+    assert [b for b in at.button if b.label == "Run sensitivity"] == []  # nothing run yet
+    press_run(at)
+    press_sensitivity(at, "Tornado (one at a time)", 300)
+    assert not exceptions(at)
+    sc = baseline()
+    want = tornado(sc, outputs=DEFAULT_OUTPUTS, paths=300, seed=sc.simulation.seed)
+    shown = ranking_shown(at)
+    output = at.selectbox(key="sens_output").value
+    assert list(shown["parameter"]) == list(want.ranking(output)["parameter"])
+    assert list(shown["swing"]) == list(want.ranking(output)["swing"])
+
+    press_sensitivity(at, "Sobol indices (global)", 64, base_samples=32)
+    assert not exceptions(at)
+    want_s = sobol(
+        sc, outputs=DEFAULT_OUTPUTS, base_samples=32, paths_per_sample=64, seed=sc.simulation.seed
+    )
+    at.selectbox(key="sens_output").set_value("prob_distress").run()
+    shown = ranking_shown(at)
+    ranking = want_s.ranking("prob_distress")
+    assert list(shown["parameter"]) == list(ranking["parameter"])
+    assert list(shown["ST"]) == list(ranking["ST"])
