@@ -18,12 +18,9 @@ fails its job only.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import re
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -50,6 +47,7 @@ from .results import (
     is_complete_run,
     os_error_text,
     prepare_output_folder,
+    remove_leftovers,
 )
 from .scenario import Scenario, ScenarioError
 from .sweep import Job
@@ -274,34 +272,14 @@ def _cell(value: Any) -> Any:
     return json.dumps(value)
 
 
-#: A temporary a run folder or the catalog is written in: ``.<name>.<8 random>.tmp`` (``.old``
-#: for the run folder it replaces), as :mod:`tempfile` names them.
-_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.(?:tmp|old)")
-
-
 def _remove_leftovers(out_dir: Path, names: Iterable[str]) -> None:
     """Remove the temporaries of these jobs and of the catalog from ``out_dir``.
 
     A batch killed while writing, or a worker lost while writing, leaves a hidden temporary
-    folder (or catalog file) behind. Nothing here takes it for a run, but a glob that matches
-    hidden folders would: DuckDB's ``'out/*/metrics.parquet'`` reads it and counts its paths
-    twice. Called before a batch starts and after its last task, when no task of the batch
-    is writing them.
+    folder (or catalog file) behind (see :func:`simulator.results.remove_leftovers`). Called
+    before a batch starts and after its last task, when no task of the batch is writing them.
     """
-    wanted = {*names, CATALOG.removesuffix(".parquet")}
-    try:
-        entries = list(out_dir.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        match = _TEMPORARY.fullmatch(entry.name)
-        if match is None or match.group(1) not in wanted:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                entry.unlink()
+    remove_leftovers(out_dir, [*names, CATALOG.removesuffix(".parquet")])
 
 
 def _clear_earlier(out_dir: Path, names: Iterable[str]) -> None:

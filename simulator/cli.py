@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .results import os_error_text, prepare_output_folder
+from .results import os_error_text, prepare_output_folder, remove_leftovers
 from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
 from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
@@ -95,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(results.summary_text())
     if not args.no_write:
         target = Path(args.out) / run_folder_name(scenario.name)
+        remove_leftovers(args.out, [target.name])  # of an earlier run of it that was killed
         try:
             results.to_dir(target)
         except OSError as exc:

@@ -14,10 +14,11 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "is_complete_run",
     "os_error_text",
     "prepare_output_folder",
+    "remove_leftovers",
 ]
 
 #: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
@@ -483,6 +485,42 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno:
         return os.strerror(exc.errno)
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+#: A temporary a run folder or a file is written in: ``.<name>.<8 random>.tmp`` (``.old`` for
+#: the run folder it replaces), as :mod:`tempfile` names them.
+_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.(?:tmp|old)")
+
+
+def remove_leftovers(folder: str | os.PathLike[str], names: Iterable[str]) -> None:
+    """Remove the temporaries that writes of these names left in ``folder``.
+
+    A run killed while its folder was written leaves a hidden ``.<name>.<random>.tmp`` folder
+    (and ``.old`` when it replaced an earlier run) behind. Nothing here takes it for a run,
+    but a glob that matches hidden folders would: DuckDB's ``'out/*/metrics.parquet'`` reads
+    it and counts its paths twice. Call it only when nothing else is writing these names.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    names
+        Run folder (or file stem) names whose temporaries go; others are left alone.
+    """
+    wanted = set(names)
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or match.group(1) not in wanted:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def prepare_output_folder(folder: str | os.PathLike[str]) -> None:

@@ -270,3 +270,17 @@ def test_run_checks_the_output_folder_before_simulating(
         assert captured.out == ""  # nothing was simulated or printed
         lines = captured.err.strip().splitlines()
         assert len(lines) == 1 and "--out" in lines[0] and str(blocker) in lines[0]
+
+
+def test_run_removes_what_a_killed_run_of_it_left(tmp_path: Path) -> None:
+    """A hidden temporary of the same run (a killed write) goes; other names stay."""
+    scenario = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
+    mine = tmp_path / ".naef-2005.k3x9_a1b.tmp"
+    older = tmp_path / ".naef-2005.q1w2e3r4.old"
+    other = tmp_path / ".low-price.k3x9_a1b.tmp"
+    for folder in (mine, older, other):
+        folder.mkdir()
+        (folder / "metrics.parquet").write_bytes(b"partial")
+    assert main(["run", str(scenario), "--paths", "1000", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "naef-2005"]
+    assert simulator.Results.from_dir(tmp_path / "naef-2005").paths == 1000
