@@ -265,6 +265,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _drivers(sc, args)
     if args.method == "sobol":
         return _sobol(sc, args)
+    if args.method == "yearly":
+        return _yearly(sc, args)
     outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
     result = tornado(
         sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
@@ -305,6 +307,37 @@ def _write_charts(path: str, figures: list[Any]) -> None:
     except OSError as exc:
         raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
     print(f"\nCharts written to {target}")
+
+
+def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
+    from .sensitivity import yearly_figure, yearly_sensitivity
+
+    table = yearly_sensitivity(
+        sc,
+        series=args.series,
+        parameters=args.parameter or None,
+        statistic=args.statistic,
+        paths=args.paths,
+        seed=args.seed,
+    )
+    # The parameters that matter most in some year, by their largest change.
+    peak = table.abs().max().sort_values(ascending=False, kind="stable")
+    shown = list(peak.index[: max(1, args.top)])
+    print(
+        f"Per-year sensitivity of {sc.name}: change of the {args.statistic} of {args.series} "
+        f"over paths, parameter at its high value minus at its low value "
+        f"({table.attrs['paths']:,} paths, common random numbers)"
+    )
+    width = max(len(str(p)) for p in shown)
+    print(f"  {'parameter':<{width}}  {'largest change':>14}  {'in':>4}")
+    for p in shown:
+        moved = table[p].abs()
+        year = moved.idxmax() if moved.max() > 0 else None  # no year for no effect
+        value = table[p].loc[year] if year is not None else float(moved.max())
+        print(f"  {p!s:<{width}}  {_num(value):>14}  {year if year is not None else '-':>4}")
+    if args.html:
+        _write_charts(args.html, [yearly_figure(table)])
+    return 0
 
 
 def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
@@ -505,10 +538,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument(
         "--method",
-        choices=["tornado", "sobol", "drivers"],
+        choices=["tornado", "sobol", "yearly", "drivers"],
         default="tornado",
         help="tornado: one parameter at a time; sobol: global variance-based indices (SALib); "
-        "drivers: how the paths in distress differ from the others",
+        "yearly: which parameter matters in which year of a series; drivers: how the paths "
+        "in distress differ from the others",
+    )
+    p.add_argument("--series", default="dscr", help="yearly: the per-year series (default dscr)")
+    p.add_argument(
+        "--statistic",
+        choices=["median", "mean"],
+        default="median",
+        help="yearly: statistic over paths each year (default median)",
     )
     p.add_argument(
         "--base-samples",
@@ -522,7 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="sobol: paths of each parameter set (default 256)",
     )
-    p.add_argument("--top", type=int, default=12, help="drivers to list (default 12)")
+    p.add_argument(
+        "--top", type=int, default=12, help="drivers or yearly: rows to list (default 12)"
+    )
     p.add_argument(
         "--parameter",
         action="append",

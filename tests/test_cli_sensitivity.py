@@ -89,3 +89,32 @@ def test_sobol_command_refuses_bad_requests(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_yearly_command_lists_the_librarys_largest_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulator.sensitivity import yearly_sensitivity
+
+    html = tmp_path / "yearly.html"
+    argv = ["sensitivity", str(BASELINE), "--method", "yearly", "--paths", "800", "--seed", "3"]
+    for p in PARAMS:
+        argv += ["--parameter", p]
+    assert main([*argv, "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    table = yearly_sensitivity(
+        simulator.load_scenario(BASELINE), parameters=PARAMS, paths=800, seed=3
+    )
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in out.splitlines()
+        if line.strip().startswith(tuple(PARAMS))
+    }
+    want = table.abs().max().sort_values(ascending=False, kind="stable")
+    assert list(rows) == list(want.index)
+    coupon = table["naef.coupon_rate"]
+    year = int(coupon.abs().idxmax())
+    assert rows["naef.coupon_rate"][1] == str(year)
+    assert float(rows["naef.coupon_rate"][0]) == pytest.approx(coupon.loc[year], rel=1e-3)
+    assert rows["mdf.efficiency"] == ["0", "-"]  # acts after the waterfall: no DSCR effect
+    assert "plotly" in html.read_text(encoding="utf-8")
