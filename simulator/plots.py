@@ -690,11 +690,13 @@ def money_flow(results: Results) -> go.Figure:
         "Backstop draws": PALETTE["pemex"],
         "Pemex covers losses": PALETTE["pemex"],
         pool: PALETTE["ink"],
+        # The large uses first: the small ones then sit at the bottom of the last column,
+        # away from the label of the cash pool, which is drawn across the flows to its right.
         "Debt service paid": PALETTE["debt"],
-        "DSRA top-ups": PALETTE["reserve"],
-        "Backstop repaid": PALETTE["pemex"],
         "MDF": PALETTE["mdf"],
         "Pemex retained": PALETTE["pemex"],
+        "DSRA top-ups": PALETTE["reserve"],
+        "Backstop repaid": PALETTE["pemex"],
     }
     order = list(colours)
     used = {a for a, _, _ in links} | {b for _, b, _ in links}
