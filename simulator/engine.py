@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -513,18 +513,7 @@ def simulate_sets(
     if not 0 <= seed <= MAX_SEED:
         raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
     paths = n_sets * m
-    base = Plan.build(scenario, paths=paths, seed=seed)
-    plan = Plan(
-        scenario=scenario,
-        seed=seed,
-        paths=paths,
-        schedule=base.schedule,
-        base_kbd=base.base_kbd,
-        discount=base.discount,
-        n_draws=base.n_draws,
-        sets=sets,
-        paths_per_set=m,
-    )
+    plan = replace(Plan.build(scenario, paths=paths, seed=seed), sets=sets, paths_per_set=m)
     mapper = map_fn or map
     outputs: list[ChunkOutput] = []
     done = 0

@@ -747,6 +747,17 @@ DEFAULT_BASE_SAMPLES = 256
 DEFAULT_PATHS_PER_SAMPLE = 256
 
 
+def _check_set_output(output: Any) -> None:
+    if output not in SET_OUTPUTS:
+        raise ScenarioError(
+            "sensitivity",
+            str(output),
+            "not available for Sobol indices"
+            + _suggest(str(output), list(SET_OUTPUTS))
+            + f" (want one of: {', '.join(SET_OUTPUTS)})",
+        )
+
+
 def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
     """One headline output per parameter set from per-path metrics.
 
@@ -763,14 +774,7 @@ def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
     numpy.ndarray
         Shape (sets,), in the output's unit; NaN for a set where the metric is nowhere defined.
     """
-    if output not in SET_OUTPUTS:
-        raise ScenarioError(
-            "sensitivity",
-            str(output),
-            "not available for Sobol indices"
-            + _suggest(str(output), list(SET_OUTPUTS))
-            + f" (want one of: {', '.join(SET_OUTPUTS)})",
-        )
+    _check_set_output(output)
     metric, stat = SET_OUTPUTS[output]
     x = np.asarray(metrics[metric], dtype=float)
     if stat == "positive":
@@ -1061,8 +1065,7 @@ def sobol(
         )
     outs = tuple(outputs)
     for output in outs:
-        if output not in SET_OUTPUTS:
-            set_statistic({}, output)  # raises, naming the output
+        _check_set_output(output)
     if not (isinstance(paths_per_sample, int | np.integer) and paths_per_sample >= 1):
         raise ScenarioError(
             "sensitivity", "paths_per_sample", f"got {paths_per_sample!r}; want an integer >= 1"
