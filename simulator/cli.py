@@ -341,7 +341,7 @@ def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
 
 
 def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
-    from .sensitivity import sobol
+    from .sensitivity import DEFAULT_BASE_SAMPLES, DEFAULT_PATHS_PER_SAMPLE, sobol
 
     outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
     bar, update = _progress_bar(0, "sobol")
@@ -355,8 +355,11 @@ def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
             sc,
             parameters=args.parameter or None,
             outputs=outputs,
-            base_samples=args.base_samples,
-            paths_per_sample=args.paths_per_sample,
+            # The library's defaults unless given (imported here: it loads plotly).
+            base_samples=(DEFAULT_BASE_SAMPLES if args.base_samples is None else args.base_samples),
+            paths_per_sample=(
+                DEFAULT_PATHS_PER_SAMPLE if args.paths_per_sample is None else args.paths_per_sample
+            ),
             seed=args.seed,
             progress=progress,
         )
@@ -554,14 +557,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base-samples",
         type=int,
-        default=256,
         help="sobol: base samples N, a power of two (default 256; N (D + 2) parameter sets)",
     )
     p.add_argument(
-        "--paths-per-sample",
-        type=int,
-        default=256,
-        help="sobol: paths of each parameter set (default 256)",
+        "--paths-per-sample", type=int, help="sobol: paths of each parameter set (default 256)"
     )
     p.add_argument(
         "--top", type=int, default=12, help="drivers or yearly: rows to list (default 12)"

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ import pytest
 
 import simulator
 from simulator import plots
+from simulator.cli import app_command
 
 ROOT = Path(__file__).parents[1]
-APP = ROOT / "app" / "app.py"
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -103,26 +102,12 @@ def browser_available() -> None:
 
 @pytest.fixture
 def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
-    """``streamlit run app/app.py`` on a free port of 127.0.0.1; yields its URL once healthy."""
+    """The page served as ``naef app`` serves it, on a free port of 127.0.0.1; yields its URL
+    once healthy."""
     port = _free_port()
     log_path = tmp_path / "streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    # The command `naef app` runs, without the file watcher (nothing is edited here).
+    cmd = [*app_command("127.0.0.1", port), "--server.fileWatcherType", "none"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
