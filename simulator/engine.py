@@ -308,10 +308,13 @@ def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> C
 
 
 def _present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``sum_t discount[t] values[t]`` per path; ``discount`` (years,) or (years, paths)."""
-    if discount.ndim == 1:
-        return discount @ values
-    return np.einsum("tn,tn->n", discount, values)
+    """``sum_t discount[t] values[t]`` per path; ``discount`` (years,) or (years, paths).
+
+    Elementwise products summed over the years, year after year, for every path alike: a
+    matrix product would leave the order of the sum to BLAS, which may change it with the
+    number of paths, and the result would then depend on the chunk size.
+    """
+    return np.multiply(values, discount.reshape(values.shape[0], -1)).sum(axis=0)
 
 
 def _section_updates(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

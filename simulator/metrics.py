@@ -159,7 +159,12 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     c = cf
     j = np.where(found, first, 0)
     lo, hi = grid[j], grid[j + 1]
-    f_lo, f_hi = f_grid[j, todo], f_grid[j + 1, todo]
+    # The NPVs at the bracket's ends again, path by path in a fixed order (Horner), not from
+    # the matrix product: BLAS may sum a column in another order depending on how many columns
+    # it is given, and the Newton iteration below would then end on another last digit. Only
+    # the signs of ``f_grid`` are used, so a path's IRR does not depend on the chunk it is in.
+    f_lo, _ = _horner(c, 1.0 / (1.0 + lo))
+    f_hi, _ = _horner(c, 1.0 / (1.0 + hi))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(f_lo == 0.0, lo, lo - f_lo * (hi - lo) / (f_hi - f_lo))
     r[~found] = 0.0
