@@ -699,6 +699,12 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _describe_text(text: str) -> str:
+    """A message of the YAML parser, on one line and at most 80 characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 80 else flat[:77] + "..."
+
+
 def _field_name(key: Any) -> str:
     """A key as a field name in a message: as written, or quoted when it is long or not
     printable (a newline in a key must not break the one-line message)."""
@@ -884,7 +890,8 @@ def parse_yaml_text(text: str, *, source: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "malformed"
+        # The parser's text may quote the document (a tag thousands of characters long).
+        problem = _describe_text(str(getattr(exc, "problem", None) or "malformed"))
         raise ScenarioError(source, "", f"not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise ScenarioError(source, "", "YAML nested too deeply") from None

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator.scenario import (
@@ -275,6 +275,7 @@ def test_random_yaml_documents_file(folder: Path, data: Any, allow_unicode: bool
 
 @settings(FUZZ, max_examples=1000)
 @given(text=raw_text)
+@example(text="!!str" + "x" * 2000)  # an unknown tag of 2,000 characters
 def test_random_text_upload(text: str) -> None:
     """Tried: random text stitched from YAML syntax (tabs, flow and block collections, anchors
     and aliases, merge keys, directives, document markers, ``!!python/object/apply:os.system``
@@ -284,7 +285,9 @@ def test_random_text_upload(text: str) -> None:
     Holds: a valid Scenario or a one-line ScenarioError naming the upload; no other exception.
     Found: impossible dates, bad ``!!int``/``!!float`` values, out-of-range time zones and
     integers over 4300 digits escaped from the YAML constructors as a bare ValueError;
-    ``parse_yaml_text`` now turns them into a ScenarioError.
+    ``parse_yaml_text`` now turns them into a ScenarioError. An unknown tag thousands of
+    characters long was quoted whole in the parser's message (2,118 characters); the parser's
+    text is now cut to 80 characters.
     """
     from_upload(text)
 
