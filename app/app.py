@@ -1,6 +1,6 @@
 """naef-simulator: the what-if page for policy staff (Streamlit).
 
-Thin on purpose: widgets, library calls and the shared figures of ``simulator.plots``. The
+Thin on purpose: widgets, library calls and the shared figures of ``simulator.present.plots``. The
 editor is generated from the scenario model's own field metadata (``simulator.field_specs``), so
 a new field shows up here without touching this file. Run it with ``make app`` or ``naef app``.
 """
@@ -16,9 +16,10 @@ from typing import Any, cast
 import streamlit as st
 
 import simulator
-from simulator import plots
-from simulator.analysis import check_aligned
-from simulator.breakeven import breakeven_flat_price
+from simulator.analysis.breakeven import breakeven_flat_price
+from simulator.analysis.compare import check_aligned
+from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
+from simulator.present import plots
 from simulator.scenario import (
     SECTION_TITLES,
     SECTIONS,
@@ -29,7 +30,6 @@ from simulator.scenario import (
     load_scenario,
     scenario_from_text,
 )
-from simulator.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_UPLOAD_BYTES = 200_000

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from dask.distributed import LocalCluster  # noqa: E402
 
-from simulator.batch import run_batch  # noqa: E402
+from simulator.run.batch import run_batch  # noqa: E402
+from simulator.run.sweep import Job  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
-from simulator.sweep import Job  # noqa: E402
 
 
 def jobs(n: int) -> list[Job]:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simulator  # noqa: E402
-from simulator.engine import Plan  # noqa: E402
+from simulator.run.engine import Plan  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simulator  # noqa: E402
-from simulator.engine import simulate_sets  # noqa: E402
-from simulator.sensitivity import DEFAULT_PARAMETERS, default_range, sobol  # noqa: E402
+from simulator.analysis.sensitivity import DEFAULT_PARAMETERS, default_range, sobol  # noqa: E402
+from simulator.run.engine import simulate_sets  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 TARGET_RATIO = 1.5

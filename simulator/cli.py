@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .results import os_error_text, prepare_output_folder, remove_leftovers
+from .run.results import os_error_text, prepare_output_folder, remove_leftovers
+from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
-from .sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 
 __all__ = ["app_command", "main", "run_folder_name"]
 
@@ -60,7 +60,7 @@ def _progress_bar(total: int, label: str) -> tuple[Any, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .engine import simulate
+    from .run.engine import simulate
 
     scenario = _load(args.scenario, args.set)
     paths = args.paths if args.paths is not None else scenario.simulation.paths
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_write:
         prepare_output_folder(args.out)  # before the run, not after it
     if args.precision is not None:
-        from .convergence import simulate_to_precision
+        from .run.convergence import simulate_to_precision
 
         run = simulate_to_precision(
             scenario,
@@ -134,7 +134,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .batch import Progress, run_batch
+    from .run.batch import Progress, run_batch
 
     jobs = collect_jobs(args.inputs, overrides=_overrides(args.set))
     if not jobs:
@@ -193,7 +193,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .analysis import compare
+    from .analysis.compare import compare
 
     a = _load(args.a, args.set)
     b = _load(args.b, args.set)
@@ -203,7 +203,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
-    from .breakeven import breakeven_distress_long_run, breakeven_flat_price
+    from .analysis.breakeven import breakeven_distress_long_run, breakeven_flat_price
 
     sc = _load(args.scenario, args.set)
     print(f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl):")
@@ -238,8 +238,8 @@ def _num(x: float) -> str:
 
 
 def _drivers(sc: Scenario, args: argparse.Namespace) -> int:
-    from .drivers import distress_drivers
-    from .engine import simulate
+    from .analysis.drivers import distress_drivers
+    from .run.engine import simulate
 
     results = simulate(sc, paths=args.paths, seed=args.seed)
     table = distress_drivers(results)
@@ -258,7 +258,7 @@ def _drivers(sc: Scenario, args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from .sensitivity import tornado
+    from .analysis.sensitivity import tornado
 
     sc = _load(args.scenario, args.set)
     if args.method == "drivers":
@@ -297,7 +297,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def _write_charts(path: str, figures: list[Any]) -> None:
     """Figures into one self-contained HTML file (plotly.js inlined once), written atomically."""
-    from .results import atomic_file
+    from .run.results import atomic_file
 
     target = Path(path)
     try:
@@ -310,7 +310,7 @@ def _write_charts(path: str, figures: list[Any]) -> None:
 
 
 def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
-    from .sensitivity import yearly_figure, yearly_sensitivity
+    from .analysis.sensitivity import yearly_figure, yearly_sensitivity
 
     table = yearly_sensitivity(
         sc,
@@ -341,7 +341,7 @@ def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
 
 
 def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
-    from .sensitivity import DEFAULT_BASE_SAMPLES, DEFAULT_PATHS_PER_SAMPLE, sobol
+    from .analysis.sensitivity import DEFAULT_BASE_SAMPLES, DEFAULT_PATHS_PER_SAMPLE, sobol
 
     outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
     bar, update = _progress_bar(0, "sobol")
@@ -391,7 +391,7 @@ def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .present.report import write_report
 
     tornado_paths = args.tornado_paths if args.tornado else None
     try:

@@ -2,7 +2,7 @@
 
 Every run uses 2,000 paths (set in the ``field:simulation.paths`` widget) so the whole file stays
 fast. Card texts are checked against the library itself: ``simulator.simulate`` on the same
-scenario, paths and seed, formatted by ``simulator.plots.headline_cards``.
+scenario, paths and seed, formatted by ``simulator.present.plots.headline_cards``.
 
 Streamlit's caches are process-wide, so each test starts with empty caches (``fresh_caches``);
 the cached path is exercised on purpose by the tests that rerun identical inputs.
@@ -23,9 +23,9 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import simulator
-from simulator import plots
-from simulator.breakeven import breakeven_flat_price
+from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.cli import main as cli_main
+from simulator.present import plots
 from simulator.scenario import Scenario, ScenarioError, scenario_from_text
 
 ROOT = Path(__file__).parents[1]
@@ -427,7 +427,7 @@ def ranking_shown(at: AppTest) -> Any:
 
 
 def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
-    from simulator.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
+    from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
 
     at = start()
     assert [b for b in at.button if b.label == "Run sensitivity"] == []  # nothing run yet

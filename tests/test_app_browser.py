@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import simulator
-from simulator import plots
 from simulator.cli import app_command
+from simulator.present import plots
 
 ROOT = Path(__file__).parents[1]
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"

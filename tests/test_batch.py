@@ -21,11 +21,11 @@ import pytest
 import yaml
 
 import simulator
-from simulator.batch import Progress, read_catalog, run_batch
 from simulator.cli import main
-from simulator.engine import DEFAULT_CHUNK_PATHS, chunk_bounds
-from simulator.results import is_complete_run
-from simulator.sweep import Job, collect_jobs, expand_sweep
+from simulator.run.batch import Progress, read_catalog, run_batch
+from simulator.run.engine import DEFAULT_CHUNK_PATHS, chunk_bounds
+from simulator.run.results import is_complete_run
+from simulator.run.sweep import Job, collect_jobs, expand_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -412,7 +412,7 @@ def _boom_for(name: str, real: Any) -> Any:
 def test_error_while_running_a_whole_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import simulator.batch as batch
+    import simulator.run.batch as batch
 
     monkeypatch.setattr(batch, "_run_whole", _boom_for("low-price", batch._run_whole))
     out = tmp_path / "out"
@@ -451,7 +451,7 @@ def test_error_while_running_a_whole_job(
 
 
 def test_error_in_one_chunk_of_a_split_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulator.batch as batch
+    import simulator.run.batch as batch
 
     real = batch._run_chunk
 

@@ -1,4 +1,5 @@
-"""Break-even prices (simulator.breakeven): each one checked against an independent evaluation.
+"""Break-even prices (:mod:`simulator.analysis.breakeven`), each checked against an independent
+evaluation.
 
 The flat-price break-evens are recomputed with ``simulate`` on :func:`flat_price_case` (not read
 back from the returned ``metric_at_price``), and one of them against a closed form written by
@@ -16,14 +17,14 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.breakeven import (
+from simulator.analysis.breakeven import (
     BreakEven,
     breakeven_distress_long_run,
     breakeven_flat_price,
     flat_price_case,
     median_case,
 )
-from simulator.engine import simulate
+from simulator.run.engine import simulate
 from simulator.scenario import Scenario, ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

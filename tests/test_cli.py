@@ -13,7 +13,7 @@ import yaml
 
 import simulator
 from simulator.cli import main, run_folder_name
-from simulator.results import Results, is_complete_run
+from simulator.run.results import Results, is_complete_run
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"

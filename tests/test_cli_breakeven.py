@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import simulator
-from simulator.breakeven import breakeven_distress_long_run, breakeven_flat_price
+from simulator.analysis.breakeven import breakeven_distress_long_run, breakeven_flat_price
 from simulator.cli import main
 
 BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"

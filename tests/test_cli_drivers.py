@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import plots
+from simulator.analysis.drivers import distress_drivers, price_by_group
 from simulator.cli import main
-from simulator.drivers import distress_drivers, price_by_group
+from simulator.present import plots
 
 LOW = Path(__file__).parents[1] / "scenarios" / "low-price.yaml"
 

@@ -8,7 +8,7 @@ import pytest
 
 import simulator
 from simulator.cli import main
-from simulator.convergence import relative_errors
+from simulator.run.convergence import relative_errors
 
 BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import simulator
+from simulator.analysis.sensitivity import tornado
 from simulator.cli import main
-from simulator.sensitivity import tornado
 
 BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
 PARAMS = ["naef.coupon_rate", "oil_price.long_run_usd_per_bbl", "mdf.efficiency"]
@@ -48,7 +48,7 @@ def test_tornado_command_names_an_unknown_parameter(capsys: pytest.CaptureFixtur
 def test_sobol_command_ranks_as_the_library(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from simulator.sensitivity import sobol
+    from simulator.analysis.sensitivity import sobol
 
     html = tmp_path / "sobol.html"
     argv = ["sensitivity", str(BASELINE), "--method", "sobol", "--seed", "5", "--html", str(html)]
@@ -94,7 +94,7 @@ def test_sobol_command_refuses_bad_requests(
 def test_yearly_command_lists_the_librarys_largest_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from simulator.sensitivity import yearly_sensitivity
+    from simulator.analysis.sensitivity import yearly_sensitivity
 
     html = tmp_path / "yearly.html"
     argv = ["sensitivity", str(BASELINE), "--method", "yearly", "--paths", "800", "--seed", "3"]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.analysis import TABLE_COLUMNS, Comparison, compare
-from simulator.metrics import METRICS
+from simulator.analysis.compare import TABLE_COLUMNS, Comparison, compare
+from simulator.model.metrics import METRICS
 from simulator.scenario import Scenario, ScenarioError
 
 ROOT = Path(__file__).parents[1]

@@ -1,4 +1,4 @@
-"""Precision-targeted runs (simulator.convergence) and the standard errors they rely on.
+"""Precision-targeted runs (simulator.run.convergence) and the standard errors they rely on.
 
 Reference values are computed here with numpy from the runs' per-path metrics, or from
 separate ``simulate`` calls, not taken from the code under test.
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.convergence import (
+from simulator.run.convergence import (
     MAX_GROWTH,
     MIN_GROWTH,
     PRECISION_METRICS,
@@ -24,7 +24,7 @@ from simulator.convergence import (
     relative_errors,
     simulate_to_precision,
 )
-from simulator.engine import RNG_BLOCK_PATHS
+from simulator.run.engine import RNG_BLOCK_PATHS
 from simulator.scenario import Scenario, ScenarioError
 
 ROOT = Path(__file__).parents[1]

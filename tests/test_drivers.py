@@ -1,4 +1,4 @@
-"""What drives distress (simulator.drivers).
+"""What drives distress (simulator.analysis.drivers).
 
 References are computed here with numpy from ``Results.series`` and ``Results.metrics`` and from
 separate ``simulate`` calls, never taken from the code under test. The run is the baseline with a
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.drivers import DRIVER_COLUMNS, distress_drivers, price_by_group
-from simulator.engine import Plan, draw_normals, simulate
-from simulator.results import Results
+from simulator.analysis.drivers import DRIVER_COLUMNS, distress_drivers, price_by_group
+from simulator.run.engine import Plan, draw_normals, simulate
+from simulator.run.results import Results
 from simulator.scenario import Scenario, ScenarioError
 
 ROOT = Path(__file__).parents[1]

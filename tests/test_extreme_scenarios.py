@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.history import WTI_ANNUAL_USD_PER_BBL
-from simulator.metrics import MIN_SERVICE_USD_BN
-from simulator.results import SERIES, Results
+from simulator.model.metrics import MIN_SERVICE_USD_BN
+from simulator.run.results import SERIES, Results
 from simulator.scenario import MAX_SEED, Scenario, ScenarioError, field_specs
 
 SEED = 20050401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.results import _row_percentiles
+from simulator.run.results import _row_percentiles
 
 PCT = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0]
 

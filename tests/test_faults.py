@@ -29,10 +29,10 @@ import pytest
 import yaml
 
 import simulator
-from simulator.batch import read_catalog, run_batch
 from simulator.cli import main
-from simulator.results import Results, is_complete_run
-from simulator.sweep import expand_sweep
+from simulator.run.batch import read_catalog, run_batch
+from simulator.run.results import Results, is_complete_run
+from simulator.run.sweep import expand_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "naef-2005.yaml"
@@ -410,8 +410,8 @@ from pathlib import Path
 def main():
     from dask.distributed import Client, LocalCluster
 
-    from simulator.batch import run_batch
-    from simulator.sweep import expand_sweep
+    from simulator.run.batch import run_batch
+    from simulator.run.sweep import expand_sweep
 
     sweep, out, paths = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     jobs = expand_sweep(sweep)

@@ -1,4 +1,4 @@
-"""NAEF tranches and the scheduled debt service (simulator.financing).
+"""NAEF tranches and the scheduled debt service (simulator.model.financing).
 
 References: the annuity formula, a plain year-by-year amortization loop written here,
 numpy_financial's pmt/ppmt/ipmt, and schedules computed by hand.
@@ -10,7 +10,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 
-from simulator.financing import debt_schedule, tranche_schedule
+from simulator.model.financing import debt_schedule, tranche_schedule
 from simulator.scenario import Naef, Scenario
 
 # (face F, coupon c, tenor M, grace G)

@@ -28,18 +28,13 @@ from typing import Any
 import pytest
 import yaml
 
-import simulator.scenario as scenario_module
-from simulator.batch import run_batch
+import simulator.scenario.files as scenario_module
 from simulator.cli import app_command, build_parser, main
-from simulator.results import is_complete_run
-from simulator.scenario import (
-    MAX_FILE_BYTES,
-    MAX_YAML_NODES,
-    ScenarioError,
-    load_scenario,
-    scenario_from_text,
-)
-from simulator.sweep import collect_jobs, expand_sweep, safe_run_name
+from simulator.run.batch import run_batch
+from simulator.run.results import is_complete_run
+from simulator.run.sweep import collect_jobs, expand_sweep, safe_run_name
+from simulator.scenario import ScenarioError, load_scenario, scenario_from_text
+from simulator.scenario.files import MAX_FILE_BYTES, MAX_YAML_NODES
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"

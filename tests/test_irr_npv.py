@@ -1,4 +1,4 @@
-"""NPV and the vectorized IRR (simulator.metrics) against numpy_financial and closed forms.
+"""NPV and the vectorized IRR (simulator.model.metrics) against numpy_financial and closed forms.
 
 ``numpy_financial.irr`` (polynomial roots, the root nearest zero) is the reference; flows with a
 known IRR by construction (the first flow set so that the NPV at r is zero) give a second,
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from simulator.metrics import irr, npv
+from simulator.model.metrics import irr, npv
 
 
 def _conventional(rng: np.random.Generator, years: int, paths: int) -> np.ndarray:

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.engine import DEFAULT_CHUNK_PATHS
-from simulator.results import SERIES, Results
+from simulator.run.engine import DEFAULT_CHUNK_PATHS
+from simulator.run.results import SERIES, Results
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

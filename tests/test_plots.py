@@ -1,4 +1,4 @@
-"""Shared figures (simulator.plots).
+"""Shared figures (simulator.present.plots).
 
 Every expected value is computed here from the run itself (``fan``, ``metrics``, ``ledger``,
 ``headline``, ``Comparison.table``) with numpy, never taken from the plotting code.
@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import plots
-from simulator.analysis import TEXT_METRICS, Comparison
-from simulator.metrics import HEADLINE
-from simulator.results import SERIES, Results
+from simulator.analysis.compare import TEXT_METRICS, Comparison
+from simulator.model.metrics import HEADLINE
+from simulator.present import plots
+from simulator.run.results import SERIES, Results
 from simulator.scenario import Scenario
 
 ROOT = Path(__file__).parents[1]
@@ -480,7 +480,7 @@ def test_figures_small_and_offline(big: Comparison) -> None:
 
 
 def test_breakeven_card_formats_the_library_price_and_its_delta() -> None:
-    from simulator.breakeven import breakeven_flat_price
+    from simulator.analysis.breakeven import breakeven_flat_price
 
     base = simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
     dear = base.with_overrides({"naef.coupon_rate": 0.08})
@@ -530,7 +530,7 @@ def test_sweep_heatmap_cells_are_the_frame() -> None:
 
 
 def test_sobol_chart_bars_are_the_indices() -> None:
-    from simulator.sensitivity import sobol
+    from simulator.analysis.sensitivity import sobol
 
     s = sobol(
         Scenario(),

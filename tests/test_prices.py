@@ -1,4 +1,4 @@
-"""Oil price path models (simulator.prices) against their closed-form distributions.
+"""Oil price path models (simulator.model.prices) against their closed-form distributions.
 
 References are written here, not taken from the code under test: the moments of ln P_t of the
 GBM, of the exact one-factor Schwartz (OU) process and of the Schwartz-Smith two-factor model,
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from simulator.history import WTI_ANNUAL_USD_PER_BBL, wti_log_returns
-from simulator.prices import n_price_shocks, price_paths
+from simulator.model.prices import n_price_shocks, price_paths
 from simulator.scenario import OilPrice
 
 N_STAT = 200_000

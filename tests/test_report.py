@@ -1,8 +1,8 @@
-"""The self-contained HTML report of a run folder (simulator.report).
+"""The self-contained HTML report of a run folder (simulator.present.report).
 
 Expected values come from the run itself (``Results.headline``, ``Results.summary``, the
-manifest) and from :mod:`simulator.plots`'s own formatting of the cards, never from the report
-code. The page is read with :class:`html.parser.HTMLParser`, which treats the content of a
+manifest) and from :mod:`simulator.present.plots`'s own formatting of the cards, never from the
+report code. The page is read with :class:`html.parser.HTMLParser`, which treats the content of a
 ``<script>`` as opaque text: plotly.js contains URLs in its code, so only tags, attributes and
 CSS are checked for external resources.
 """
@@ -22,13 +22,13 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import simulator
-from simulator import plots
-from simulator import report as report_module
-from simulator.breakeven import breakeven_flat_price
-from simulator.report import render_report, write_report
-from simulator.results import Results
+from simulator.analysis.breakeven import breakeven_flat_price
+from simulator.analysis.sensitivity import DEFAULT_OUTPUTS
+from simulator.present import plots
+from simulator.present import report as report_module
+from simulator.present.report import render_report, write_report
+from simulator.run.results import Results
 from simulator.scenario import Scenario, ScenarioError, iter_fields
-from simulator.sensitivity import DEFAULT_OUTPUTS
 
 ROOT = Path(__file__).parents[1]
 PATHS = 2000

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.results import SERIES, Results, is_complete_run
+from simulator.run.results import SERIES, Results, is_complete_run
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "naef-2005.yaml"
@@ -367,7 +367,7 @@ def test_atomic_file_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
     import os
     import stat
 
-    from simulator.results import atomic_file
+    from simulator.run.results import atomic_file
 
     target = tmp_path / "table.txt"
     target.write_text("old", encoding="utf-8")

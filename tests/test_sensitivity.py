@@ -1,4 +1,4 @@
-"""One-at-a-time (tornado) sensitivity analysis (simulator.sensitivity).
+"""One-at-a-time (tornado) sensitivity analysis (simulator.analysis.sensitivity).
 
 References are computed here from separate ``simulate`` calls and from the model's own
 definitions (DSCR = CFADS / scheduled service, DESIGN.md sections 2 and 6), never taken from the
@@ -18,9 +18,7 @@ import plotly.graph_objects as go
 import pytest
 
 import simulator
-from simulator.engine import simulate
-from simulator.scenario import Scenario, ScenarioError, field_specs
-from simulator.sensitivity import (
+from simulator.analysis.sensitivity import (
     DEFAULT_PARAMETERS,
     TABLE_COLUMNS,
     Tornado,
@@ -29,6 +27,8 @@ from simulator.sensitivity import (
     yearly_figure,
     yearly_sensitivity,
 )
+from simulator.run.engine import simulate
+from simulator.scenario import Scenario, ScenarioError, field_specs
 
 ROOT = Path(__file__).parents[1]
 PATHS = 2000
@@ -353,8 +353,8 @@ sensitivity:
 
 def test_sensitivity_block_sets_parameters_and_ranges() -> None:
     """The scenario's own block decides what the tornado and Sobol vary, and over which range."""
+    from simulator.analysis.sensitivity import sobol
     from simulator.scenario import scenario_from_text
-    from simulator.sensitivity import sobol
 
     sc = scenario_from_text(BLOCK, source="block.yaml")
     t = tornado(sc, outputs=("prob_distress",), paths=300, seed=1)

@@ -14,7 +14,7 @@ import yaml
 import simulator
 from simulator.cli import main
 from simulator.history import WTI_ANNUAL_USD_PER_BBL
-from simulator.results import Results
+from simulator.run.results import Results
 from simulator.scenario import SECTIONS, Scenario, iter_fields
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from simulator import Scenario, simulate
-from simulator.engine import PLAN_FIELDS, SET_FIELDS, simulate_sets
+from simulator.analysis.sensitivity import default_range
+from simulator.run.engine import PLAN_FIELDS, SET_FIELDS, simulate_sets
 from simulator.scenario import ScenarioError
-from simulator.sensitivity import default_range
 
 PATHS = 300
 

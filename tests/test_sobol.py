@@ -14,11 +14,11 @@ import math
 import numpy as np
 import pytest
 
-import simulator.engine
+import simulator.run.engine
 from simulator import Scenario, simulate
-from simulator.engine import simulate_sets
+from simulator.analysis.sensitivity import SET_OUTPUTS, set_statistic, sobol, sobol_indices
+from simulator.run.engine import simulate_sets
 from simulator.scenario import ScenarioError
-from simulator.sensitivity import SET_OUTPUTS, set_statistic, sobol, sobol_indices
 
 A, B = 7.0, 0.1
 
@@ -110,14 +110,14 @@ PARAMS = (
 @pytest.fixture(scope="module")
 def model_sobol():
     calls: list[int] = []
-    original = simulator.engine.simulate_sets
+    original = simulator.run.engine.simulate_sets
 
     def spy(*args, **kwargs):
         result = original(*args, **kwargs)
         calls.append(next(iter(result.values())).shape[0])
         return result
 
-    simulator.engine.simulate_sets = spy
+    simulator.run.engine.simulate_sets = spy
     try:
         s = sobol(
             Scenario(),
@@ -128,7 +128,7 @@ def model_sobol():
             seed=7,
         )
     finally:
-        simulator.engine.simulate_sets = original
+        simulator.run.engine.simulate_sets = original
     return s, calls
 
 

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.batch import run_batch
 from simulator.cli import main
-from simulator.sweep import collect_jobs, expand_sweep, safe_run_name
+from simulator.run.batch import run_batch
+from simulator.run.sweep import collect_jobs, expand_sweep, safe_run_name
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"

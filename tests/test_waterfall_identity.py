@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.engine import Plan, draw_normals
-from simulator.fund import FundFlows, run_fund
-from simulator.prices import price_paths
-from simulator.production import field_cash_flows, lognormal_factor
+from simulator.model.fund import FundFlows, run_fund
+from simulator.model.prices import price_paths
+from simulator.model.production import field_cash_flows, lognormal_factor
+from simulator.model.waterfall import WaterfallFlows, run_waterfall
+from simulator.run.engine import Plan, draw_normals
 from simulator.scenario import Scenario
-from simulator.waterfall import WaterfallFlows, run_waterfall
 
 PATHS = 200
 #: Largest residual of an accounting identity, relative to the largest flow of the run.

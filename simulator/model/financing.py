@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import Naef
+from ..scenario.schema import Naef
 
 __all__ = ["DebtSchedule", "debt_schedule", "tranche_schedule"]
 

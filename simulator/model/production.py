@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import Fiscal, OilPrice, Pemex
+from ..scenario.schema import Fiscal, OilPrice, Pemex
 
 __all__ = [
     "capacity_kbd",

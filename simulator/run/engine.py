@@ -28,21 +28,21 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .financing import DebtSchedule, debt_schedule
-from .fund import run_fund
-from .metrics import discount_factors, dscr_series, irr, min_dscr
-from .prices import n_price_shocks, price_paths
-from .production import (
+from .. import __version__
+from ..model.financing import DebtSchedule, debt_schedule
+from ..model.fund import run_fund
+from ..model.metrics import discount_factors, dscr_series, irr, min_dscr
+from ..model.prices import n_price_shocks, price_paths
+from ..model.production import (
     capacity_kbd,
     field_cash_flows,
     lognormal_factor,
     oil_mmbbl_total,
     production_kbd,
 )
+from ..model.waterfall import identity_residual, run_waterfall
+from ..scenario import MAX_SEED, SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
 from .results import LEDGER_COLUMNS, SERIES, Results
-from .scenario import MAX_SEED, SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
-from .waterfall import identity_residual, run_waterfall
 
 __all__ = [
     "DEFAULT_CHUNK_PATHS",

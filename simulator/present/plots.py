@@ -32,13 +32,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .analysis import TEXT_METRICS, Comparison
-from .metrics import HEADLINE
-from .results import SERIES, Results
-from .scenario import ScenarioError, field_specs
+from ..analysis.compare import TEXT_METRICS, Comparison
+from ..model.metrics import HEADLINE
+from ..run.results import SERIES, Results
+from ..scenario import ScenarioError, field_specs
 
 if TYPE_CHECKING:
-    from .sensitivity import Sobol, Tornado
+    from ..analysis.sensitivity import Sobol, Tornado
 
 __all__ = [
     "CARD_KEYS",
@@ -1450,7 +1450,7 @@ def distress_price_chart(results: Results) -> go.Figure:
     results
         A run that kept its series (:func:`simulator.drivers.price_by_group`).
     """
-    from .drivers import price_by_group
+    from ..analysis.drivers import price_by_group
 
     df = price_by_group(results)
     years = [int(y) for y in df.index]

@@ -27,17 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .scenario import (
-    SECTIONS,
-    Scenario,
-    ScenarioError,
-    _bounded_repr,
-    _describe,
-    _field_name,
-    _is_small,
-    load_scenario,
-    read_yaml,
-)
+from ..scenario import SECTIONS, Scenario, ScenarioError, load_scenario, read_yaml
+from ..scenario.errors import bounded_repr, describe, field_name, is_small
 
 __all__ = ["Job", "collect_jobs", "expand_sweep", "is_sweep_file", "safe_run_name"]
 
@@ -93,7 +84,7 @@ def is_sweep_file(data: Any) -> bool:
 def _format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value) if _is_small(value) else _bounded_repr(value)
+    return str(value) if is_small(value) else bounded_repr(value)
 
 
 def _render_name(template: str, point: Mapping[str, Any], index: int, source: str) -> str:
@@ -105,7 +96,7 @@ def _render_name(template: str, point: Mapping[str, Any], index: int, source: st
             raise ScenarioError(
                 source,
                 "name",
-                f"got {{{_field_name(key)}}} in the name template; want one of the swept keys "
+                f"got {{{field_name(key)}}} in the name template; want one of the swept keys "
                 f"({', '.join(point)}) or {{index}}",
             )
         return _format_value(point[key])
@@ -116,7 +107,7 @@ def _render_name(template: str, point: Mapping[str, Any], index: int, source: st
 def _check_key(key: Any, source: str) -> str:
     if not isinstance(key, str) or key.count(".") != 1:
         raise ScenarioError(
-            source, f"sweep.{_field_name(key)}", "got a key that is not section.field"
+            source, f"sweep.{field_name(key)}", "got a key that is not section.field"
         )
     section, name = key.split(".")
     if section not in SECTIONS or name not in SECTIONS[section].model_fields:
@@ -125,7 +116,7 @@ def _check_key(key: Any, source: str) -> str:
         options = [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]
         close = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ScenarioError(source, f"sweep.{_field_name(key)}", "unknown field" + hint)
+        raise ScenarioError(source, f"sweep.{field_name(key)}", "unknown field" + hint)
     return key
 
 
@@ -152,24 +143,24 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         if key not in SWEEP_KEYS:
             raise ScenarioError(
                 src,
-                _field_name(key),
+                field_name(key),
                 f"unknown field of a sweep file (want one of: {', '.join(SWEEP_KEYS)})",
             )
     base = data.get("base")
     if not isinstance(base, str) or not base.strip():
         raise ScenarioError(
-            src, "base", f"got {_describe(base)}; want the path of the base scenario"
+            src, "base", f"got {describe(base)}; want the path of the base scenario"
         )
     base_path = Path(path).parent / base
     if not base_path.is_file():
         raise ScenarioError(
             src,
             "base",
-            f"got {_describe(base)}; want an existing scenario file (relative to the sweep file)",
+            f"got {describe(base)}; want an existing scenario file (relative to the sweep file)",
         )
     mode = data.get("mode", "grid")
     if mode not in ("grid", "zip"):
-        raise ScenarioError(src, "mode", f"got {_describe(mode)}; want grid or zip")
+        raise ScenarioError(src, "mode", f"got {describe(mode)}; want grid or zip")
     sweep = data["sweep"]
     if not isinstance(sweep, Mapping) or not sweep:
         raise ScenarioError(src, "sweep", "got no keys; want dotted keys mapped to lists of values")
@@ -179,7 +170,7 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         values = sweep[key]
         if not isinstance(values, list) or not values:
             raise ScenarioError(
-                src, f"sweep.{key}", f"got {_describe(values)}; want a non-empty list"
+                src, f"sweep.{key}", f"got {describe(values)}; want a non-empty list"
             )
         lists.append(values)
     if mode == "zip":
@@ -198,13 +189,13 @@ def expand_sweep(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     fixed = data.get("set") or {}
     if not isinstance(fixed, Mapping):
         raise ScenarioError(
-            src, "set", f"got {_describe(fixed)}; want a mapping of dotted keys to values"
+            src, "set", f"got {describe(fixed)}; want a mapping of dotted keys to values"
         )
     for key in fixed:
         _check_key(key, src)
     template = data.get("name")
     if template is not None and not isinstance(template, str):
-        raise ScenarioError(src, "name", f"got {_describe(template)}; want a text template")
+        raise ScenarioError(src, "name", f"got {describe(template)}; want a text template")
     stem = Path(path).stem
     jobs: list[Job] = []
     seen: dict[str, int] = {}

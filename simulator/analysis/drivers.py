@@ -29,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine import Plan
-from .results import Results
-from .scenario import ScenarioError
+from ..run.engine import Plan
+from ..run.results import Results
+from ..scenario import ScenarioError
 
 __all__ = ["DRIVER_COLUMNS", "GROUP_PERCENTILES", "distress_drivers", "price_by_group"]
 

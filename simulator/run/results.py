@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .metrics import HEADLINE, METRICS, aggregate, cvar_lower
-from .scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
+from ..model.metrics import HEADLINE, METRICS, aggregate, cvar_lower
+from ..scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
 
 __all__ = [
     "LEDGER_COLUMNS",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .scenario import Waterfall
+from ..scenario.schema import Waterfall
 
 __all__ = ["WaterfallFlows", "identity_residual", "run_waterfall"]
 

@@ -37,14 +37,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .analysis import check_aligned
-from .engine import simulate
-from .plots import (
+from ..present.plots import (
     tornado_chart,
     yearly_sensitivity_heatmap,
 )
-from .results import SERIES, Results
-from .scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
+from ..run.engine import simulate
+from ..run.results import SERIES, Results
+from ..scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
+from .compare import check_aligned
 
 __all__ = [
     "DEFAULT_BASE_SAMPLES",
@@ -982,7 +982,7 @@ class Sobol:
 
     def figure(self, output: str) -> go.Figure:
         """Bars of the first-order and total indices of one output (:mod:`simulator.plots`)."""
-        from .plots import sobol_chart
+        from ..present.plots import sobol_chart
 
         return sobol_chart(self, output)
 
@@ -1041,7 +1041,7 @@ def sobol(
         For a parameter that cannot be varied continuously (with the reason), a bad range or
         sample size, or an unknown output.
     """
-    from .engine import SET_FIELDS, simulate_sets
+    from ..run.engine import SET_FIELDS, simulate_sets
 
     if parameters is None and scenario.sensitivity.parameters:
         parameters = list(scenario.sensitivity.parameters)

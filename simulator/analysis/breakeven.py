@@ -54,8 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from .engine import simulate
-from .scenario import Scenario, ScenarioError
+from ..run.engine import simulate
+from ..scenario import Scenario, ScenarioError
 
 __all__ = [
     "DISTRESS_MODELS",

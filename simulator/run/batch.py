@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from ..scenario import Scenario, ScenarioError
 from .engine import (
     DEFAULT_CHUNK_PATHS,
     DEFAULT_KEEP_SERIES,
@@ -49,7 +50,6 @@ from .results import (
     prepare_output_folder,
     remove_leftovers,
 )
-from .scenario import Scenario, ScenarioError
 from .sweep import Job
 
 __all__ = ["Progress", "read_catalog", "run_batch"]

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import simulate
-from .metrics import METRICS
-from .results import Results
-from .scenario import Scenario, ScenarioError
+from ..model.metrics import METRICS
+from ..run.engine import simulate
+from ..run.results import Results
+from ..scenario import Scenario, ScenarioError
 
 __all__ = ["TABLE_COLUMNS", "TEXT_METRICS", "Comparison", "check_aligned", "compare"]
 

@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..model.metrics import HEADLINE
+from ..scenario import Scenario, ScenarioError
 from .engine import RNG_BLOCK_PATHS, simulate
-from .metrics import HEADLINE
 from .results import Results
-from .scenario import Scenario, ScenarioError
 
 __all__ = [
     "GROWTH_HEADROOM",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import Mdf
+from ..scenario.schema import Mdf
 
 __all__ = ["FundFlows", "run_fund"]
 

@@ -26,13 +26,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from ..analysis.breakeven import BreakEven, breakeven_flat_price
+from ..analysis.sensitivity import Tornado
+from ..analysis.sensitivity import tornado as run_tornado
+from ..model.metrics import HEADLINE
+from ..run.results import Results, atomic_file
+from ..scenario import SECTION_TITLES, SECTIONS, ScenarioError, field_specs, iter_fields
 from . import plots
-from .breakeven import BreakEven, breakeven_flat_price
-from .metrics import HEADLINE
-from .results import Results, atomic_file
-from .scenario import SECTION_TITLES, SECTIONS, ScenarioError, field_specs, iter_fields
-from .sensitivity import Tornado
-from .sensitivity import tornado as run_tornado
 
 __all__ = ["REPORT_FILE", "REPORT_SECTIONS", "render_report", "write_report"]
 

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from .history import wti_log_returns
-from .scenario import OilPrice
+from ..history import wti_log_returns
+from ..scenario.schema import OilPrice
 
 __all__ = ["n_price_shocks", "price_paths"]
 

@@ -1,30 +1,37 @@
-"""Scenario model: one frozen pydantic model per section, YAML loading, overrides, validation.
+"""The scenario's schema: one frozen pydantic model per section, each field described once.
 
 Every number a user can set lives here, once, with its default (the 2005 proposal as written),
-its unit, a description and its bounds. The app builds its editor from this metadata
-(:func:`field_specs`), the CLI's ``--set`` and the library's :meth:`Scenario.with_overrides`
-address the same fields by dotted name (``"naef.coupon_rate"``).
+its unit, a description, its bounds and its **role** in a run (:data:`ROLES`). The app builds its
+editor from this metadata (:func:`field_specs`), the CLI's ``--set`` and the library's
+:meth:`Scenario.with_overrides` address the same fields by dotted name (``"naef.coupon_rate"``),
+and what an analysis may vary is read from the roles (:func:`keys_with`).
 
-Bad input raises :class:`ScenarioError` with one line that names the file, the field, what it got
-and what it wants. YAML is read with ``yaml.safe_load`` only.
+Bad input raises :class:`~simulator.scenario.errors.ScenarioError` with one line that names the
+file, the field, what it got and what it wants.
 """
 
 from __future__ import annotations
 
-import difflib
+import functools
 import hashlib
 import json
-import math
-import reprlib
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import annotated_types as at
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from .errors import ScenarioError, describe, field_name, suggest
+
 __all__ = [
+    "MAX_SEED",
+    "ROLES",
+    "SECTIONS",
+    "SECTION_TITLES",
+    "TOP_FIELDS",
     "FieldSpec",
     "Fiscal",
     "Horizon",
@@ -33,56 +40,46 @@ __all__ = [
     "OilPrice",
     "Pemex",
     "Reporting",
+    "Role",
     "Scenario",
-    "ScenarioError",
+    "Sensitivity",
     "Simulation",
     "Waterfall",
+    "check_keys",
     "field_specs",
-    "load_scenario",
-    "parse_override",
-    "read_yaml",
-    "scenario_from_text",
+    "iter_fields",
+    "keys_with",
+    "set_dotted",
+    "validate_scenario",
 ]
 
 #: Largest seed: 2**53 - 1, the largest integer that JSON readers and browsers keep exactly.
 MAX_SEED = 2**53 - 1
-#: Largest scenario file accepted [bytes]; a scenario is a few kilobytes.
-MAX_FILE_BYTES = 1_000_000
-#: Most YAML nodes (values, lists, mappings, aliases) in one document; a scenario has a few
-#: hundred. Parsing costs some 60 microseconds a node, so this bounds the time spent on a
-#: document of any size (a megabyte of ``[1, 1, ...]`` is refused in well under a second).
-MAX_YAML_NODES = 10_000
-
-
-class ScenarioError(ValueError):
-    """Bad scenario input: one message naming the file, the field, what it got and what it wants.
-
-    Parameters
-    ----------
-    source
-        Where the input came from (a file path, ``"overrides"`` or ``"<upload>"``).
-    field
-        Dotted field name (``"naef.tenor_years"``), or ``""`` for the document as a whole.
-    problem
-        What is wrong: ``"got X; want Y"``.
-    """
-
-    def __init__(self, source: str, field: str, problem: str) -> None:
-        self.source = source
-        self.field = field
-        self.problem = problem
-        where = f"{source}: {field}" if field else source
-        super().__init__(f"{where}: {problem}")
-
 
 # A float that refuses strings and booleans (ints are fine); NaN and inf are refused by the config.
 Real = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 
+Role = Literal["path", "plan", "draws", "setup"]
 
-def _f(default: Any, description: str, unit: str, **bounds: Any) -> Any:
-    """A field with its default, description, unit (in the JSON schema) and bounds."""
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+#: What each role means for a run; every field of a model section declares one.
+ROLES: Mapping[str, str] = {
+    "path": "a model input the formulas read path by path: it may differ from path to path "
+    "(a float of it may vary between the parameter sets of one vectorized run)",
+    "plan": "shapes the deterministic part of the run (debt schedule, capacity bought, "
+    "production profile, discount factors), computed once per parameter set",
+    "draws": "changes the number or the meaning of each path's random draws: two runs compared "
+    "on common random numbers must agree on it",
+    "setup": "the Monte Carlo set-up or the presentation (paths, seed, calendar labels, "
+    "percentiles): it changes no model number",
+}
+
+
+def _f(default: Any, description: str, unit: str, *, role: Role, **bounds: Any) -> Any:
+    """A field with its default, description, unit and role (in the JSON schema) and bounds."""
+    return Field(
+        default, description=description, json_schema_extra={"unit": unit, "role": role}, **bounds
+    )
 
 
 class _Section(BaseModel):
@@ -95,21 +92,29 @@ class Horizon(_Section):
     """Calendar span of the simulation."""
 
     start_year: Int = _f(
-        2006, "First simulated calendar year (year index t = 0).", "year", ge=1900, le=2200
+        2006,
+        "First simulated calendar year (year index t = 0).",
+        "year",
+        ge=1900,
+        le=2200,
+        role="setup",
     )
-    years: Int = _f(35, "Number of simulated years.", "years", ge=1, le=200)
+    years: Int = _f(35, "Number of simulated years.", "years", ge=1, le=200, role="draws")
 
 
 class Simulation(_Section):
     """Monte Carlo size and seed (the CLI's --paths and --seed override them)."""
 
-    paths: Int = _f(10_000, "Number of Monte Carlo paths.", "paths", ge=1, le=20_000_000)
+    paths: Int = _f(
+        10_000, "Number of Monte Carlo paths.", "paths", ge=1, le=20_000_000, role="setup"
+    )
     seed: Int = _f(
         20050401,
         "Seed of the random streams; same seed, same results to the bit.",
         "-",
         ge=0,
         le=MAX_SEED,
+        role="setup",
     )
 
 
@@ -126,9 +131,15 @@ class OilPrice(_Section):
         "Schwartz), two_factor (Schwartz-Smith), bootstrap (block bootstrap of "
         "annual log returns) or deck (fixed list).",
         "-",
+        role="draws",
     )
     initial_usd_per_bbl: Real = _f(
-        56.64, "Benchmark price in the first year (2005 WTI average).", "USD/bbl", gt=0, le=10_000
+        56.64,
+        "Benchmark price in the first year (2005 WTI average).",
+        "USD/bbl",
+        gt=0,
+        le=10_000,
+        role="path",
     )
     long_run_usd_per_bbl: Real = _f(
         50.0,
@@ -137,45 +148,71 @@ class OilPrice(_Section):
         "USD/bbl",
         gt=0,
         le=10_000,
+        role="path",
     )
     mean_reversion_per_year: Real = _f(
-        0.30, "Speed of mean reversion k of ln P.", "1/year", ge=0, le=10
+        0.30, "Speed of mean reversion k of ln P.", "1/year", ge=0, le=10, role="path"
     )
     volatility: Real = _f(
-        0.26, "Annual volatility of ln P (gbm, mean_reverting).", "1/sqrt(year)", ge=0, le=3
+        0.26,
+        "Annual volatility of ln P (gbm, mean_reverting).",
+        "1/sqrt(year)",
+        ge=0,
+        le=3,
+        role="path",
     )
     drift_per_year: Real = _f(
-        0.0, "Drift of the gbm model (expected growth of P).", "1/year", ge=-1, le=1
+        0.0, "Drift of the gbm model (expected growth of P).", "1/year", ge=-1, le=1, role="path"
     )
     short_term_volatility: Real = _f(
-        0.29, "Volatility of the short-term factor (two_factor).", "1/sqrt(year)", ge=0, le=3
+        0.29,
+        "Volatility of the short-term factor (two_factor).",
+        "1/sqrt(year)",
+        ge=0,
+        le=3,
+        role="path",
     )
     long_term_volatility: Real = _f(
-        0.15, "Volatility of the long-term factor (two_factor).", "1/sqrt(year)", ge=0, le=3
+        0.15,
+        "Volatility of the long-term factor (two_factor).",
+        "1/sqrt(year)",
+        ge=0,
+        le=3,
+        role="path",
     )
     long_term_drift_per_year: Real = _f(
-        0.0, "Drift of the long-term log level (two_factor).", "1/year", ge=-1, le=1
+        0.0, "Drift of the long-term log level (two_factor).", "1/year", ge=-1, le=1, role="path"
     )
     correlation: Real = _f(
-        0.3, "Correlation of the short- and long-term shocks (two_factor).", "-", ge=-1, le=1
+        0.3,
+        "Correlation of the short- and long-term shocks (two_factor).",
+        "-",
+        ge=-1,
+        le=1,
+        role="path",
     )
     bootstrap_block_years: Int = _f(
-        3, "Block length of the historical bootstrap.", "years", ge=1, le=50
+        3, "Block length of the historical bootstrap.", "years", ge=1, le=50, role="draws"
     )
     deck_usd_per_bbl: PriceList = _f(
-        (), "Price deck by year (model deck); a short deck holds its last price flat.", "USD/bbl"
+        (),
+        "Price deck by year (model deck); a short deck holds its last price flat.",
+        "USD/bbl",
+        role="path",
     )
     fixed_path_usd_per_bbl: PriceList = _f(
         (),
         "Prices fixed for the first years (futures strip "
         "or history); the model continues from the last.",
         "USD/bbl",
+        role="path",
     )
     history_usd_per_bbl: PriceList = _f(
         (),
         "Annual prices whose log returns the bootstrap "
         "resamples; empty: built-in WTI annual averages 1986-2025.",
         "USD/bbl",
+        role="path",
     )
     realized_price_factor: Real = _f(
         0.85,
@@ -183,9 +220,15 @@ class OilPrice(_Section):
         "-",
         gt=0,
         le=2,
+        role="path",
     )
     gas_price_ratio: Real = _f(
-        0.35, "Gas price per boe as a fraction of the benchmark oil price.", "-", ge=0, le=5
+        0.35,
+        "Gas price per boe as a fraction of the benchmark oil price.",
+        "-",
+        ge=0,
+        le=5,
+        role="path",
     )
 
 
@@ -196,19 +239,35 @@ class Naef(_Section):
         (15.0, 15.0, 15.0, 15.0, 15.0),
         "Tranche issued at the end of each year from year 0.",
         "USD bn",
+        role="plan",
     )
     issuance_cost_rate: Real = _f(
-        0.01, "Issuance cost as a fraction of the face value.", "-", ge=0, lt=1
+        0.01, "Issuance cost as a fraction of the face value.", "-", ge=0, lt=1, role="plan"
     )
-    coupon_rate: Real = _f(0.06, "Coupon on the outstanding balance.", "1/year", ge=0, le=1)
+    coupon_rate: Real = _f(
+        0.06, "Coupon on the outstanding balance.", "1/year", ge=0, le=1, role="plan"
+    )
     tenor_years: Int = _f(
-        20, "Years of debt service of a tranche after its issue.", "years", ge=1, le=100
+        20,
+        "Years of debt service of a tranche after its issue.",
+        "years",
+        ge=1,
+        le=100,
+        role="plan",
     )
     grace_years: Int = _f(
-        5, "Interest-only years at the start of a tranche's service.", "years", ge=0, le=99
+        5,
+        "Interest-only years at the start of a tranche's service.",
+        "years",
+        ge=0,
+        le=99,
+        role="plan",
     )
     amortization: Literal["level", "linear", "bullet"] = _f(
-        "level", "Principal repayment after the grace years: level annuity, linear, or bullet.", "-"
+        "level",
+        "Principal repayment after the grace years: level annuity, linear, or bullet.",
+        "-",
+        role="plan",
     )
 
 
@@ -221,6 +280,7 @@ class Pemex(_Section):
         "USD/(bbl/d)",
         ge=1,
         le=1_000_000,
+        role="plan",
     )
     capex_overrun_sd: Real = _f(
         0.25,
@@ -229,14 +289,21 @@ class Pemex(_Section):
         "-",
         ge=0,
         le=3,
+        role="path",
     )
-    lag_years: Int = _f(3, "Years from capex to first production.", "years", ge=0, le=30)
-    ramp_years: Int = _f(2, "Years of linear ramp-up to plateau.", "years", ge=0, le=30)
-    plateau_years: Int = _f(5, "Years at plateau.", "years", ge=0, le=100)
+    lag_years: Int = _f(
+        3, "Years from capex to first production.", "years", ge=0, le=30, role="plan"
+    )
+    ramp_years: Int = _f(
+        2, "Years of linear ramp-up to plateau.", "years", ge=0, le=30, role="plan"
+    )
+    plateau_years: Int = _f(5, "Years at plateau.", "years", ge=0, le=100, role="plan")
     decline_rate: Real = _f(
-        0.12, "Initial Arps decline rate D after the plateau.", "1/year", ge=0, le=5
+        0.12, "Initial Arps decline rate D after the plateau.", "1/year", ge=0, le=5, role="plan"
     )
-    decline_b: Real = _f(0.0, "Arps b exponent (0 exponential, 1 harmonic).", "-", ge=0, le=2)
+    decline_b: Real = _f(
+        0.0, "Arps b exponent (0 exponential, 1 harmonic).", "-", ge=0, le=2, role="plan"
+    )
     reservoir_factor_sd: Real = _f(
         0.15,
         "Log standard deviation of the reservoir factor "
@@ -244,23 +311,32 @@ class Pemex(_Section):
         "-",
         ge=0,
         le=3,
+        role="path",
     )
     gas_share_boe: Real = _f(
-        0.15, "Share of the added barrels of oil equivalent that is gas.", "-", ge=0, le=1
+        0.15,
+        "Share of the added barrels of oil equivalent that is gas.",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
     )
     opex_usd_per_boe: Real = _f(
-        5.0, "Lifting cost in year 0 ($4.13/bbl in 2006).", "USD/boe", ge=0, le=1000
+        5.0, "Lifting cost in year 0 ($4.13/bbl in 2006).", "USD/boe", ge=0, le=1000, role="path"
     )
-    cost_inflation: Real = _f(0.03, "Yearly growth of the lifting cost.", "1/year", ge=-0.5, le=1)
+    cost_inflation: Real = _f(
+        0.03, "Yearly growth of the lifting cost.", "1/year", ge=-0.5, le=1, role="path"
+    )
     oversight_cost_usd_bn_per_year: Real = _f(
         0.05,
         "Cost of the independent control system the proposal requires.",
         "USD bn/year",
         ge=0,
         le=100,
+        role="path",
     )
     us_export_share: Real = _f(
-        0.85, "Share of the added oil that goes to the United States.", "-", ge=0, le=1
+        0.85, "Share of the added oil that goes to the United States.", "-", ge=0, le=1, role="path"
     )
 
 
@@ -268,10 +344,10 @@ class Fiscal(_Section):
     """Government take on the added production."""
 
     royalty_rate: Real = _f(
-        0.0, "Royalty on the value of production (2025 regime: 0.30).", "-", ge=0, le=1
+        0.0, "Royalty on the value of production (2025 regime: 0.30).", "-", ge=0, le=1, role="path"
     )
     profit_duty_rate: Real = _f(
-        0.0, "Duty on value less costs (2006 ordinary duty ~0.79).", "-", ge=0, le=1
+        0.0, "Duty on value less costs (2006 ordinary duty ~0.79).", "-", ge=0, le=1, role="path"
     )
 
 
@@ -284,33 +360,56 @@ class Waterfall(_Section):
         "years",
         ge=0,
         le=10,
+        role="path",
     )
-    reserve_yield: Real = _f(0.03, "Yield earned on the reserve balance.", "1/year", ge=0, le=0.5)
+    reserve_yield: Real = _f(
+        0.03, "Yield earned on the reserve balance.", "1/year", ge=0, le=0.5, role="path"
+    )
     backstop_usd_bn_per_year: Real = _f(
         5.0,
         "Pledged Pemex export revenue available each year to cover a gap.",
         "USD bn/year",
         ge=0,
         le=10_000,
+        role="path",
     )
     mdf_share: Real = _f(
-        1.0, "Share of the surplus paid to the Mexican Development Fund.", "-", ge=0, le=1
+        1.0,
+        "Share of the surplus paid to the Mexican Development Fund.",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
     )
 
 
 class Mdf(_Section):
     """Mexican Development Fund, infrastructure capital and the GDP effect."""
 
-    fund_return: Real = _f(0.03, "Return on the fund balance.", "1/year", ge=-0.5, le=0.5)
-    spend_rate: Real = _f(0.8, "Share of the balance invested each year.", "1/year", ge=0, le=1)
+    fund_return: Real = _f(
+        0.03, "Return on the fund balance.", "1/year", ge=-0.5, le=0.5, role="path"
+    )
+    spend_rate: Real = _f(
+        0.8, "Share of the balance invested each year.", "1/year", ge=0, le=1, role="path"
+    )
     max_investment_usd_bn_per_year: Real = _f(
-        15.0, "Absorptive capacity: most invested in a year.", "USD bn/year", ge=0, le=10_000
+        15.0,
+        "Absorptive capacity: most invested in a year.",
+        "USD bn/year",
+        ge=0,
+        le=10_000,
+        role="path",
     )
     efficiency: Real = _f(
-        0.7, "Share of investment that becomes capital (IMF 2015: ~30% lost).", "-", ge=0, le=1
+        0.7,
+        "Share of investment that becomes capital (IMF 2015: ~30% lost).",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
     )
     depreciation_rate: Real = _f(
-        0.04, "Depreciation of infrastructure capital.", "1/year", ge=0, le=1
+        0.04, "Depreciation of infrastructure capital.", "1/year", ge=0, le=1, role="path"
     )
     output_elasticity: Real = _f(
         0.12,
@@ -319,34 +418,37 @@ class Mdf(_Section):
         "-",
         ge=0,
         le=1,
+        role="path",
     )
     gdp_base_usd_bn: Real = _f(
-        966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", ge=1, le=1_000_000
+        966.0, "Mexico's nominal GDP in year 0 (2006).", "USD bn", ge=1, le=1_000_000, role="path"
     )
-    gdp_growth: Real = _f(0.04, "Nominal USD growth of GDP (assumption).", "1/year", ge=-0.5, le=1)
+    gdp_growth: Real = _f(
+        0.04, "Nominal USD growth of GDP (assumption).", "1/year", ge=-0.5, le=1, role="path"
+    )
     public_capital_to_gdp: Real = _f(
         0.6,
         "Baseline public capital stock as a multiple of GDP (assumption).",
         "-",
         ge=0.01,
         le=10,
+        role="path",
     )
 
 
 class Reporting(_Section):
     """Discounting and the percentiles of the fans and summaries."""
 
-    discount_rate: Real = _f(0.06, "Discount rate of the present values.", "1/year", ge=-0.5, le=1)
+    discount_rate: Real = _f(
+        0.06, "Discount rate of the present values.", "1/year", ge=-0.5, le=1, role="plan"
+    )
     percentiles: tuple[Annotated[Real, Field(gt=0, lt=100)], ...] = _f(
         (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0),
         "Percentiles of fans and summaries.",
         "%",
         min_length=1,
+        role="setup",
     )
-
-
-#: Sections whose numeric fields a sensitivity analysis may vary.
-_ANALYSIS_REFUSED = ("horizon", "simulation")
 
 
 class Sensitivity(_Section):
@@ -458,7 +560,7 @@ class Scenario(_Section):
                 f"at least bootstrap_block_years + 1 ({op.bootstrap_block_years + 1})",
             )
         if op.model == "bootstrap" and not op.history_usd_per_bbl:
-            from .history import WTI_ANNUAL_USD_PER_BBL
+            from ..history import WTI_ANNUAL_USD_PER_BBL
 
             if len(WTI_ANNUAL_USD_PER_BBL) < op.bootstrap_block_years + 1:
                 raise _Cross(
@@ -474,20 +576,14 @@ class Scenario(_Section):
 
     def _check_sensitivity(self) -> None:
         """Parameters and ranges of the ``sensitivity`` block name numeric model fields."""
-        numeric = [
-            f"{section}.{name}"
-            for section, model in SECTIONS.items()
-            if section not in _ANALYSIS_REFUSED
-            for name, info in model.model_fields.items()
-            if info.annotation in (Real, Int, float, int)
-        ]
+        numeric = list(keys_with(roles=("path", "plan"), kinds=("int", "float")))
         block = self.sensitivity
         want = "a numeric field of a model section, e.g. naef.coupon_rate"
         for where, keys in (("parameters", block.parameters), ("ranges", list(block.ranges))):
             seen: set[str] = set()
             for key in keys:
                 if key not in numeric:
-                    raise _Cross(f"sensitivity.{where}", key, want + _suggest(key, numeric))
+                    raise _Cross(f"sensitivity.{where}", key, want + suggest(key, numeric))
                 if key in seen:
                     raise _Cross(f"sensitivity.{where}", key, "each field once")
                 seen.add(key)
@@ -561,7 +657,7 @@ class Scenario(_Section):
         """
         data = self.to_dict()
         for key, value in overrides.items():
-            _set_dotted(data, key, value, source)
+            set_dotted(data, key, value, source)
         return validate_scenario(data, source=source)
 
 
@@ -578,7 +674,7 @@ class _Cross(ValueError):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """What an editor needs to know of one field."""
+    """What an editor or an analysis needs to know of one field."""
 
     key: str  # dotted name, "naef.coupon_rate"
     section: str
@@ -587,6 +683,7 @@ class FieldSpec:
     description: str
     unit: str
     kind: str  # "int", "float", "choice", "list"
+    role: Role  # see ROLES
     choices: tuple[str, ...] = ()
     ge: float | None = None
     gt: float | None = None
@@ -594,12 +691,9 @@ class FieldSpec:
     lt: float | None = None
 
 
-def field_specs() -> list[FieldSpec]:
+@functools.cache
+def field_specs() -> tuple[FieldSpec, ...]:
     """Every settable field of every section, in declaration order, with its metadata."""
-    import typing
-
-    import annotated_types as at
-
     out: list[FieldSpec] = []
     for section, model in SECTIONS.items():
         for name, info in model.model_fields.items():
@@ -630,14 +724,24 @@ def field_specs() -> list[FieldSpec]:
                     description=info.description or "",
                     unit=str(extra.get("unit", "-")),
                     kind=kind,
+                    role=extra["role"],  # type: ignore[arg-type]
                     choices=choices,
                     **bounds,
                 )
             )
-    return out
+    return tuple(out)
 
 
-# ---------------------------------------------------------------------- loading
+def keys_with(
+    *, roles: tuple[Role, ...], kinds: tuple[str, ...] = ("int", "float", "choice", "list")
+) -> tuple[str, ...]:
+    """Dotted keys of the fields with one of these roles and kinds, in declaration order.
+
+    ``keys_with(roles=("path", "plan"), kinds=("float",))`` are the fields that may differ
+    between the parameter sets of one vectorized run; ``keys_with(roles=("draws",))`` those
+    that two runs compared on common random numbers must share.
+    """
+    return tuple(s.key for s in field_specs() if s.role in roles and s.kind in kinds)
 
 
 def _known_fields(section: str | None) -> list[str]:
@@ -646,97 +750,31 @@ def _known_fields(section: str | None) -> list[str]:
     return list(SECTIONS[section].model_fields)
 
 
-def _suggest(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-#: Containers with more items than this are described with a shortened repr.
-_SMALL_ITEMS = 1000
-
-_SHORT_REPR = reprlib.Repr()
-_SHORT_REPR.maxlevel = 3
-for _attr in ("maxlist", "maxtuple", "maxset", "maxfrozenset", "maxdict"):
-    setattr(_SHORT_REPR, _attr, 8)
-_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
-
-
-def _is_small(value: Any) -> bool:
-    """Whether ``repr(value)`` is cheap: few items, shallow, no huge integer, no cycle.
-
-    YAML aliases can make a document of a few hundred bytes hold a billion items (or refer to
-    itself), whose full ``repr`` would never finish.
-    """
-    stack, seen = [(value, 0)], 0
-    while stack:
-        item, depth = stack.pop()
-        seen += 1
-        if seen > _SMALL_ITEMS or depth > 20:
-            return False
-        if isinstance(item, Mapping):
-            stack.extend((x, depth + 1) for pair in item.items() for x in pair)
-        elif isinstance(item, list | tuple | set | frozenset):
-            stack.extend((x, depth + 1) for x in item)
-        elif isinstance(item, int) and item.bit_length() > 10_000:
-            return False
-    return True
-
-
-def _bounded_repr(value: Any) -> str:
-    """``repr(value)``, or a shortened one when the full text would be huge or slow to build."""
-    if _is_small(value):
-        return repr(value)
-    try:
-        return _SHORT_REPR.repr(value)
-    except (ValueError, RecursionError):  # an integer too long to print
-        return f"a {type(value).__name__}"
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    text = _bounded_repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _describe_text(text: str) -> str:
-    """A message of the YAML parser, on one line and at most 80 characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= 80 else flat[:77] + "..."
-
-
-def _field_name(key: Any) -> str:
-    """A key as a field name in a message: as written, or quoted when it is long or not
-    printable (a newline in a key must not break the one-line message)."""
-    text = str(key) if isinstance(key, str) or _is_small(key) else _bounded_repr(key)
-    return text if text.isprintable() and len(text) <= 80 else _describe(text)
-
-
-def _check_keys(data: Mapping[str, Any], source: str) -> None:
+def check_keys(data: Mapping[str, Any], source: str) -> None:
     """Unknown keys and sections that are not mappings, named in ``source``."""
     for key, value in data.items():
         if not isinstance(key, str) or (key not in TOP_FIELDS and key not in SECTIONS):
             raise ScenarioError(
                 source,
-                _field_name(key),
+                field_name(key),
                 "unknown field"
-                + _suggest(_field_name(key), _known_fields(None))
+                + suggest(field_name(key), _known_fields(None))
                 + f" (want one of: {', '.join(_known_fields(None))})",
             )
         block = SECTIONS.get(key) or (Sensitivity if key == "sensitivity" else None)
         if block is not None and value is not None:
             if not isinstance(value, Mapping):
                 raise ScenarioError(
-                    source, key, f"got {_describe(value)}; want a mapping of {key} fields"
+                    source, key, f"got {describe(value)}; want a mapping of {key} fields"
                 )
             for sub in value:
                 if not isinstance(sub, str) or sub not in block.model_fields:
                     known = list(block.model_fields)
                     raise ScenarioError(
                         source,
-                        f"{key}.{_field_name(sub)}",
+                        f"{key}.{field_name(sub)}",
                         "unknown field"
-                        + _suggest(_field_name(sub), known)
+                        + suggest(field_name(sub), known)
                         + f" (want one of: {', '.join(known)})",
                     )
 
@@ -764,14 +802,14 @@ def validate_scenario(
     """
     if not isinstance(data, Mapping):
         raise ScenarioError(source, "", f"got {type(data).__name__}; want a mapping of sections")
-    _check_keys(data, source)
+    check_keys(data, source)
     clean = {k: v for k, v in data.items() if v is not None or k not in SECTIONS}
     try:
         return Scenario.model_validate(clean)
     except ValidationError as exc:
         err = _from_validation_error(exc, clean, source)
     except _Cross as exc:
-        err = ScenarioError(source, exc.field, f"got {_describe(exc.got)}; want {exc.want}")
+        err = ScenarioError(source, exc.field, f"got {describe(exc.got)}; want {exc.want}")
     if origins:
         field = err.field.split("[")[0]
         origin = origins.get(field) or origins.get(field.split(".")[0])
@@ -787,7 +825,7 @@ def _from_validation_error(
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _Cross):
         return ScenarioError(
-            source, ctx_error.field, f"got {_describe(ctx_error.got)}; want {ctx_error.want}"
+            source, ctx_error.field, f"got {describe(ctx_error.got)}; want {ctx_error.want}"
         )
     loc = [str(p) for p in err["loc"]]
     # A list item is reported as field[i].
@@ -806,244 +844,10 @@ def _from_validation_error(
         if want.startswith(prefix):
             want = want[len(prefix) :]
     got = err.get("input")
-    return ScenarioError(source, field, f"got {_describe(got)}; want {want}")
+    return ScenarioError(source, field, f"got {describe(got)}; want {want}")
 
 
-def read_yaml(path: str | Path, *, label: str | None = None) -> Any:
-    """Read one YAML document with ``safe_load``, turning every failure into a ScenarioError."""
-    p = Path(path)
-    name = label or str(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise ScenarioError(name, "", "file not found") from None
-    except OSError as exc:
-        raise ScenarioError(name, "", f"cannot read: {exc.strerror}") from None
-    except ValueError:  # a NUL character in the path
-        raise ScenarioError(name, "", "got a path with a NUL character; want a file") from None
-    if p.is_dir():
-        raise ScenarioError(name, "", "got a folder; want a scenario file")
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(name, "", f"got {size} bytes; want a file under {MAX_FILE_BYTES}")
-    try:
-        with open(p, "rb") as fh:  # at most one byte past the limit, whatever stat said
-            raw = fh.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES
-            raise ScenarioError(name, "", f"got more than {limit} bytes; want a file under {limit}")
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            name, "", "got bytes that are not UTF-8 text; want a YAML file"
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(name, "", f"cannot read: {exc.strerror}") from None
-    return parse_yaml_text(text, source=name)
-
-
-class _TooManyNodes(yaml.YAMLError):
-    """A document with more than :data:`MAX_YAML_NODES` nodes."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, and stops at
-    :data:`MAX_YAML_NODES` nodes."""
-
-    _nodes = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        self._nodes += 1
-        if self._nodes > MAX_YAML_NODES:
-            raise _TooManyNodes()
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {_describe(key)}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def parse_yaml_text(text: str, *, source: str) -> Any:
-    """Parse YAML text with a safe loader; errors become a ScenarioError naming ``source``.
-
-    The loader is ``yaml.SafeLoader`` (no arbitrary objects) that also refuses duplicate keys
-    and documents of more than :data:`MAX_YAML_NODES` nodes (alias bombs, huge lists).
-    """
-    if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(source, "", f"got {len(text)} characters; want under {MAX_FILE_BYTES}")
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except _TooManyNodes:
-        raise ScenarioError(
-            source, "", f"got more than {MAX_YAML_NODES} YAML values; want a scenario document"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        # The parser's text may quote the document (a tag thousands of characters long).
-        problem = _describe_text(str(getattr(exc, "problem", None) or "malformed"))
-        raise ScenarioError(source, "", f"not valid YAML{where}: {problem}") from None
-    except RecursionError:
-        raise ScenarioError(source, "", "YAML nested too deeply") from None
-    except Exception as exc:
-        # A scalar its constructor cannot build: 2001-02-30, !!int abc, !!timestamp x, an
-        # integer of more than 4300 digits, a time zone beyond 24 hours.
-        detail = f" ({_describe(str(exc))})" if isinstance(exc, ValueError | OverflowError) else ""
-        raise ScenarioError(source, "", f"not valid YAML: a value cannot be read{detail}") from None
-    if data is None:
-        raise ScenarioError(source, "", "got an empty document; want a mapping of sections")
-    return data
-
-
-def _merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in child.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = {**out[key], **value}
-        else:
-            out[key] = value
-    return out
-
-
-def _document(raw: Any, source: str) -> tuple[dict[str, Any], Any, dict[str, str]]:
-    """One scenario document checked on its own: its data without ``extends``, the
-    ``extends`` value (or None), and ``source`` as the origin of every field it sets."""
-    if not isinstance(raw, Mapping):
-        raise ScenarioError(source, "", f"got {type(raw).__name__}; want a mapping of sections")
-    data = dict(raw)
-    if "sweep" in data or "base" in data:
-        raise ScenarioError(
-            source,
-            "sweep" if "sweep" in data else "base",
-            "this is a sweep file; want a scenario file",
-        )
-    parent = data.pop("extends", None)
-    _check_keys(data, source)
-    here = {key: source for key in data}
-    for key, value in data.items():
-        if key in SECTIONS and isinstance(value, Mapping):
-            here.update({f"{key}.{sub}": source for sub in value})
-    return data, parent, here
-
-
-def _resolve(
-    path: Path, chain: tuple[Path, ...], within: Path | None = None
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Data of a file with its ``extends:`` chain merged in, and the file each field came from.
-
-    ``within``: a folder every file of the chain must resolve into (uploads).
-    """
-    data, parent, here = _document(read_yaml(path), str(path))
-    if parent is None:
-        return data, here
-    if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(
-            str(path), "extends", f"got {_describe(parent)}; want the path of another scenario file"
-        )
-    try:
-        me = path.resolve()
-        target = (path.parent / parent).resolve()
-        is_file = target.is_file()
-    except (OSError, ValueError):  # a NUL character, a name too long for the file system
-        raise ScenarioError(
-            str(path), "extends", f"got {_describe(parent)}; want the path of a scenario file"
-        ) from None
-    if target in chain or target == me:
-        cycle = " -> ".join(p.name for p in (*chain, me, target))
-        raise ScenarioError(str(path), "extends", f"got a cycle ({cycle}); want a chain that ends")
-    if within is not None and target.parent != within:
-        raise ScenarioError(
-            str(path), "extends", f"got {_describe(parent)}; want a file of {within.name}/"
-        )
-    if not is_file:
-        raise ScenarioError(
-            str(path),
-            "extends",
-            f"got {_describe(parent)}; want an existing file "
-            f"(no file at {target.name} beside this one)",
-        )
-    base, origins = _resolve(target, (*chain, me), within)
-    return _merge(base, data), {**origins, **here}
-
-
-def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load a scenario file, following ``extends:`` and applying dotted overrides.
-
-    Parameters
-    ----------
-    path
-        A YAML scenario file.
-    overrides
-        Dotted keys to values, applied after ``extends:`` is resolved.
-
-    Raises
-    ------
-    ScenarioError
-        For any bad input: unreadable file, invalid YAML, unknown or out-of-bounds field, a
-        failed cross-field check, a missing or cyclic ``extends``.
-    """
-    data, origins = _resolve(Path(path), ())
-    via = f"{path} (--set)"
-    for key, value in (overrides or {}).items():
-        _set_dotted(data, key, value, via)
-        origins[key] = via
-    return validate_scenario(data, source=str(path), origins=origins)
-
-
-def scenario_from_text(
-    text: str, *, source: str, extends_root: str | Path | None = None
-) -> Scenario:
-    """A scenario from YAML text (an upload), with ``extends:`` confined to one folder.
-
-    Parameters
-    ----------
-    text
-        The YAML document.
-    source
-        Its name in error messages (the uploaded file's name).
-    extends_root
-        The only folder ``extends:`` may name a file of (by bare file name, e.g.
-        ``naef-2005.yaml``); None refuses ``extends:`` altogether. An upload can therefore
-        never make the server read any other file.
-
-    Raises
-    ------
-    ScenarioError
-        For any bad input, as :func:`load_scenario`.
-    """
-    data, parent, here = _document(parse_yaml_text(text, source=source), source)
-    if parent is None:
-        return validate_scenario(data, source=source)
-    if extends_root is None:
-        raise ScenarioError(
-            source, "extends", "got a file to extend; want a self-contained scenario here"
-        )
-    root = Path(extends_root).resolve()
-    # Regular files of the folder itself: a symbolic link that leads elsewhere is not offered.
-    allowed = sorted(
-        p.name for p in root.glob("*.yaml") if p.is_file() and p.resolve().parent == root
-    )
-    if not isinstance(parent, str) or parent not in allowed:
-        raise ScenarioError(
-            source,
-            "extends",
-            f"got {_describe(parent)}; want one of the shipped scenarios ({', '.join(allowed)})",
-        )
-    base, origins = _resolve(root / parent, (), within=root)
-    return validate_scenario(_merge(base, data), source=source, origins={**origins, **here})
-
-
-def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
     parts = key.split(".")
     if len(parts) == 1:
         if key not in TOP_FIELDS:
@@ -1051,7 +855,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
                 source,
                 key,
                 "unknown field"
-                + _suggest(
+                + suggest(
                     key,
                     [
                         *TOP_FIELDS,
@@ -1066,7 +870,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
             source,
             key,
             "unknown field"
-            + _suggest(key, [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]),
+            + suggest(key, [f"{s}.{f}" for s in SECTIONS for f in SECTIONS[s].model_fields]),
         )
     section, name = parts
     if name not in SECTIONS[section].model_fields:
@@ -1074,32 +878,10 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
             source,
             key,
             "unknown field"
-            + _suggest(key, [f"{section}.{f}" for f in SECTIONS[section].model_fields]),
+            + suggest(key, [f"{section}.{f}" for f in SECTIONS[section].model_fields]),
         )
     sec = data.get(section)
     data[section] = {**(sec if isinstance(sec, Mapping) else {}), name: value}
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse ``key=value`` from the command line; the value is read as YAML (``0.05``, ``[1, 2]``).
-
-    Raises
-    ------
-    ScenarioError
-        When there is no ``=`` or the value is not valid YAML.
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        what = "no '='" if not sep else "no field name before '='"
-        raise ScenarioError("--set", text, f"got {what}; want dotted.key=value")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        raise ScenarioError(
-            "--set", key, f"got {raw!r}; want a number, a word or a [list]"
-        ) from None
-    return key, value
 
 
 def iter_fields(scenario: Scenario) -> Iterator[tuple[str, Any]]:
