@@ -18,12 +18,15 @@ import streamlit as st
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.compare import check_aligned
-from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
+from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, tornado
+from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
+from simulator.present.cards import Card, breakeven_card, headline_cards
 from simulator.scenario import (
     SECTION_TITLES,
     SECTIONS,
     FieldSpec,
+    InputError,
     Scenario,
     ScenarioError,
     iter_fields,
@@ -38,6 +41,8 @@ BASELINE = "naef-2005"
 #: Sensitivity methods offered on the page: label -> method.
 SENSITIVITY_METHODS = {"Tornado (one at a time)": "tornado", "Sobol indices (global)": "sobol"}
 SOBOL_BASE_SAMPLES = (32, 64, 128, 256, 512)
+#: Colour of a card's change by whether more of the output is better (Streamlit's names).
+DELTA_COLOURS: dict[str, Any] = {"higher": "normal", "lower": "inverse", "none": "off"}
 
 st.set_page_config(page_title="NAEF swap simulator", layout="wide")
 state = st.session_state
@@ -112,6 +117,13 @@ def run_with_progress(scenario: Scenario) -> Any:
     return results
 
 
+def card_help(card: Card) -> str:
+    """A card's tooltip: its definition from the catalogue, and its Monte Carlo error."""
+    if card["se_text"] is None:
+        return card["definition"]
+    return f"{card['definition']}\n\nMonte Carlo standard error: {card['se_text']}."
+
+
 def breakeven(scenario: Scenario) -> float | None:
     """Break-even flat oil price [USD/bbl] of a scenario; None when never reached."""
     key = ("breakeven", scenario.content_hash())
@@ -119,7 +131,7 @@ def breakeven(scenario: Scenario) -> float | None:
     if cached is None:
         try:
             cached = (breakeven_flat_price(scenario).price_usd_per_bbl,)
-        except ScenarioError:
+        except InputError:
             cached = (None,)
         store().put(key, cached)
     return cast(float | None, cached[0])
@@ -343,7 +355,7 @@ elif scenario is not None:
         )
         try:
             check_aligned(scenario, other)
-        except ScenarioError as exc:
+        except InputError as exc:
             st.warning(f"No common random numbers with {other.name}: {exc.problem}")
         base_results = run_with_progress(other)
     st.subheader(
@@ -351,17 +363,19 @@ elif scenario is not None:
     )
     if base_results is not None and other is not None:
         st.caption(f"Deltas against {other.name}: same seed, same draws.")
-    cards = plots.headline_cards(results, compare=base_results)
+    cards = headline_cards(results, compare=base_results)
     cards.append(
-        plots.breakeven_card(
-            breakeven(scenario), compare=breakeven(other) if other is not None else None
-        )
+        breakeven_card(breakeven(scenario), compare=breakeven(other) if other is not None else None)
     )
     for row in range(0, len(cards), 4):
         cols = st.columns(4)
         for col, card in zip(cols, cards[row : row + 4], strict=False):
             col.metric(
-                card["label"], card["text"], delta=card.get("delta_text"), help=card.get("se_text")
+                card["label"],
+                card["text"],
+                delta=card["delta_text"],
+                delta_color=DELTA_COLOURS[card["better"]],
+                help=card_help(card),
             )
     for w in scenario.warnings():
         st.caption(f"Note: {w}")
@@ -416,17 +430,19 @@ with sensitivity_tab:
         if request is not None:
             try:
                 analysis = sensitivity(scenario, *request)
-            except ScenarioError as exc:
+            except InputError as exc:
                 st.error(str(exc))
             else:
                 output = st.selectbox(
                     "Output",
                     list(analysis.outputs),
                     key="sens_output",
-                    format_func=lambda key: plots.headline_output_label(key)[0],
+                    format_func=lambda key: catalogue_entry(key).label,
                 )
-                st.plotly_chart(analysis.figure(output), width="stretch", key="sens_chart")
-                st.dataframe(analysis.ranking(output), width="stretch")
+                ranking = analysis.ranking(output)
+                chart = plots.tornado_chart if isinstance(analysis, Tornado) else plots.sobol_chart
+                st.plotly_chart(chart(ranking), width="stretch", key="sens_chart")
+                st.dataframe(ranking, width="stretch")
 
 with results_tab:
     if results is None or scenario is None:

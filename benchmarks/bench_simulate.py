@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simulator  # noqa: E402
-from simulator.run.engine import Plan  # noqa: E402
+from simulator.model.chain import Plan  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 
@@ -51,7 +51,7 @@ def floor(paths: int, draws: int, years: int, seed: int) -> None:
 
 def speed(paths: int, repeat: int) -> dict[str, float]:
     sc = simulator.load_scenario(BASELINE)
-    plan = Plan.build(sc, paths=paths, seed=sc.simulation.seed)
+    plan = Plan.build(sc)
     years = sc.horizon.years
     simulator.simulate(sc, paths=2048)  # warm up imports and caches
     t_floor = best_of(lambda: floor(paths, plan.n_draws, years, 1), repeat)

@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 from .run.results import os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
-from .scenario import Scenario, ScenarioError, load_scenario, parse_override, read_yaml
+from .scenario import InputError, Scenario, load_scenario, parse_override, read_yaml
 
 __all__ = ["app_command", "main", "run_folder_name"]
 
@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             results.to_dir(target)
         except OSError as exc:
-            raise ScenarioError(
+            raise InputError(
                 str(args.out), "--out", f"cannot write the run folder: {os_error_text(exc)}"
             ) from None
         print(f"Results written to {target}")
@@ -121,7 +121,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 )
                 continue
             sc = _load(path, args.set)
-        except ScenarioError as exc:
+        except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
@@ -138,9 +138,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     jobs = collect_jobs(args.inputs, overrides=_overrides(args.set))
     if not jobs:
-        raise ScenarioError(" ".join(args.inputs), "", "got no scenarios; want scenario files")
+        raise InputError(" ".join(args.inputs), "", "got no scenarios; want scenario files")
     # No monitor thread: with this process single-threaded the worker pool can fork, which
-    # starts much faster than forkserver (see simulator.batch).
+    # starts much faster than forkserver (see simulator.run.batch).
     tqdm.monitor_interval = 0
     bar = tqdm(
         total=1,
@@ -215,7 +215,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         try:
             be = breakeven_flat_price(sc, target=target)
             print(f"  {label:<48} {be.price_usd_per_bbl:9.2f}")
-        except ScenarioError as exc:
+        except InputError as exc:
             print(f"  {label:<48}       n/a  ({exc.problem})")
     try:
         be = breakeven_distress_long_run(
@@ -226,7 +226,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
             f"{be.price_usd_per_bbl:9.2f}  (P = {be.metric_at_price:.3f} "
             f"± {be.standard_error:.3f}, {args.paths:,} paths)"
         )
-    except ScenarioError as exc:
+    except InputError as exc:
         print(f"  long-run price for P(distress)                   n/a  ({exc.problem})")
     print("  Flat prices are for the median case (no capex overrun, no reservoir surprise).")
     return 0
@@ -291,7 +291,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             )
             print(f"  {row['parameter']:<36} {cells}")
     if args.html:
-        _write_charts(args.html, [result.figure(output) for output in outputs])
+        from .present.plots import tornado_chart
+
+        _write_charts(args.html, [tornado_chart(result.ranking(output)) for output in outputs])
     return 0
 
 
@@ -305,12 +307,12 @@ def _write_charts(path: str, figures: list[Any]) -> None:
             for i, fig in enumerate(figures):
                 fh.write(fig.to_html(full_html=i == 0, include_plotlyjs=i == 0))
     except OSError as exc:
-        raise ScenarioError(str(target), "--html", f"cannot write: {exc.strerror}") from None
+        raise InputError(str(target), "--html", f"cannot write: {exc.strerror}") from None
     print(f"\nCharts written to {target}")
 
 
 def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
-    from .analysis.sensitivity import yearly_figure, yearly_sensitivity
+    from .analysis.sensitivity import yearly_sensitivity
 
     table = yearly_sensitivity(
         sc,
@@ -336,7 +338,9 @@ def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
         value = table[p].loc[year] if year is not None else float(moved.max())
         print(f"  {p!s:<{width}}  {_num(value):>14}  {year if year is not None else '-':>4}")
     if args.html:
-        _write_charts(args.html, [yearly_figure(table)])
+        from .present.plots import yearly_sensitivity_heatmap
+
+        _write_charts(args.html, [yearly_sensitivity_heatmap(table)])
     return 0
 
 
@@ -386,7 +390,9 @@ def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
                 f"{s1:>14} {st:>14}"
             )
     if args.html:
-        _write_charts(args.html, [result.figure(output) for output in outputs])
+        from .present.plots import sobol_chart
+
+        _write_charts(args.html, [sobol_chart(result.ranking(output)) for output in outputs])
     return 0
 
 
@@ -397,7 +403,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         target = write_report(args.run_dir, tornado_paths=tornado_paths)
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             str(args.run_dir), "report.html", f"cannot write: {exc.strerror or exc}"
         ) from None
     print(f"Report written to {target}")
@@ -408,7 +414,7 @@ def app_command(address: str, port: int) -> list[str]:
     """The command line that serves the what-if page on ``address:port`` (``naef app``)."""
     app = Path(__file__).resolve().parents[1] / "app" / "app.py"
     if not app.is_file():
-        raise ScenarioError(str(app), "", "the app is not there; want a checkout of the project")
+        raise InputError(str(app), "", "the app is not there; want a checkout of the project")
     return [
         sys.executable,
         "-m",
@@ -612,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ScenarioError as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

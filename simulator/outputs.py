@@ -234,10 +234,11 @@ _METRICS: tuple[Output, ...] = (
     _metric(
         "distress",
         "-",
-        "Distress",
+        "In distress",
         "Whether the path ever leaves debt service unpaid after the reserve and the backstop "
-        "(mean over paths: the probability of distress).",
+        "(1 or 0; its mean over paths is the probability of distress).",
         "lower",
+        percent=True,
     ),
     _metric(
         "first_shortfall_year",

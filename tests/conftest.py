@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import simulator
+from simulator.run.results import Results
 from simulator.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Paths and seed of the shared runs below.
+SHARED_PATHS = 2000
+SHARED_SEED = 1
 
 
 @pytest.fixture
 def scenario() -> Scenario:
     """The default scenario (the 2005 proposal as written)."""
     return Scenario()
+
+
+@pytest.fixture(scope="session")
+def baseline() -> Scenario:
+    """The shipped baseline, scenarios/naef-2005.yaml (the 2005 proposal as written)."""
+    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
+
+
+@pytest.fixture(scope="session")
+def low20(baseline: Scenario) -> Scenario:
+    """The baseline with oil at $20: many shortfalls, and Pemex covers operating losses."""
+    return baseline.with_overrides(
+        {
+            "name": "low-20",
+            "oil_price.long_run_usd_per_bbl": 20,
+            "oil_price.initial_usd_per_bbl": 20,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def baseline_run(baseline: Scenario) -> Results:
+    """The baseline over 2,000 paths, seed 1 (read-only: shared by many tests)."""
+    return simulator.simulate(baseline, paths=SHARED_PATHS, seed=SHARED_SEED)
+
+
+@pytest.fixture(scope="session")
+def low20_run(low20: Scenario) -> Results:
+    """The $20 world on the same draws as :func:`baseline_run`."""
+    return simulator.simulate(low20, paths=SHARED_PATHS, seed=SHARED_SEED)

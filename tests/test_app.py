@@ -2,7 +2,7 @@
 
 Every run uses 2,000 paths (set in the ``field:simulation.paths`` widget) so the whole file stays
 fast. Card texts are checked against the library itself: ``simulator.simulate`` on the same
-scenario, paths and seed, formatted by ``simulator.present.plots.headline_cards``.
+scenario, paths and seed, formatted by ``simulator.present.cards.headline_cards``.
 
 Streamlit's caches are process-wide, so each test starts with empty caches (``fresh_caches``);
 the cached path is exercised on purpose by the tests that rerun identical inputs.
@@ -25,8 +25,8 @@ from streamlit.testing.v1 import AppTest
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.cli import main as cli_main
-from simulator.present import plots
-from simulator.scenario import Scenario, ScenarioError, scenario_from_text
+from simulator.present import cards as cards_module
+from simulator.scenario import InputError, Scenario, ScenarioError, scenario_from_text
 
 ROOT = Path(__file__).parents[1]
 APP = ROOT / "app" / "app.py"
@@ -35,7 +35,7 @@ BASELINE = SCENARIOS / "naef-2005.yaml"
 PATHS = 2000
 UPLOAD = "(uploaded file)"
 DISTRESS = "Probability of distress"
-MDF_P50 = "MDF inflow PV, P50 [USD bn]"
+MDF_P50 = "MDF inflow PV, P50"
 
 
 # ---------------------------------------------------------------------- helpers
@@ -118,7 +118,7 @@ def deltas(at: AppTest) -> dict[str, str]:
     return {m.label: m.delta for m in at.metric}
 
 
-def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[plots.Card]:
+def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[cards_module.Card]:
     """The cards the page must show for ``scenario`` (paths and seed taken from it)."""
 
     def sim(sc: Scenario) -> simulator.Results:
@@ -127,12 +127,14 @@ def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[p
     def breakeven(sc: Scenario) -> float | None:
         try:
             return breakeven_flat_price(sc).price_usd_per_bbl
-        except ScenarioError:
+        except InputError:
             return None
 
-    cards = plots.headline_cards(sim(scenario), compare=sim(compare) if compare else None)
+    cards = cards_module.headline_cards(sim(scenario), compare=sim(compare) if compare else None)
     cards.append(
-        plots.breakeven_card(breakeven(scenario), compare=breakeven(compare) if compare else None)
+        cards_module.breakeven_card(
+            breakeven(scenario), compare=breakeven(compare) if compare else None
+        )
     )
     return cards
 

@@ -20,7 +20,7 @@ import pytest
 
 import simulator
 from simulator.cli import app_command
-from simulator.present import plots
+from simulator.present import cards as cards_module
 
 ROOT = Path(__file__).parents[1]
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
@@ -135,7 +135,7 @@ def _distress_text(coupon: float) -> str:
         {"simulation.paths": PATHS, "naef.coupon_rate": coupon}
     )
     results = simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
-    (card,) = [c for c in plots.headline_cards(results) if c["label"] == DISTRESS]
+    (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == DISTRESS]
     return card["text"]
 
 
@@ -175,7 +175,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             cards = page.get_by_test_id("stMetric")
             distress = cards.filter(has_text=DISTRESS)
             expect(distress).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
-            expect(cards).to_have_count(len(plots.CARD_KEYS) + 1)  # + the break-even card
+            expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
             page.locator(".js-plotly-plot").first.wait_for(timeout=RUN_TIMEOUT_MS)
             before = distress.inner_text()
 
@@ -195,6 +195,6 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             # Pressing Run again with identical inputs: same cards, from the cache.
             press_run(page)
             expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
-            expect(cards).to_have_count(len(plots.CARD_KEYS) + 1)  # + the break-even card
+            expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
         finally:
             browser.close()

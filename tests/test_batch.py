@@ -251,7 +251,7 @@ def test_resume_after_kill(tmp_path: Path) -> None:
     # A killed batch leaves no catalog, finished or half-written.
     assert not (out / "catalog.parquet").exists()
     assert not [p for p in out.iterdir() if p.name.endswith(".parquet")]
-    with pytest.raises(simulator.ScenarioError):
+    with pytest.raises(simulator.InputError):
         read_catalog(out)
     # Run folders are renamed into place only when complete: a visible folder is a complete
     # run, anything half-written is a hidden temporary folder that is not a run.
@@ -476,10 +476,10 @@ def test_error_in_one_chunk_of_a_split_job(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_read_catalog_without_a_catalog(tmp_path: Path) -> None:
-    with pytest.raises(simulator.ScenarioError) as info:
+    with pytest.raises(simulator.InputError) as info:
         read_catalog(tmp_path)
     assert "catalog.parquet" in str(info.value)
-    with pytest.raises(simulator.ScenarioError):
+    with pytest.raises(simulator.InputError):
         read_catalog(tmp_path / "missing")
     rc = main(["batch", str(tmp_path / "nothing.yaml"), "--out", str(tmp_path / "o")])
     assert rc == 2

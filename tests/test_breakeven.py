@@ -25,15 +25,9 @@ from simulator.analysis.breakeven import (
     median_case,
 )
 from simulator.run.engine import simulate
-from simulator.scenario import Scenario, ScenarioError
+from simulator.scenario import InputError, Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    """The 2005 proposal as written (scenarios/naef-2005.yaml)."""
-    return simulator.load_scenario(SCENARIOS / "naef-2005.yaml")
 
 
 def _flat(scenario: Scenario, price: float, *, series: bool = False) -> simulator.Results:
@@ -66,7 +60,7 @@ def test_median_and_flat_price_case() -> None:
     m = res.metrics.drop(columns=["first_shortfall_year", "project_irr"]).to_numpy(dtype=float)
     assert np.all(m == m[0])
 
-    with pytest.raises(ScenarioError, match="price_usd_per_bbl"):
+    with pytest.raises(InputError, match="price_usd_per_bbl"):
         flat_price_case(replay, 0.0)
 
 
@@ -188,7 +182,7 @@ def test_mdf_pv_positive_level_uses_the_continuous_part(baseline: Scenario) -> N
     assert _metric(baseline, be.price_usd_per_bbl, "mdf_inflow_pv_usd_bn") == pytest.approx(
         10.0, abs=1e-6
     )
-    with pytest.raises(ScenarioError, match="never negative"):
+    with pytest.raises(InputError, match="never negative"):
         breakeven_flat_price(baseline, target="mdf_inflow_pv_usd_bn", level=-1.0)
 
 
@@ -223,12 +217,12 @@ def test_distress_long_run_breakeven(baseline: Scenario) -> None:
 @pytest.mark.parametrize("model", ["gbm", "deck", "bootstrap"])
 def test_distress_long_run_needs_a_long_run_level(baseline: Scenario, model: str) -> None:
     sc = baseline.with_overrides({"oil_price.model": model, "oil_price.deck_usd_per_bbl": [50.0]})
-    with pytest.raises(ScenarioError, match=rf"oil_price\.model: got '{model}'"):
+    with pytest.raises(InputError, match=rf"oil_price\.model: got '{model}'"):
         breakeven_distress_long_run(sc, paths=100)
 
 
 def test_distress_long_run_no_crossing(baseline: Scenario) -> None:
-    with pytest.raises(ScenarioError, match=r"stays above 0\.1 up to a long-run price of 6"):
+    with pytest.raises(InputError, match=r"stays above 0\.1 up to a long-run price of 6"):
         breakeven_distress_long_run(baseline, paths=500, lo=5.0, hi=6.0)
 
 
@@ -236,7 +230,7 @@ def test_distress_long_run_no_crossing(baseline: Scenario) -> None:
 
 
 def test_min_dscr_with_construction_years_never_reaches_one(baseline: Scenario) -> None:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         breakeven_flat_price(baseline, target="min_dscr")
     msg = str(info.value)
     assert info.value.field == "min_dscr"
@@ -257,13 +251,13 @@ def test_min_dscr_with_construction_years_never_reaches_one(baseline: Scenario) 
     ],
 )
 def test_bad_arguments(baseline: Scenario, kwargs: dict[str, Any], field: str) -> None:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         breakeven_flat_price(baseline, **kwargs)
     assert info.value.field == field
 
 
 def test_already_above_at_lo(baseline: Scenario) -> None:
-    with pytest.raises(ScenarioError, match="already above 1 at 200 USD/bbl"):
+    with pytest.raises(InputError, match="already above 1 at 200 USD/bbl"):
         breakeven_flat_price(baseline, lo=200.0, hi=300.0)
-    with pytest.raises(ScenarioError, match="already reaches the MDF at 100 USD/bbl"):
+    with pytest.raises(InputError, match="already reaches the MDF at 100 USD/bbl"):
         breakeven_flat_price(baseline, target="mdf_inflow_pv_usd_bn", lo=100.0, hi=300.0)

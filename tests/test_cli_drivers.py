@@ -42,8 +42,8 @@ def test_drivers_command_lists_the_library_ranking(capsys: pytest.CaptureFixture
 
 def test_distress_price_chart_draws_the_group_medians() -> None:
     res = simulator.simulate(simulator.load_scenario(LOW), paths=2000, seed=4)
-    fig = plots.distress_price_chart(res)
     groups = price_by_group(res)
+    fig = plots.distress_price_chart(groups)
     medians = {t.name: np.asarray(t.y, dtype=float) for t in fig.data if "median" in (t.name or "")}
     np.testing.assert_array_equal(medians["in distress: median"], groups["distressed_p50"])
     np.testing.assert_array_equal(medians["no shortfall: median"], groups["other_p50"])

@@ -14,16 +14,11 @@ import pytest
 
 import simulator
 from simulator.analysis.compare import TABLE_COLUMNS, Comparison, compare
-from simulator.model.metrics import METRICS
-from simulator.scenario import Scenario, ScenarioError
+from simulator.outputs import METRICS
+from simulator.scenario import InputError, Scenario
 
 ROOT = Path(__file__).parents[1]
 PATHS = 4000
-
-
-@pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +179,7 @@ def test_misaligned_draws_are_refused(
     baseline: Scenario, override: dict[str, object], field: str, got: str, want: str
 ) -> None:
     other = baseline.with_overrides(override)
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         compare(baseline, other, paths=1000)
     assert err.value.field == field
     message = str(err.value)
@@ -195,14 +190,14 @@ def test_misaligned_draws_are_refused(
 def test_bootstrap_block_length_must_match(baseline: Scenario) -> None:
     a = baseline.with_overrides({"oil_price.model": "bootstrap"})
     b = a.with_overrides({"oil_price.bootstrap_block_years": 5})
-    with pytest.raises(ScenarioError, match=r"oil_price\.bootstrap_block_years"):
+    with pytest.raises(InputError, match=r"oil_price\.bootstrap_block_years"):
         compare(a, b, paths=1000)
 
 
 def test_runs_with_different_seeds_cannot_be_paired(baseline: Scenario) -> None:
     x1 = simulator.simulate(baseline, paths=1000, seed=1, keep_series=False)
     x2 = simulator.simulate(baseline, paths=1000, seed=2, keep_series=False)
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         Comparison(a=x1, b=x2)
     assert err.value.field == "seed"
 

@@ -25,7 +25,7 @@ from simulator.run.convergence import (
     simulate_to_precision,
 )
 from simulator.run.engine import RNG_BLOCK_PATHS
-from simulator.scenario import Scenario, ScenarioError
+from simulator.scenario import InputError, Scenario
 
 ROOT = Path(__file__).parents[1]
 #: Independent runs (seeds 0 .. SEEDS-1, not chosen) for the calibration of standard errors.
@@ -34,11 +34,6 @@ SEED_PATHS = 3000
 #: The sample sd of 30 estimates scatters by about 1/sqrt(2 * 29) = 13% around the true sd, so
 #: a factor of 1.3 is about two of those standard deviations.
 SE_FACTOR = 1.3
-
-
-@pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +125,7 @@ def test_probability_never_observed_still_has_an_error(baseline: Scenario) -> No
 def test_relative_errors_refuse_bad_metrics(baseline: Scenario) -> None:
     res = simulator.simulate(baseline, paths=500, seed=1, keep_series=False)
     for bad in (["nope"], [], "prob_distress", ["mdf_inflow_pv_cvar5"]):
-        with pytest.raises(ScenarioError):
+        with pytest.raises(InputError):
             relative_errors(res, metrics=bad)
 
 
@@ -234,7 +229,7 @@ def test_a_first_run_precise_enough_is_kept(baseline: Scenario) -> None:
 
 @pytest.mark.parametrize("precision", [0.0, -0.01, math.nan, math.inf, -math.inf, True, "0.01"])
 def test_bad_precision_is_refused(baseline: Scenario, precision: object) -> None:
-    with pytest.raises(ScenarioError, match="precision"):
+    with pytest.raises(InputError, match="precision"):
         simulate_to_precision(baseline, precision=precision)  # type: ignore[arg-type]
 
 
@@ -252,7 +247,7 @@ def test_bad_precision_is_refused(baseline: Scenario, precision: object) -> None
     ],
 )
 def test_bad_arguments_are_refused(baseline: Scenario, kwargs: dict[str, object]) -> None:
-    with pytest.raises(ScenarioError):
+    with pytest.raises(InputError):
         simulate_to_precision(baseline, **kwargs)  # type: ignore[arg-type]
 
 

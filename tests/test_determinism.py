@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.outputs import SERIES
 from simulator.run.engine import RNG_BLOCK_PATHS, chunk_bounds
-from simulator.run.results import SERIES
 from simulator.scenario import Scenario
 
 SEED = 987_654_321

@@ -13,20 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulator
 from simulator.analysis.drivers import DRIVER_COLUMNS, distress_drivers, price_by_group
-from simulator.run.engine import Plan, draw_normals, simulate
+from simulator.model.chain import Plan
+from simulator.run.engine import draw_normals, simulate
 from simulator.run.results import Results
-from simulator.scenario import Scenario, ScenarioError
+from simulator.scenario import InputError, Scenario
 
 ROOT = Path(__file__).parents[1]
 PATHS = 4000
 LOW_PRICE = {"oil_price.long_run_usd_per_bbl": 40.0}
-
-
-@pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +90,7 @@ def test_production_factor_is_reservoir_over_overrun(low: Results, table: pd.Dat
     pemex = low.scenario.pemex
     # Each path's stream holds all its draws (2 factors, then the price shocks); rows 0 and 1
     # of the result are the capex overrun and the reservoir normals.
-    n_draws = Plan.build(low.scenario, paths=1, seed=0).n_draws
+    n_draws = Plan.build(low.scenario).n_draws
     z = draw_normals(low.seed, 0, flags.size, n_draws)
     ref = np.exp(pemex.reservoir_factor_sd * z[1]) / np.exp(pemex.capex_overrun_sd * z[0])
     row = table.loc["production_factor"]
@@ -154,9 +149,9 @@ def test_price_by_group(low: Results) -> None:
 
 def test_no_series_raises(baseline: Scenario) -> None:
     res = simulate(baseline.with_overrides(LOW_PRICE), paths=200, keep_series=False)
-    with pytest.raises(ScenarioError, match="kept no per-path series"):
+    with pytest.raises(InputError, match="kept no per-path series"):
         distress_drivers(res)
-    with pytest.raises(ScenarioError, match="kept no per-path series"):
+    with pytest.raises(InputError, match="kept no per-path series"):
         price_by_group(res)
 
 
@@ -164,7 +159,7 @@ def test_no_distressed_path_raises(baseline: Scenario) -> None:
     sc = baseline.with_overrides({"oil_price.long_run_usd_per_bbl": 200.0})
     res = simulate(sc, paths=500)
     assert not res.metrics["distress"].any()
-    with pytest.raises(ScenarioError, match="no path is distressed"):
+    with pytest.raises(InputError, match="no path is distressed"):
         distress_drivers(res)
-    with pytest.raises(ScenarioError, match="no path is distressed"):
+    with pytest.raises(InputError, match="no path is distressed"):
         price_by_group(res)

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 import simulator
 from simulator.history import WTI_ANNUAL_USD_PER_BBL
 from simulator.model.metrics import MIN_SERVICE_USD_BN
-from simulator.run.results import SERIES, Results
+from simulator.outputs import SERIES
+from simulator.run.results import Results
 from simulator.scenario import MAX_SEED, Scenario, ScenarioError, field_specs
 
 SEED = 20050401

@@ -179,7 +179,7 @@ def _after_kill(out: Path, names: list[str]) -> set[str]:
         assert list(read_catalog(out)["name"]) == names
     else:
         # A batch killed before its end has no catalog, finished or half-written.
-        with pytest.raises(simulator.ScenarioError):
+        with pytest.raises(simulator.InputError):
             read_catalog(out)
     return complete
 

@@ -1,9 +1,14 @@
-"""The scenario model's metadata, from which the app builds its editor."""
+"""The scenario schema's metadata: what the app builds its editor from, and each field's role."""
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 import simulator
-from simulator.scenario import SECTIONS, Scenario
+from simulator.model.chain import Plan
+from simulator.scenario import ROLES, SECTIONS, FieldSpec, Scenario
+from simulator.scenario.sets import PLAN_FIELDS, SET_FIELDS
 
 
 def test_every_field_has_unit_description_default_and_bounds() -> None:
@@ -33,3 +38,86 @@ def test_money_fields_carry_their_unit_in_the_name() -> None:
             assert "_usd_bn" in s.name, s.key
         if s.unit == "USD/bbl":
             assert s.name.endswith("_usd_per_bbl"), s.key
+
+
+# ---------------------------------------------------------------------------- roles
+
+
+def test_every_field_declares_its_role() -> None:
+    for s in simulator.field_specs():
+        assert s.role in ROLES, s.key
+    assert {
+        s.key for s in simulator.field_specs() if s.kind == "float" and s.role in ("path", "plan")
+    } == SET_FIELDS
+    assert PLAN_FIELDS <= SET_FIELDS
+
+
+def _another_value(spec: FieldSpec) -> object:
+    """A valid value of the field other than its default."""
+    if spec.kind == "choice":
+        return next(c for c in spec.choices if c != spec.default)
+    if spec.kind == "list":
+        return [40.0, 50.0, 60.0]
+    low = spec.ge if spec.ge is not None else spec.gt
+    high = spec.le if spec.le is not None else spec.lt
+    assert low is not None and high is not None
+    value = spec.default + 0.5 * (high - spec.default)
+    return int(value) if spec.kind == "int" and int(value) != spec.default else value
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in simulator.field_specs() if s.role != "draws"], ids=lambda s: s.key
+)
+def test_a_field_that_is_not_a_draws_field_keeps_the_draws(spec: FieldSpec) -> None:
+    """Common random numbers hold across every field but the draws fields: the number of draws
+    a path takes does not move (and each draw keeps its meaning: row 0 overrun, row 1 reservoir,
+    row 1 + t the price step t, whatever the value)."""
+    base = Scenario().with_overrides({"naef.grace_years": 4})
+    if spec.key in ("naef.tenor_years", "horizon.start_year"):
+        value: object = spec.default + 3
+    elif spec.key == "naef.grace_years":
+        value = 2
+    elif spec.key == "oil_price.deck_usd_per_bbl":
+        base = base.with_overrides({"oil_price.model": "deck", spec.key: [30.0]})
+        value = [40.0, 50.0]
+    elif spec.key == "oil_price.history_usd_per_bbl":
+        value = [20.0, 30.0, 25.0, 40.0, 50.0]
+    else:
+        value = _another_value(spec)
+    other = base.with_overrides({spec.key: value})
+    assert Plan.build(other).n_draws == Plan.build(base).n_draws
+
+
+@pytest.mark.parametrize(
+    ("base", "key", "value"),
+    [
+        ({}, "horizon.years", 30),
+        ({}, "oil_price.model", "two_factor"),
+        ({"oil_price.model": "bootstrap"}, "oil_price.bootstrap_block_years", 5),
+    ],
+)
+def test_each_draws_field_changes_the_draws(
+    base: dict[str, object], key: str, value: object
+) -> None:
+    sc = Scenario().with_overrides(base)
+    assert {s.key: s.role for s in simulator.field_specs()}[key] == "draws"
+    assert Plan.build(sc.with_overrides({key: value})).n_draws != Plan.build(sc).n_draws
+
+
+def test_setup_fields_change_no_model_number() -> None:
+    """The calendar and the percentiles relabel and summarize; the paths' numbers stay."""
+    base = Scenario().with_overrides({"oil_price.long_run_usd_per_bbl": 30.0})
+    moved = base.with_overrides(
+        {"horizon.start_year": 2010, "reporting.percentiles": [10.0, 50.0, 90.0]}
+    )
+    a = simulator.simulate(base, paths=300, seed=8).metrics
+    b = simulator.simulate(moved, paths=300, seed=8).metrics
+    assert a["distress"].any()
+    pd.testing.assert_series_equal(
+        b["first_shortfall_year"] - 4, a["first_shortfall_year"], check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        a.drop(columns="first_shortfall_year"),
+        b.drop(columns="first_shortfall_year"),
+        check_exact=True,
+    )

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.outputs import SERIES
 from simulator.run.engine import DEFAULT_CHUNK_PATHS
-from simulator.run.results import SERIES, Results
+from simulator.run.results import Results
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))

@@ -17,9 +17,9 @@ import pytest
 
 import simulator
 from simulator.analysis.compare import TEXT_METRICS, Comparison
-from simulator.model.metrics import HEADLINE
+from simulator.outputs import SERIES, display_scale
 from simulator.present import plots
-from simulator.run.results import SERIES, Results
+from simulator.run.results import Results
 from simulator.scenario import Scenario
 
 ROOT = Path(__file__).parents[1]
@@ -32,30 +32,13 @@ MAX_JSON_BYTES = 1_500_000
 
 
 @pytest.fixture(scope="module")
-def baseline() -> Scenario:
-    return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
+def res(baseline_run: Results) -> Results:
+    return baseline_run
 
 
 @pytest.fixture(scope="module")
-def low(baseline: Scenario) -> Scenario:
-    """Oil at $20: many shortfalls, and Pemex covers operating losses."""
-    return baseline.with_overrides(
-        {
-            "name": "low-20",
-            "oil_price.long_run_usd_per_bbl": 20,
-            "oil_price.initial_usd_per_bbl": 20,
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def res(baseline: Scenario) -> Results:
-    return simulator.simulate(baseline, paths=PATHS, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def res_low(low: Scenario) -> Results:
-    return simulator.simulate(low, paths=PATHS, seed=SEED)
+def res_low(low20_run: Results) -> Results:
+    return low20_run
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +94,7 @@ def _shape(fig: Any, name: str) -> Any:
 # ---------------------------------------------------------------------------- labels
 
 
-def test_series_labels_cover_every_series() -> None:
-    assert set(plots.SERIES_LABELS) == set(SERIES)
-    assert all(label.strip() for label in plots.SERIES_LABELS.values())
+def test_fan_series_are_series() -> None:
     assert set(plots.FAN_SERIES) <= set(SERIES)
     assert plots.FAN_SERIES == (
         "oil_price_usd_per_bbl",
@@ -123,24 +104,6 @@ def test_series_labels_cover_every_series() -> None:
         "infrastructure_capital_usd_bn",
         "gdp_uplift_usd_bn",
     )
-
-
-def test_metric_labels_cover_every_metric(res: Results) -> None:
-    assert set(res.metrics.columns) <= set(plots.METRIC_LABELS)
-
-
-@pytest.mark.parametrize(
-    ("name", "unit"),
-    [
-        ("mdf_inflow_usd_bn", "USD bn"),
-        ("oil_price_usd_per_bbl", "USD/bbl"),
-        ("production_kbd", "kb/d"),
-        ("us_supply_total_mmbbl", "mmbbl"),
-        ("dscr", "-"),
-    ],
-)
-def test_unit_of(name: str, unit: str) -> None:
-    assert plots.unit_of(name) == unit
 
 
 # ---------------------------------------------------------------------------- fan chart
@@ -171,7 +134,7 @@ def test_fan_chart_traces_equal_fan(res: Results, name: str) -> None:
         ("mdf_inflow_usd_bn", "USD bn"),
         ("oil_price_usd_per_bbl", "USD/bbl"),
         ("production_kbd", "kb/d"),
-        ("dscr", "DSCR [-]"),
+        ("dscr", "Debt service coverage ratio, DSCR"),
     ],
 )
 def test_fan_chart_axis_unit(res: Results, name: str, title: str) -> None:
@@ -363,73 +326,13 @@ def test_cumulative_flows_stack_to_cash(res_low: Results, cumulative: bool) -> N
     np.testing.assert_array_equal(np.asarray(line[0].y), ledger["cfads_usd_bn"].to_numpy())
 
 
-# ---------------------------------------------------------------------------- cards
-
-
-def _number(text: str) -> float:
-    return float(re.sub(r"[^0-9.+-]", "", text.replace(",", "")))
-
-
-def test_headline_cards_values(res: Results) -> None:
-    cards = plots.headline_cards(res)
-    head = res.headline()
-    keys = [c["key"] for c in cards]
-    assert keys == [
-        "prob_distress",
-        "mdf_inflow_pv_p10",
-        "mdf_inflow_pv_p50",
-        "mdf_inflow_pv_p90",
-        "min_dscr_operating_p50",
-        "min_dscr_p50",
-        "us_supply_total_mean",
-    ]
-    labels = dict(HEADLINE)
-    for card in cards:
-        assert set(card) == {"key", "label", "value", "text", "delta", "delta_text", "se_text"}
-        assert card["value"] == head[card["key"]]
-        assert card["label"] == labels[card["key"]]
-        assert card["delta"] is None and card["delta_text"] is None
-        assert card["se_text"] is not None and card["se_text"].startswith("±")
-    by_key = {c["key"]: c for c in cards}
-    p = by_key["prob_distress"]
-    assert p["text"].endswith(" %")
-    assert _number(p["text"]) == pytest.approx(100 * head["prob_distress"], abs=0.05 + 1e-9)
-    m = by_key["mdf_inflow_pv_p50"]
-    assert m["text"].endswith(" bn")
-    assert _number(m["text"]) == pytest.approx(head["mdf_inflow_pv_p50"], abs=0.05 + 1e-9)
-    d = by_key["min_dscr_operating_p50"]
-    assert _number(d["text"]) == pytest.approx(head["min_dscr_operating_p50"], abs=0.005 + 1e-9)
-    s = by_key["us_supply_total_mean"]
-    assert s["text"].endswith(" mmbbl")
-    assert _number(s["text"]) == pytest.approx(head["us_supply_total_mean"], abs=0.5 + 1e-9)
-    if head["us_supply_total_mean"] >= 1000:
-        assert "," in s["text"]
-
-
-def test_headline_cards_delta(res: Results, res_low: Results) -> None:
-    cards = plots.headline_cards(res_low, compare=res)
-    head, base = res_low.headline(), res.headline()
-    for card in cards:
-        key = card["key"]
-        assert card["value"] == head[key]
-        assert card["delta"] == pytest.approx(head[key] - base[key], rel=1e-12, abs=1e-12)
-        assert card["delta_text"] is not None
-        if card["delta"] is not None and math.isfinite(card["delta"]) and card["delta"] > 0:
-            assert card["delta_text"].startswith("+")
-    p = next(c for c in cards if c["key"] == "prob_distress")
-    assert p["delta_text"] is not None and p["delta_text"].endswith("pp")
-    assert _number(p["delta_text"]) == pytest.approx(
-        100 * (head["prob_distress"] - base["prob_distress"]), abs=0.05 + 1e-9
-    )
-
-
 # ---------------------------------------------------------------------------- comparison
 
 
 def test_comparison_bars_match_table(comparison: Comparison) -> None:
-    fig = plots.comparison_bars(comparison)
+    fig = plots.comparison_bars(comparison.table())
     table = comparison.table()
-    scale = {m: s for m, _, s in TEXT_METRICS}
+    scale = {m: display_scale(m) for m in TEXT_METRICS}
     seen = set()
     for tr in fig.data:
         if tr.type != "bar":
@@ -450,8 +353,8 @@ def test_comparison_bars_match_table(comparison: Comparison) -> None:
 
 
 @pytest.fixture(scope="module")
-def big(baseline: Scenario, low: Scenario) -> Comparison:
-    return simulator.compare(baseline, low, paths=20_000, seed=SEED)
+def big(baseline: Scenario, low20: Scenario) -> Comparison:
+    return simulator.compare(baseline, low20, paths=20_000, seed=SEED)
 
 
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc\s*=\s*[\"']?https?://", re.IGNORECASE)
@@ -466,7 +369,7 @@ def test_figures_small_and_offline(big: Comparison) -> None:
         "histogram irr": plots.pv_histogram(b, metric="project_irr"),
         "money flow": plots.money_flow(b),
         "yearly flows": plots.cumulative_flows(a),
-        "comparison": plots.comparison_bars(big),
+        "comparison": plots.comparison_bars(big.table()),
     }
     for label, fig in figures.items():
         size = len(fig.to_json().encode())
@@ -479,26 +382,11 @@ def test_figures_small_and_offline(big: Comparison) -> None:
         assert not _EXTERNAL_SCRIPT.search(html), label
 
 
-def test_breakeven_card_formats_the_library_price_and_its_delta() -> None:
-    from simulator.analysis.breakeven import breakeven_flat_price
-
-    base = simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
-    dear = base.with_overrides({"naef.coupon_rate": 0.08})
-    p0 = breakeven_flat_price(base).price_usd_per_bbl
-    p1 = breakeven_flat_price(dear).price_usd_per_bbl
-    card = plots.breakeven_card(p1, compare=p0)
-    assert card["value"] == p1
-    assert card["text"] == f"${p1:,.1f}/bbl"
-    assert card["delta"] == pytest.approx(p1 - p0)
-    assert card["delta"] > 0  # a dearer coupon needs a higher oil price to cover the service
-    assert plots.breakeven_card(None)["text"] == "not reached"
-
-
 def test_sweep_heatmap_cells_are_the_frame() -> None:
     """Each cell is the frame's value of its (x, y) run, in percent for a probability."""
     import pandas as pd
 
-    from simulator.scenario import ScenarioError
+    from simulator.scenario import InputError
 
     rng = np.random.default_rng(3)
     xs, ys = [35.0, 50.0, 70.0], [0.08, 0.04]
@@ -518,14 +406,14 @@ def test_sweep_heatmap_cells_are_the_frame() -> None:
         j = xs.index(row["oil_price.long_run_usd_per_bbl"])
         assert heat.z[i][j] == pytest.approx(100 * row["prob_distress"])
     assert "USD/bbl" in fig.layout.xaxis.title.text
-    with pytest.raises(ScenarioError, match="two runs for one cell"):
+    with pytest.raises(InputError, match="two runs for one cell"):
         plots.sweep_heatmap(
             pd.concat([frame, frame]),
             x="oil_price.long_run_usd_per_bbl",
             y="naef.coupon_rate",
             value="prob_distress",
         )
-    with pytest.raises(ScenarioError, match="not a column"):
+    with pytest.raises(InputError, match="not a column"):
         plots.sweep_heatmap(frame, x="naef.tenor_years", y="naef.coupon_rate", value="x")
 
 
@@ -540,7 +428,7 @@ def test_sobol_chart_bars_are_the_indices() -> None:
         paths_per_sample=32,
         seed=2,
     )
-    fig = s.figure("mdf_inflow_pv_p50")
+    fig = plots.sobol_chart(s.ranking("mdf_inflow_pv_p50"))
     rank = s.ranking("mdf_inflow_pv_p50")
     s1, st = fig.data
     assert list(s1.y) == list(rank["parameter"]) == list(st.y)

@@ -24,11 +24,12 @@ from plotly.offline import get_plotlyjs
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.sensitivity import DEFAULT_OUTPUTS
+from simulator.present import cards as cards_module
 from simulator.present import plots
 from simulator.present import report as report_module
 from simulator.present.report import render_report, write_report
 from simulator.run.results import Results
-from simulator.scenario import Scenario, ScenarioError, iter_fields
+from simulator.scenario import InputError, Scenario, iter_fields
 
 ROOT = Path(__file__).parents[1]
 PATHS = 2000
@@ -304,8 +305,8 @@ def test_headline_cards_equal_the_run(
     page: Page, results: Results, run_dir: Path, baseline: Scenario
 ):
     head = results.headline()
-    cards = plots.headline_cards(Results.from_dir(run_dir))
-    assert [c["key"] for c in cards] == list(plots.CARD_KEYS)
+    cards = cards_module.headline_cards(Results.from_dir(run_dir))
+    assert [c["key"] for c in cards] == list(cards_module.CARD_KEYS)
     for card in cards:
         shown = page.cards[card["key"]]
         assert shown["value"] == card["text"]
@@ -316,7 +317,7 @@ def test_headline_cards_equal_the_run(
         assert card["value"] == pytest.approx(head[card["key"]], rel=1e-12)
     price = breakeven_flat_price(baseline).price_usd_per_bbl
     be = page.cards["breakeven_usd_per_bbl"]
-    assert be["value"] == plots.breakeven_card(price)["text"]
+    assert be["value"] == cards_module.breakeven_card(price)["text"]
     assert float(be["data-value"]) == pytest.approx(price, rel=1e-9)
 
 
@@ -442,15 +443,15 @@ def test_failed_write_keeps_the_previous_report(fresh_run: Path, monkeypatch: py
 
 def test_folder_without_manifest_is_refused(fresh_run: Path, tmp_path: Path):
     (fresh_run / "manifest.json").unlink()
-    with pytest.raises(ScenarioError, match="not a complete run"):
+    with pytest.raises(InputError, match="not a complete run"):
         write_report(fresh_run)
     assert not (fresh_run / "report.html").exists()
-    with pytest.raises(ScenarioError, match="not a complete run"):
+    with pytest.raises(InputError, match="not a complete run"):
         write_report(tmp_path / "no-such-folder")
 
 
 @pytest.mark.parametrize("bad", [0, -5, 2.5, True])
 def test_bad_tornado_paths_are_refused(fresh_run: Path, bad: Any):
-    with pytest.raises(ScenarioError, match="tornado_paths"):
+    with pytest.raises(InputError, match="tornado_paths"):
         write_report(fresh_run, tornado_paths=bad)
     assert not (fresh_run / "report.html").exists()

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.run.results import SERIES, Results, is_complete_run
+from simulator.outputs import SERIES
+from simulator.run.results import Results, is_complete_run
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "naef-2005.yaml"
@@ -234,7 +235,7 @@ def test_folder_without_manifest_is_not_a_complete_run(results: Results, tmp_pat
     assert is_complete_run(out)
     (out / "manifest.json").unlink()
     assert not is_complete_run(out)
-    with pytest.raises(simulator.ScenarioError):
+    with pytest.raises(simulator.InputError):
         Results.from_dir(out)
 
 

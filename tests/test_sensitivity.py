@@ -24,11 +24,11 @@ from simulator.analysis.sensitivity import (
     Tornado,
     default_range,
     tornado,
-    yearly_figure,
     yearly_sensitivity,
 )
+from simulator.present import plots
 from simulator.run.engine import simulate
-from simulator.scenario import Scenario, ScenarioError, field_specs
+from simulator.scenario import InputError, Scenario, field_specs
 
 ROOT = Path(__file__).parents[1]
 PATHS = 2000
@@ -189,50 +189,50 @@ def test_default_range_rules(scenario: Scenario) -> None:
 
 
 def test_bad_parameter_name_names_it_and_suggests(baseline: Scenario) -> None:
-    with pytest.raises(ScenarioError, match=r"did you mean 'naef\.coupon_rate'") as exc:
+    with pytest.raises(InputError, match=r"did you mean 'naef\.coupon_rate'") as exc:
         tornado(baseline, parameters=["naef.coupon"], paths=PATHS)
     assert exc.value.field == "naef.coupon"
-    with pytest.raises(ScenarioError, match=r"did you mean 'mdf\.efficiency'"):
+    with pytest.raises(InputError, match=r"did you mean 'mdf\.efficiency'"):
         tornado(baseline, ranges={"mdf.eficiency": (0.5, 0.9)}, paths=PATHS)
-    with pytest.raises(ScenarioError, match=r"did you mean 'pemex\.decline_rate'"):
+    with pytest.raises(InputError, match=r"did you mean 'pemex\.decline_rate'"):
         yearly_sensitivity(baseline, parameters=["pemex.decline_rat"], paths=PATHS)
-    with pytest.raises(ScenarioError, match=r"did you mean 'oil_price\.volatility'"):
+    with pytest.raises(InputError, match=r"did you mean 'oil_price\.volatility'"):
         default_range(baseline, "oil_price.volatilty")
 
 
 def test_invalid_variants_raise_naming_the_parameter(baseline: Scenario) -> None:
     # Low tenor below the 5 grace years: the cross-field check fails for the low end.
-    with pytest.raises(ScenarioError, match="low value 4") as exc:
+    with pytest.raises(InputError, match="low value 4") as exc:
         tornado(baseline, ranges={"naef.tenor_years": (4, 25)}, paths=PATHS)
     assert exc.value.field == "naef.tenor_years"
-    with pytest.raises(ScenarioError, match=r"high value 1\.5") as exc:
+    with pytest.raises(InputError, match=r"high value 1\.5") as exc:
         tornado(baseline, parameters=["naef.coupon_rate"], ranges={"naef.coupon_rate": (0.05, 1.5)})
     assert exc.value.field == "naef.coupon_rate"
     bad_ranges: list[Any] = [(0.07, 0.05), (0.05,), ("a", "b"), (0.05, math.inf)]
     for bad in bad_ranges:
-        with pytest.raises(ScenarioError) as exc:
+        with pytest.raises(InputError) as exc:
             tornado(baseline, parameters=["naef.coupon_rate"], ranges={"naef.coupon_rate": bad})
         assert exc.value.field == "naef.coupon_rate"
-    with pytest.raises(ScenarioError, match="integers") as exc:
+    with pytest.raises(InputError, match="integers") as exc:
         tornado(baseline, parameters=["pemex.lag_years"], ranges={"pemex.lag_years": (1.5, 4)})
     # Fields that are not numeric model parameters, or that change the draws, are refused.
     for key in ("horizon.years", "simulation.seed", "reporting.percentiles", "naef.amortization"):
-        with pytest.raises(ScenarioError, match="cannot be varied") as exc:
+        with pytest.raises(InputError, match="cannot be varied") as exc:
             tornado(baseline, parameters=[key], paths=PATHS)
         assert exc.value.field == key
     boot = baseline.with_overrides({"oil_price.model": "bootstrap"})
-    with pytest.raises(ScenarioError, match="common random numbers") as exc:
+    with pytest.raises(InputError, match="common random numbers") as exc:
         tornado(boot, parameters=["oil_price.bootstrap_block_years"], paths=PATHS)
     assert exc.value.field == "oil_price.bootstrap_block_years"
     # A range for a parameter that is not in the list, and an unknown output.
-    with pytest.raises(ScenarioError, match="not in parameters"):
+    with pytest.raises(InputError, match="not in parameters"):
         tornado(baseline, parameters=["naef.coupon_rate"], ranges={"mdf.efficiency": (0.5, 0.9)})
-    with pytest.raises(ScenarioError, match=r"did you mean 'prob_distress'"):
+    with pytest.raises(InputError, match=r"did you mean 'prob_distress'"):
         tornado(baseline, parameters=["naef.coupon_rate"], outputs=["prob_distres"], paths=PATHS)
 
 
 def test_tornado_figure(small: Tornado) -> None:
-    fig = small.figure("mdf_inflow_pv_p50")
+    fig = plots.tornado_chart(small.ranking("mdf_inflow_pv_p50"))
     assert isinstance(fig, go.Figure)
     bars = [tr for tr in fig.data if tr.type == "bar"]
     assert [b.name for b in bars] == ["low value", "high value"]
@@ -253,14 +253,14 @@ def test_tornado_figure(small: Tornado) -> None:
     assert len(notes) == len(AFTER_INFLOW)
     assert fig.layout.yaxis.autorange == "reversed"  # largest swing at the top
     # Probabilities are drawn in percentage points.
-    pfig = small.figure("prob_distress")
+    pfig = plots.tornado_chart(small.ranking("prob_distress"))
     prank = small.ranking("prob_distress")
     np.testing.assert_allclose(
         np.asarray(pfig.data[1].x), 100.0 * prank["effect_high"].to_numpy(), rtol=1e-12
     )
     assert "percentage points" in pfig.layout.xaxis.title.text
-    with pytest.raises(ScenarioError, match="did you mean"):
-        small.figure("prob_distres")
+    with pytest.raises(InputError, match="did you mean"):
+        small.ranking("prob_distres")
 
 
 # ---------------------------------------------------------------------------- by year
@@ -326,16 +326,16 @@ def test_yearly_mean_and_figure(baseline: Scenario) -> None:
     np.testing.assert_allclose(df[key].to_numpy(), ref[1] - ref[0], rtol=1e-12, atol=1e-12)
     assert (df["mdf.efficiency"] == 0.0).all()  # the MDF inflow comes before the efficiency
     assert (df["naef.coupon_rate"] <= 0.0).all()
-    fig = yearly_figure(df)
+    fig = plots.yearly_sensitivity_heatmap(df)
     (heat,) = fig.data
     assert heat.type == "heatmap"
     assert list(heat.x) == list(baseline.years)
     assert len(heat.y) == len(params) and heat.y[0].startswith("naef.coupon_rate")
     np.testing.assert_array_equal(np.asarray(heat.z, dtype=float), df.to_numpy().T)
     assert heat.zmid == 0.0
-    with pytest.raises(ScenarioError, match="did you mean 'dscr'"):
+    with pytest.raises(InputError, match="did you mean 'dscr'"):
         yearly_sensitivity(baseline, series="dscrr", parameters=params, paths=PATHS)
-    with pytest.raises(ScenarioError, match="statistic"):
+    with pytest.raises(InputError, match="statistic"):
         yearly_sensitivity(baseline, statistic="mode", parameters=params, paths=PATHS)
 
 
@@ -421,7 +421,7 @@ def test_sensitivity_block_changes_no_result() -> None:
 def test_bad_sensitivity_block(text: str, field: str, message: str) -> None:
     from simulator.scenario import scenario_from_text
 
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         scenario_from_text(text, source="block.yaml")
     assert err.value.field == field
     assert message in str(err.value)

@@ -38,6 +38,8 @@ METRIC_NAMES = [
     "project_irr",
     "us_supply_total_mmbbl",
     "debt_outstanding_at_horizon_usd_bn",
+    "capex_overrun_factor",
+    "reservoir_factor",
 ]
 #: Metrics that may legitimately be NaN (no IRR, no shortfall, no scheduled service).
 MAY_BE_NAN = {"project_irr", "first_shortfall_year", "min_dscr", "min_dscr_operating"}

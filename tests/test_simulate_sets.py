@@ -13,8 +13,9 @@ import pytest
 
 from simulator import Scenario, simulate
 from simulator.analysis.sensitivity import default_range
-from simulator.run.engine import PLAN_FIELDS, SET_FIELDS, simulate_sets
-from simulator.scenario import ScenarioError
+from simulator.run.engine import simulate_sets
+from simulator.scenario import InputError
+from simulator.scenario.sets import PLAN_FIELDS, SET_FIELDS
 
 PATHS = 300
 
@@ -123,7 +124,7 @@ def test_chunking_does_not_change_sets() -> None:
     ],
 )
 def test_bad_sets_are_refused(values: dict, field: str, text: str) -> None:
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         simulate_sets(Scenario(), values=values, paths_per_set=10)
     assert err.value.field == field
     assert text in str(err.value)

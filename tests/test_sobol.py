@@ -14,11 +14,12 @@ import math
 import numpy as np
 import pytest
 
-import simulator.run.engine
+import simulator.analysis.sensitivity
 from simulator import Scenario, simulate
 from simulator.analysis.sensitivity import SET_OUTPUTS, set_statistic, sobol, sobol_indices
+from simulator.present import plots
 from simulator.run.engine import simulate_sets
-from simulator.scenario import ScenarioError
+from simulator.scenario import InputError
 
 A, B = 7.0, 0.1
 
@@ -76,7 +77,7 @@ def test_the_model_is_called_once_with_every_sample() -> None:
 
 @pytest.mark.parametrize("n", [0, 3, 100, 1.5, True])
 def test_base_samples_must_be_a_power_of_two(n: object) -> None:
-    with pytest.raises(ScenarioError, match="power of two"):
+    with pytest.raises(InputError, match="power of two"):
         sobol_indices(ishigami, {"x1": (0.0, 1.0)}, base_samples=n, seed=0)  # type: ignore[arg-type]
 
 
@@ -93,7 +94,7 @@ def test_an_undefined_output_is_refused() -> None:
         y[3] = np.nan
         return y
 
-    with pytest.raises(ScenarioError, match="undefined at 1 of"):
+    with pytest.raises(InputError, match="undefined at 1 of"):
         sobol_indices(f, {"a": (0.0, 1.0)}, base_samples=32, seed=0)
 
 
@@ -110,14 +111,14 @@ PARAMS = (
 @pytest.fixture(scope="module")
 def model_sobol():
     calls: list[int] = []
-    original = simulator.run.engine.simulate_sets
+    original = simulator.analysis.sensitivity.simulate_sets
 
     def spy(*args, **kwargs):
         result = original(*args, **kwargs)
         calls.append(next(iter(result.values())).shape[0])
         return result
 
-    simulator.run.engine.simulate_sets = spy
+    simulator.analysis.sensitivity.simulate_sets = spy
     try:
         s = sobol(
             Scenario(),
@@ -128,7 +129,7 @@ def model_sobol():
             seed=7,
         )
     finally:
-        simulator.run.engine.simulate_sets = original
+        simulator.analysis.sensitivity.simulate_sets = original
     return s, calls
 
 
@@ -168,7 +169,7 @@ def test_model_price_matters_more_than_coupon_for_mdf_pv(model_sobol) -> None:
     s, _ = model_sobol
     r = s.ranking("mdf_inflow_pv_p50").set_index("parameter")
     assert r.loc["oil_price.long_run_usd_per_bbl", "ST"] > 5 * r.loc["naef.coupon_rate", "ST"]
-    assert s.figure("prob_distress").data[0].name == "first order (S1)"
+    assert plots.sobol_chart(s.ranking("prob_distress")).data[0].name == "first order (S1)"
 
 
 @pytest.mark.parametrize("output", sorted(SET_OUTPUTS))
@@ -196,7 +197,7 @@ def test_set_statistic_matches_headline(output: str) -> None:
 def test_bad_sobol_requests_are_refused(kwargs: dict, field: str, text: str) -> None:
     args = {"parameters": ["naef.coupon_rate"], "base_samples": 8, "paths_per_sample": 8}
     args.update(kwargs)
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         sobol(Scenario(), **args)
     assert err.value.field == field
     assert text in str(err.value)

@@ -1,8 +1,8 @@
 """Invariants of the waterfall and the fund on random valid scenarios (property-based).
 
 Hypothesis draws scenarios within the documented bounds; each is run over a few hundred paths.
-The flows are rebuilt from the engine's own pieces (``Plan.build``, ``draw_normals``, the price,
-production, waterfall and fund functions), checked against what ``simulate`` reports, and then
+The flows of every path come from the model chain the engine runs (``Plan.build``,
+``draw_normals``, ``run_paths``), are checked against what ``simulate`` reports, and are then
 checked on every year and path against the accounting rules of DESIGN.md section 4:
 
 - sources = uses (``cash + dsra_draw + dsra_release + backstop_draw = debt_service_paid +
@@ -26,11 +26,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.model.fund import FundFlows, run_fund
-from simulator.model.prices import price_paths
-from simulator.model.production import field_cash_flows, lognormal_factor
-from simulator.model.waterfall import WaterfallFlows, run_waterfall
-from simulator.run.engine import Plan, draw_normals
+from simulator.model.chain import PathFlows, Plan, run_paths
+from simulator.run.engine import draw_normals
 from simulator.scenario import Scenario
 
 PATHS = 200
@@ -98,32 +95,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario().with_overrides(overrides)
 
 
-def _flows(
-    sc: Scenario, seed: int
-) -> tuple[Plan, dict[str, np.ndarray], WaterfallFlows, FundFlows]:
-    """The engine's chain on paths 0 .. PATHS-1, keeping every intermediate flow."""
-    years = sc.horizon.years
-    plan = Plan.build(sc, paths=PATHS, seed=seed)
-    z = draw_normals(seed, 0, PATHS, plan.n_draws)
-    overrun = lognormal_factor(z[0], sc.pemex.capex_overrun_sd)
-    reservoir = lognormal_factor(z[1], sc.pemex.reservoir_factor_sd)
-    price = price_paths(sc.oil_price, years=years, shocks=z[2:])
-    cash = field_cash_flows(
-        plan.base_kbd,
-        reservoir / overrun,
-        price,
-        oil_price=sc.oil_price,
-        pemex=sc.pemex,
-        fiscal=sc.fiscal,
-    )
-    wf = run_waterfall(
-        cash["cfads_usd_bn"],
-        plan.schedule.service_usd_bn,
-        coupon_rate=sc.naef.coupon_rate,
-        waterfall=sc.waterfall,
-    )
-    fund = run_fund(wf.mdf_inflow, sc.mdf)
-    return plan, cash, wf, fund
+def _flows(sc: Scenario, seed: int) -> tuple[Plan, PathFlows]:
+    """The model chain on paths 0 .. PATHS-1, every flow kept."""
+    plan = Plan.build(sc)
+    return plan, run_paths(plan, draw_normals(seed, 0, PATHS, plan.n_draws))
 
 
 def _something_scheduled(sc: Scenario) -> bool:
@@ -174,20 +149,21 @@ def _something_scheduled(sc: Scenario) -> bool:
 )
 def test_waterfall_accounting_holds_on_every_year_and_path(sc: Scenario, seed: int) -> None:
     years = sc.horizon.years
-    plan, cash, wf, fund = _flows(sc, seed)
+    plan, path_flows = _flows(sc, seed)
+    cash, wf, fund = path_flows.field, path_flows.waterfall, path_flows.fund
     res = simulator.simulate(sc, paths=PATHS, seed=seed, keep_series=True)
 
     # The flows checked below are the ones the engine reports.
     for name, arr in (
-        ("cfads_usd_bn", cash["cfads_usd_bn"]),
-        ("debt_service_due_usd_bn", wf.due),
-        ("debt_service_paid_usd_bn", wf.debt_service_paid),
-        ("shortfall_usd_bn", wf.shortfall),
-        ("dsra_balance_usd_bn", wf.dsra_balance),
-        ("backstop_draw_usd_bn", wf.backstop_draw),
-        ("mdf_inflow_usd_bn", wf.mdf_inflow),
-        ("mdf_balance_usd_bn", fund.balance_usd_bn),
-        ("infrastructure_capital_usd_bn", fund.capital_usd_bn),
+        ("cfads_usd_bn", cash.cfads_usd_bn),
+        ("debt_service_due_usd_bn", wf.debt_service_due_usd_bn),
+        ("debt_service_paid_usd_bn", wf.debt_service_paid_usd_bn),
+        ("shortfall_usd_bn", wf.shortfall_usd_bn),
+        ("dsra_balance_usd_bn", wf.dsra_balance_usd_bn),
+        ("backstop_draw_usd_bn", wf.backstop_draw_usd_bn),
+        ("mdf_inflow_usd_bn", wf.mdf_inflow_usd_bn),
+        ("mdf_balance_usd_bn", fund.mdf_balance_usd_bn),
+        ("infrastructure_capital_usd_bn", fund.infrastructure_capital_usd_bn),
     ):
         np.testing.assert_allclose(
             res.series(name).to_numpy(), arr, rtol=1e-12, atol=0, err_msg=name
@@ -201,66 +177,99 @@ def test_waterfall_accounting_holds_on_every_year_and_path(sc: Scenario, seed: i
     tol = ROUND_REL * scale
 
     # Sources and uses, every year and path.
-    sources = wf.cash + wf.dsra_draw + wf.dsra_release + wf.backstop_draw
-    uses = wf.debt_service_paid + wf.dsra_topup + wf.backstop_repaid + wf.mdf_inflow
-    uses = uses + wf.pemex_retained
+    sources = (
+        wf.cash_usd_bn + wf.dsra_draw_usd_bn + wf.dsra_release_usd_bn + wf.backstop_draw_usd_bn
+    )
+    uses = (
+        wf.debt_service_paid_usd_bn
+        + wf.dsra_topup_usd_bn
+        + wf.backstop_repaid_usd_bn
+        + wf.mdf_inflow_usd_bn
+    )
+    uses = uses + wf.pemex_retained_usd_bn
     residual = float(np.abs(sources - uses).max())
     assert residual <= IDENTITY_REL * scale, f"identity residual {residual:.3e} (scale {scale:.3e})"
     assert res.manifest["identity_max_residual"] < 1e-9
 
     # Cash is CFADS plus the reserve's yield on its opening balance.
-    opening_dsra = np.vstack([np.zeros((1, PATHS)), wf.dsra_balance[:-1]])
+    opening_dsra = np.vstack([np.zeros((1, PATHS)), wf.dsra_balance_usd_bn[:-1]])
     np.testing.assert_allclose(
-        wf.cash, cash["cfads_usd_bn"] + sc.waterfall.reserve_yield * opening_dsra, rtol=0, atol=tol
+        wf.cash_usd_bn,
+        cash.cfads_usd_bn + sc.waterfall.reserve_yield * opening_dsra,
+        rtol=0,
+        atol=tol,
     )
 
     # Debt service: paid = due - shortfall, within [0, due]; due carries arrears at the coupon.
-    np.testing.assert_allclose(wf.debt_service_paid, wf.due - wf.shortfall, rtol=0, atol=tol)
-    assert (wf.debt_service_paid >= -tol).all(), float(wf.debt_service_paid.min())
-    assert (wf.debt_service_paid <= wf.due + tol).all()
+    np.testing.assert_allclose(
+        wf.debt_service_paid_usd_bn,
+        wf.debt_service_due_usd_bn - wf.shortfall_usd_bn,
+        rtol=0,
+        atol=tol,
+    )
+    assert (wf.debt_service_paid_usd_bn >= -tol).all(), float(wf.debt_service_paid_usd_bn.min())
+    assert (wf.debt_service_paid_usd_bn <= wf.debt_service_due_usd_bn + tol).all()
     sched = plan.schedule.service_usd_bn
-    carried = np.vstack([np.zeros((1, PATHS)), wf.shortfall[:-1] * (1.0 + sc.naef.coupon_rate)])
-    np.testing.assert_allclose(wf.due, sched[:, None] + carried, rtol=1e-12, atol=tol)
+    carried = np.vstack(
+        [np.zeros((1, PATHS)), wf.shortfall_usd_bn[:-1] * (1.0 + sc.naef.coupon_rate)]
+    )
+    np.testing.assert_allclose(
+        wf.debt_service_due_usd_bn, sched[:, None] + carried, rtol=1e-12, atol=tol
+    )
+    # What first goes unpaid in a year: the shortfall beyond the arrears carried with interest;
+    # the total shortfall counts each unpaid amount once.
+    new_short = np.maximum(wf.shortfall_usd_bn - carried, 0.0)
+    np.testing.assert_allclose(wf.new_shortfall_usd_bn, new_short, rtol=0, atol=tol)
+    np.testing.assert_allclose(
+        res.metrics["shortfall_total_usd_bn"].to_numpy(),
+        new_short.sum(axis=0),
+        rtol=0,
+        atol=tol * years,
+    )
 
     # Draws and payments are non-negative; the backstop respects its cap; no surplus is paid
     # out in a year that needed the reserve or the backstop beyond what the reserve releases.
     for name in (
-        "shortfall",
-        "dsra_draw",
-        "dsra_release",
-        "dsra_topup",
-        "backstop_draw",
-        "backstop_repaid",
-        "mdf_inflow",
+        "shortfall_usd_bn",
+        "dsra_draw_usd_bn",
+        "dsra_release_usd_bn",
+        "dsra_topup_usd_bn",
+        "backstop_draw_usd_bn",
+        "backstop_repaid_usd_bn",
+        "mdf_inflow_usd_bn",
     ):
         assert (flows[name] >= 0).all(), f"negative {name}: {float(flows[name].min())}"
-    assert (wf.backstop_draw <= sc.waterfall.backstop_usd_bn_per_year + tol).all()
-    needed_backstop = wf.backstop_draw > 0
-    assert (wf.mdf_inflow[needed_backstop] <= tol).all()
-    assert (wf.backstop_repaid[needed_backstop] <= tol).all()
+    assert (wf.backstop_draw_usd_bn <= sc.waterfall.backstop_usd_bn_per_year + tol).all()
+    needed_backstop = wf.backstop_draw_usd_bn > 0
+    assert (wf.mdf_inflow_usd_bn[needed_backstop] <= tol).all()
+    assert (wf.backstop_repaid_usd_bn[needed_backstop] <= tol).all()
     # A shortfall only once the reserve is empty and the backstop is at its cap.
-    short = wf.shortfall > tol
-    assert (wf.dsra_balance[short] <= tol).all()
+    short = wf.shortfall_usd_bn > tol
+    assert (wf.dsra_balance_usd_bn[short] <= tol).all()
     np.testing.assert_allclose(
-        wf.backstop_draw[short], sc.waterfall.backstop_usd_bn_per_year, rtol=1e-12, atol=tol
+        wf.backstop_draw_usd_bn[short], sc.waterfall.backstop_usd_bn_per_year, rtol=1e-12, atol=tol
     )
 
     # Balances never go negative; the reserve never ends a year above its target.
     target = sc.waterfall.dsra_coverage_years * np.append(sched[1:], 0.0)
-    assert (wf.dsra_balance >= -tol).all()
-    assert (wf.dsra_balance <= target[:, None] + tol).all()
-    assert (wf.backstop_outstanding >= -tol).all()
+    assert (wf.dsra_balance_usd_bn >= -tol).all()
+    assert (wf.dsra_balance_usd_bn <= target[:, None] + tol).all()
+    assert (wf.backstop_outstanding_usd_bn >= -tol).all()
     # Backstop outstanding = draws to date - repayments to date.
     np.testing.assert_allclose(
-        wf.backstop_outstanding,
-        np.cumsum(wf.backstop_draw - wf.backstop_repaid, axis=0),
+        wf.backstop_outstanding_usd_bn,
+        np.cumsum(wf.backstop_draw_usd_bn - wf.backstop_repaid_usd_bn, axis=0),
         rtol=0,
         atol=tol * years,
     )
-    assert (fund.balance_usd_bn >= 0).all(), float(fund.balance_usd_bn.min())
-    assert (fund.capital_usd_bn >= 0).all(), float(fund.capital_usd_bn.min())
-    assert (fund.investment_usd_bn >= 0).all()
-    assert (fund.investment_usd_bn <= sc.mdf.max_investment_usd_bn_per_year + tol).all()
+    assert (fund.mdf_balance_usd_bn >= 0).all(), float(fund.mdf_balance_usd_bn.min())
+    assert (fund.infrastructure_capital_usd_bn >= 0).all(), float(
+        fund.infrastructure_capital_usd_bn.min()
+    )
+    assert (fund.infrastructure_investment_usd_bn >= 0).all()
+    assert (
+        fund.infrastructure_investment_usd_bn <= sc.mdf.max_investment_usd_bn_per_year + tol
+    ).all()
 
     # Metrics: NaN only where documented.
     m = res.metrics
@@ -278,7 +287,7 @@ def test_waterfall_accounting_holds_on_every_year_and_path(sc: Scenario, seed: i
         assert (first[distress] < sc.horizon.start_year + years).all()
         assert (first[distress] == np.floor(first[distress])).all()
     # Distress is a shortfall in some year (above the documented 1e-6 USD bn rounding floor).
-    np.testing.assert_array_equal(distress, (wf.shortfall > 1e-6).any(axis=0))
+    np.testing.assert_array_equal(distress, (wf.shortfall_usd_bn > 1e-6).any(axis=0))
     min_dscr = m["min_dscr"].to_numpy(dtype=float)
     if _something_scheduled(sc):
         assert not np.isnan(min_dscr).any()
@@ -286,7 +295,7 @@ def test_waterfall_accounting_holds_on_every_year_and_path(sc: Scenario, seed: i
         assert np.isnan(min_dscr).all()
         assert not distress.any()
     np.testing.assert_allclose(
-        m["backstop_draw_total_usd_bn"].to_numpy(), wf.backstop_draw.sum(axis=0), rtol=1e-12
+        m["backstop_draw_total_usd_bn"].to_numpy(), wf.backstop_draw_usd_bn.sum(axis=0), rtol=1e-12
     )
     assert (m["debt_outstanding_at_horizon_usd_bn"].to_numpy() >= -tol).all()
     irr = m["project_irr"].to_numpy(dtype=float)

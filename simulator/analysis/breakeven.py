@@ -42,7 +42,7 @@ The breakeven price is a property of the scenario's structure, so every other fi
 coupon, costs, fiscal take, waterfall) is kept as given.
 
 Everything here is pure: no file I/O, no printing. Bad arguments raise
-:class:`~simulator.scenario.ScenarioError`.
+:class:`~simulator.scenario.InputError`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..run.engine import simulate
-from ..scenario import Scenario, ScenarioError
+from ..scenario import InputError, Scenario
 
 __all__ = [
     "DISTRESS_MODELS",
@@ -161,7 +161,7 @@ def flat_price_case(scenario: Scenario, price_usd_per_bbl: float) -> Scenario:
 
     Raises
     ------
-    ScenarioError
+    InputError
         For a price that is not a finite number in (0, 10,000].
     """
     price = _check_price("price_usd_per_bbl", price_usd_per_bbl)
@@ -184,9 +184,9 @@ def _check_price(name: str, value: float) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ScenarioError(_SOURCE, name, f"got {value!r}; want a price in USD/bbl") from None
+        raise InputError(_SOURCE, name, f"got {value!r}; want a price in USD/bbl") from None
     if not (math.isfinite(x) and 0.0 < x <= _MAX_PRICE_USD_PER_BBL):
-        raise ScenarioError(
+        raise InputError(
             _SOURCE, name, f"got {value!r}; want a price in (0, {_MAX_PRICE_USD_PER_BBL:g}] USD/bbl"
         )
     return x
@@ -195,7 +195,7 @@ def _check_price(name: str, value: float) -> float:
 def _check_bracket(lo: float, hi: float) -> tuple[float, float]:
     lo_f, hi_f = _check_price("lo", lo), _check_price("hi", hi)
     if not lo_f < hi_f:
-        raise ScenarioError(_SOURCE, "hi", f"got {hi!r}; want hi > lo ({lo!r})")
+        raise InputError(_SOURCE, "hi", f"got {hi!r}; want hi > lo ({lo!r})")
     return lo_f, hi_f
 
 
@@ -203,9 +203,9 @@ def _check_positive(name: str, value: float) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ScenarioError(_SOURCE, name, f"got {value!r}; want a positive number") from None
+        raise InputError(_SOURCE, name, f"got {value!r}; want a positive number") from None
     if not (math.isfinite(x) and x > 0.0):
-        raise ScenarioError(_SOURCE, name, f"got {value!r}; want a positive number")
+        raise InputError(_SOURCE, name, f"got {value!r}; want a positive number")
     return x
 
 
@@ -250,7 +250,7 @@ def breakeven_flat_price(
 
     Raises
     ------
-    ScenarioError
+    InputError
         For an unknown target, a bad bracket, tolerance or level; when the metric does not
         cross the level in ``[lo, hi]`` (the message gives its value at both ends and says on
         which side it stays); or when it is undefined (no year with scheduled service).
@@ -263,16 +263,16 @@ def breakeven_flat_price(
     returned is then one crossing in the bracket, not necessarily the only one.
     """
     if target not in FLAT_PRICE_TARGETS:
-        raise ScenarioError(
+        raise InputError(
             _SOURCE,
             "target",
             f"got {target!r}; want one of {', '.join(FLAT_PRICE_TARGETS)}",
         )
     lvl = FLAT_PRICE_TARGETS[target] if level is None else float(level)
     if not math.isfinite(lvl):
-        raise ScenarioError(_SOURCE, "level", f"got {level!r}; want a finite number")
+        raise InputError(_SOURCE, "level", f"got {level!r}; want a finite number")
     if target == "mdf_inflow_pv_usd_bn" and lvl < 0.0:
-        raise ScenarioError(
+        raise InputError(
             _SOURCE, "level", f"got {level!r}; want >= 0 (the MDF PV is never negative)"
         )
     lo, hi = _check_bracket(lo, hi)
@@ -286,7 +286,7 @@ def breakeven_flat_price(
     f_lo, f_hi = metric(lo), metric(hi)
     for price, value in ((lo, f_lo), (hi, f_hi)):
         if not math.isfinite(value):
-            raise ScenarioError(
+            raise InputError(
                 scenario.name,
                 target,
                 f"undefined at {price:g} USD/bbl (no year with scheduled service"
@@ -348,7 +348,7 @@ def _no_crossing(
     hi: float,
     f_lo: float,
     f_hi: float,
-) -> ScenarioError:
+) -> InputError:
     """The error for a metric that stays on one side of the level over the whole bracket."""
     got = (
         f"got {f_lo:.4g} at {lo:g} and at {hi:g} USD/bbl"
@@ -361,14 +361,14 @@ def _no_crossing(
             if f_lo > 0.0
             else f"nothing reaches the MDF up to {hi:g} USD/bbl"
         )
-        return ScenarioError(median.name, target, f"{got}; {side}")
+        return InputError(median.name, target, f"{got}; {side}")
     if max(f_lo, f_hi) < level:
         side = f"it never reaches {level:g} up to {hi:g} USD/bbl"
         why = _why_below(median, target, level, hi)
     else:
         side = f"it is already above {level:g} at {lo:g} USD/bbl; lower lo"
         why = ""
-    return ScenarioError(median.name, target, f"{got}; {side}{why}")
+    return InputError(median.name, target, f"{got}; {side}{why}")
 
 
 def _why_below(median: Scenario, target: str, level: float, price: float) -> str:
@@ -444,7 +444,7 @@ def breakeven_distress_long_run(
 
     Raises
     ------
-    ScenarioError
+    InputError
         For a price model without a long-run level (``gbm``, ``bootstrap``, ``deck``), a bad
         threshold, bracket, tolerance, number of paths or seed, or when the probability does
         not cross the threshold in ``[lo, hi]``.
@@ -456,7 +456,7 @@ def breakeven_distress_long_run(
             "bootstrap": "the bootstrap resamples historical returns and has no long-run level",
             "deck": "a deck is a fixed price path with no long-run level; use breakeven_flat_price",
         }.get(model, "it has no long-run level")
-        raise ScenarioError(
+        raise InputError(
             scenario.name,
             "oil_price.model",
             f"got {model!r}; want one of {', '.join(DISTRESS_MODELS)} ({why})",
@@ -466,11 +466,9 @@ def breakeven_distress_long_run(
     except (TypeError, ValueError):
         thr = math.nan
     if not 0.0 < thr < 1.0:
-        raise ScenarioError(
-            _SOURCE, "threshold", f"got {threshold!r}; want a probability in (0, 1)"
-        )
+        raise InputError(_SOURCE, "threshold", f"got {threshold!r}; want a probability in (0, 1)")
     if isinstance(paths, bool) or not isinstance(paths, int | np.integer) or paths < 1:
-        raise ScenarioError(_SOURCE, "paths", f"got {paths!r}; want a whole number >= 1")
+        raise InputError(_SOURCE, "paths", f"got {paths!r}; want a whole number >= 1")
     lo, hi = _check_bracket(lo, hi)
     tol = _check_positive("tol_usd", tol_usd)
     n = int(paths)
@@ -512,7 +510,7 @@ def _bisect_step(
                 f"it is already at most {threshold:g} at a long-run price of {lo:g} USD/bbl; "
                 "lower lo"
             )
-        raise ScenarioError(name, "distress", f"{got} USD/bbl; {side}")
+        raise InputError(name, "distress", f"{got} USD/bbl; {side}")
     a, b = lo, hi  # invariant: probability(a) > threshold >= probability(b)
     steps = 0
     while b - a > tol:

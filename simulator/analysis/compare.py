@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import METRICS
+from ..outputs import METRICS, display_scale, output
 from ..run.engine import simulate
 from ..run.results import Results
-from ..scenario import Scenario, ScenarioError
+from ..scenario import InputError, Scenario, keys_with
 
 __all__ = ["TABLE_COLUMNS", "TEXT_METRICS", "Comparison", "check_aligned", "compare"]
 
@@ -42,20 +42,20 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "n",
 )
 
-#: Metrics shown by :meth:`Comparison.text`: (metric, label, scale). Values are multiplied by
-#: ``scale``; a scale of 100 shows a fraction or probability in percent and its difference in
-#: percentage points.
-TEXT_METRICS: tuple[tuple[str, str, float], ...] = (
-    ("mdf_inflow_pv_usd_bn", "MDF inflow PV [USD bn]", 1.0),
-    ("mdf_inflow_total_usd_bn", "MDF inflow total [USD bn]", 1.0),
-    ("distress", "Probability of distress [%; diff pp]", 100.0),
-    ("min_dscr", "Minimum DSCR [-]", 1.0),
-    ("min_dscr_operating", "Minimum DSCR once producing [-]", 1.0),
-    ("project_irr", "Project IRR [%; diff pp]", 100.0),
-    ("shortfall_total_usd_bn", "Shortfall total [USD bn]", 1.0),
-    ("backstop_draw_total_usd_bn", "Backstop draws total [USD bn]", 1.0),
-    ("gdp_uplift_pv_usd_bn", "GDP uplift PV [USD bn]", 1.0),
-    ("us_supply_total_mmbbl", "US supply added [mmbbl]", 1.0),
+#: Metrics shown by :meth:`Comparison.text` and :func:`simulator.present.plots.comparison_bars`,
+#: in order; labels, units and scales come from the catalogue (:mod:`simulator.outputs`), so
+#: a probability or the IRR is shown in percent and its difference in percentage points.
+TEXT_METRICS: tuple[str, ...] = (
+    "mdf_inflow_pv_usd_bn",
+    "mdf_inflow_total_usd_bn",
+    "distress",
+    "min_dscr",
+    "min_dscr_operating",
+    "project_irr",
+    "shortfall_total_usd_bn",
+    "backstop_draw_total_usd_bn",
+    "gdp_uplift_pv_usd_bn",
+    "us_supply_total_mmbbl",
 )
 
 #: The metric whose standard-error ratio (independent / paired) the text's footer reports.
@@ -90,27 +90,23 @@ def check_aligned(a: Scenario, b: Scenario) -> None:
 
     Raises
     ------
-    ScenarioError
-        Naming the field of ``b`` that differs from ``a``: ``horizon.years``,
-        ``oil_price.model``, or (for the bootstrap model) ``oil_price.bootstrap_block_years``.
-        Each changes the number or the meaning of the draws of every path, so common random
-        numbers would pair unrelated draws.
+    InputError
+        Naming the field of ``b`` that differs from ``a`` among the fields whose role is
+        ``draws`` (:data:`simulator.scenario.ROLES`): ``horizon.years``, ``oil_price.model``,
+        or (when either side is a bootstrap) ``oil_price.bootstrap_block_years``. Each changes
+        the number or the meaning of the draws of every path, so common random numbers would
+        pair unrelated draws.
     """
-    checks: list[tuple[str, Any, Any]] = [
-        ("horizon.years", a.horizon.years, b.horizon.years),
-        ("oil_price.model", a.oil_price.model, b.oil_price.model),
-    ]
-    if a.oil_price.model == "bootstrap" and b.oil_price.model == "bootstrap":
-        checks.append(
-            (
-                "oil_price.bootstrap_block_years",
-                a.oil_price.bootstrap_block_years,
-                b.oil_price.bootstrap_block_years,
-            )
-        )
-    for field, va, vb in checks:
+    for field in keys_with(roles=("draws",)):
+        section, name = field.split(".")
+        va, vb = getattr(getattr(a, section), name), getattr(getattr(b, section), name)
+        if field == "oil_price.bootstrap_block_years" and "bootstrap" not in (
+            a.oil_price.model,
+            b.oil_price.model,
+        ):
+            continue  # the block length only shapes the draws of the bootstrap
         if va != vb:
-            raise ScenarioError(
+            raise InputError(
                 "b", field, f"got {vb!r}; want the same as a ({va!r}) for common random numbers"
             )
 
@@ -119,7 +115,7 @@ def check_aligned(a: Scenario, b: Scenario) -> None:
 class Comparison:
     """Two runs of the same draws (common random numbers) and their path-by-path difference.
 
-    Build it with :func:`compare`; two :class:`~simulator.results.Results` read back with
+    Build it with :func:`compare`; two :class:`~simulator.run.results.Results` read back with
     ``Results.from_dir`` may also be paired directly, provided they share seed, number of
     paths, horizon length and price model (checked on construction).
 
@@ -132,7 +128,7 @@ class Comparison:
 
     Raises
     ------
-    ScenarioError
+    InputError
         On construction, if the runs were not made with the same draws.
     """
 
@@ -145,13 +141,13 @@ class Comparison:
             ("paths", self.a.paths, self.b.paths),
         ):
             if va != vb:
-                raise ScenarioError(
+                raise InputError(
                     "b",
                     field,
                     f"got {vb!r}; want the same as a ({va!r}) for common random numbers",
                 )
         if len(self.a.metrics) != len(self.b.metrics):
-            raise ScenarioError(
+            raise InputError(
                 "b",
                 "metrics",
                 f"got {len(self.b.metrics)} rows; want the same as a ({len(self.a.metrics)})",
@@ -164,7 +160,7 @@ class Comparison:
         Returns
         -------
         pandas.DataFrame
-            Index ``path``; one float column per name of :data:`simulator.metrics.METRICS`,
+            Index ``path``; one float column per name of :data:`simulator.outputs.METRICS`,
             in the units of the metric (USD bn, mmbbl, years, fractions per year for
             ``project_irr``). Booleans count as 0/1, so the mean of ``distress`` is the change
             in the probability of distress [-]. NaN where either side is not finite (an IRR
@@ -185,8 +181,9 @@ class Comparison:
         Returns
         -------
         pandas.DataFrame
-            Index ``metric`` (every name of :data:`simulator.metrics.METRICS`), in the
-            metric's own units (booleans as probabilities [-]). Columns:
+            Index ``metric`` (every name of :data:`simulator.outputs.METRICS`), in the
+            metric's own units (booleans as probabilities [-]); ``attrs`` names the scenarios
+            (``a``, ``b``) and the ``paths``. Columns:
 
             ``a_mean``, ``b_mean``
                 Each run's mean over its own finite values (as ``Results.summary``).
@@ -220,6 +217,7 @@ class Comparison:
         out = pd.DataFrame.from_dict(rows, orient="index", columns=list(TABLE_COLUMNS))
         out.index.name = "metric"
         out["n"] = out["n"].astype(int)
+        out.attrs = {"a": self.a.scenario.name, "b": self.b.scenario.name, "paths": self.a.paths}
         return out
 
     def text(self) -> str:
@@ -240,15 +238,16 @@ class Comparison:
             f"Comparison: A = {a.scenario.name}, B = {b.scenario.name}; "
             f"{a.paths:,} paths, seed {a.seed}, {h.start_year}-{h.start_year + h.years - 1}"
         ]
-        width = max(len(label) for _, label, _ in TEXT_METRICS)
+        labels = {name: _text_label(name) for name in TEXT_METRICS}
+        width = max(len(label) for label in labels.values())
         lines.append(f"  {'':<{width}}  {'A mean':>10}  {'B mean':>10}  {'B - A':>10}  {'± se':>9}")
 
         def num(x: float, w: int) -> str:
             return f"{x:{w}.3f}" if math.isfinite(x) else f"{'n/a':>{w}}"
 
         partial = []
-        for name, label, scale in TEXT_METRICS:
-            r = rows[name]
+        for name in TEXT_METRICS:
+            r, label, scale = rows[name], labels[name], display_scale(name)
             se = r["diff_se"] * scale
             err = f"± {se:7.3f}" if math.isfinite(se) else f"{'':>9}"
             lines.append(
@@ -279,6 +278,14 @@ class Comparison:
         return "\n".join(lines)
 
 
+def _text_label(name: str) -> str:
+    """A metric's title for the text table; a percent one says its difference is in pp."""
+    entry = output(name)
+    if entry.percent:
+        return f"{entry.label} [%; diff pp]"
+    return entry.title
+
+
 def compare(
     a: Scenario,
     b: Scenario,
@@ -301,7 +308,7 @@ def compare(
     seed
         Seed of both runs [-]; default ``a.simulation.seed``.
     **simulate_kwargs
-        Passed to :func:`simulator.engine.simulate` for both runs (``chunk_paths``,
+        Passed to :func:`simulator.run.engine.simulate` for both runs (``chunk_paths``,
         ``keep_series``, ``map_fn``...).
 
     Returns
@@ -310,7 +317,7 @@ def compare(
 
     Raises
     ------
-    ScenarioError
+    InputError
         If the two scenarios' draws would not line up (different ``horizon.years``,
         ``oil_price.model`` or bootstrap block length), before anything is simulated; or for
         a bad ``paths`` or ``seed`` (from ``simulate``).

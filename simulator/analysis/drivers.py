@@ -6,9 +6,8 @@ first ``min(paths, 20000)`` paths by default), this module compares the two grou
 per-path quantities the engine draws:
 
 - ``production_factor`` [-]: the path's production relative to production at median factors,
-  ``production_kbd[t, n] / base_kbd[t]`` averaged over the years with ``base_kbd[t] > 0``. The
-  engine makes production ``base_kbd[t] * reservoir[n] / overrun[n]``, so this recovers the
-  path's ``reservoir / overrun`` factor.
+  ``reservoir_factor / capex_overrun_factor``, the two factors the engine drew for the path
+  (per-path metrics of the run).
 - ``oil_price_mean_usd_per_bbl`` and ``oil_price_min_usd_per_bbl`` [USD/bbl]: the mean and the
   minimum over the years of the path's oil price.
 - ``oil_price_<year>`` [USD/bbl]: the path's oil price in that year.
@@ -16,7 +15,7 @@ per-path quantities the engine draws:
 For each quantity it gives the group means, their difference (distressed minus other) and the
 difference in units of the pooled within-group standard deviation, and ranks the quantities by
 the size of that standardized difference. :func:`price_by_group` gives the price percentiles of
-each group by year, for a figure (:mod:`simulator.plots` draws the figures).
+each group by year, for a figure (:mod:`simulator.present.plots` draws the figures).
 
 It describes association among the kept paths, not cause: the price of one year is correlated
 with its neighbours, so several year rows can rank high for one underlying price slump.
@@ -29,9 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..run.engine import Plan
 from ..run.results import Results
-from ..scenario import ScenarioError
+from ..scenario import InputError
 
 __all__ = ["DRIVER_COLUMNS", "GROUP_PERCENTILES", "distress_drivers", "price_by_group"]
 
@@ -51,11 +49,11 @@ _SOURCE = "results"
 
 
 def _kept(results: Results, name: str) -> np.ndarray:
-    """A kept series as an array (years, kept paths); ScenarioError if none was kept."""
+    """A kept series as an array (years, kept paths); InputError if none was kept."""
     try:
         frame = results.series(name)
     except KeyError as exc:
-        raise ScenarioError(
+        raise InputError(
             _SOURCE,
             "keep_series",
             "got a run that kept no per-path series; want one run with keep_series "
@@ -63,19 +61,19 @@ def _kept(results: Results, name: str) -> np.ndarray:
         ) from exc
     arr = frame.to_numpy(dtype=float)
     if arr.shape[1] == 0:
-        raise ScenarioError(
+        raise InputError(
             _SOURCE, "keep_series", "got a run that kept 0 paths; want at least one per group"
         )
     return arr
 
 
 def _groups(results: Results, n_kept: int) -> np.ndarray:
-    """Distress flags of the kept paths; ScenarioError if either group is empty."""
+    """Distress flags of the kept paths; InputError if either group is empty."""
     flags = results.metrics["distress"].to_numpy(dtype=bool)[:n_kept]
     n_dist = int(flags.sum())
     if n_dist == 0 or n_dist == n_kept:
         which = "no path is distressed" if n_dist == 0 else "every path is distressed"
-        raise ScenarioError(
+        raise InputError(
             _SOURCE,
             "distress",
             f"got {n_dist} distressed of {n_kept} kept paths ({which}); want both distressed "
@@ -105,23 +103,15 @@ def distress_drivers(results: Results) -> pd.DataFrame:
 
     Raises
     ------
-    ScenarioError
-        If the run kept no series, if either group (distressed or other) is empty among the
-        kept paths, or if the scenario has no year with base production.
+    InputError
+        If the run kept no series, or if either group (distressed or other) is empty among the
+        kept paths.
     """
     price = _kept(results, "oil_price_usd_per_bbl")
-    prod = _kept(results, "production_kbd")
-    flags = _groups(results, price.shape[1])
-
-    base = Plan.build(results.scenario, paths=1, seed=0).base_kbd
-    producing = base > 0
-    if not producing.any():
-        raise ScenarioError(
-            _SOURCE,
-            "pemex",
-            "got no year with base production > 0; want at least one producing year",
-        )
-    factor = (prod[producing] / base[producing, None]).mean(axis=0)
+    n_kept = price.shape[1]
+    flags = _groups(results, n_kept)
+    m = results.metrics.iloc[:n_kept]
+    factor = (m["reservoir_factor"] / m["capex_overrun_factor"]).to_numpy(dtype=float)
 
     rows: dict[str, np.ndarray] = {
         "production_factor": factor,
@@ -179,7 +169,7 @@ def price_by_group(results: Results) -> pd.DataFrame:
 
     Raises
     ------
-    ScenarioError
+    InputError
         If the run kept no series or either group is empty among the kept paths.
     """
     price = _kept(results, "oil_price_usd_per_bbl")

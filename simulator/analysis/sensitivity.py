@@ -19,14 +19,13 @@ parameter with a fresh sample.
 Ranges. By default each parameter spans +-25 % of the scenario's value (see
 :func:`default_range`); ``ranges`` overrides that per parameter. Each variant is validated as a
 whole scenario before anything is simulated, and a variant that breaks a bound or a cross-field
-check raises :class:`~simulator.scenario.ScenarioError` naming the parameter and the end.
+check raises :class:`~simulator.scenario.InputError` naming the parameter and the end.
 
 Everything here is pure: no file I/O, no printing.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,15 +34,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from ..present.plots import (
-    tornado_chart,
-    yearly_sensitivity_heatmap,
-)
-from ..run.engine import simulate
-from ..run.results import SERIES, Results
-from ..scenario import SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
+from ..model.metrics import row_statistic
+from ..outputs import HEADLINE, OUTPUTS, SERIES
+from ..run.engine import simulate, simulate_sets
+from ..run.results import Results
+from ..scenario import SECTIONS, FieldSpec, InputError, Scenario, field_specs
+from ..scenario.errors import suggest
+from ..scenario.sets import SET_FIELDS
 from .compare import check_aligned
 
 __all__ = [
@@ -63,7 +61,6 @@ __all__ = [
     "sobol",
     "sobol_indices",
     "tornado",
-    "yearly_figure",
     "yearly_sensitivity",
 ]
 
@@ -109,48 +106,41 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "swing",
 )
 
-_REFUSED_SECTIONS = ("horizon", "simulation")
 _STATISTICS = ("median", "mean")
 
 
 # ---------------------------------------------------------------------------- parameters
 
 
-def _suggest(name: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _numeric_specs() -> dict[str, FieldSpec]:
-    """Specs of the fields that may be varied, by dotted key."""
+    """Specs of the fields that may be varied, by dotted key: the numeric model inputs (role
+    ``path`` or ``plan``, :data:`simulator.scenario.ROLES`)."""
     return {
-        s.key: s
-        for s in field_specs()
-        if s.kind in ("int", "float") and s.section not in _REFUSED_SECTIONS
+        s.key: s for s in field_specs() if s.kind in ("int", "float") and s.role in ("path", "plan")
     }
 
 
 def _spec(key: Any) -> FieldSpec:
-    """The spec of a variable parameter, or a ScenarioError naming it (with a suggestion)."""
+    """The spec of a variable parameter, or a InputError naming it (with a suggestion)."""
     specs = _numeric_specs()
     if not isinstance(key, str):
-        raise ScenarioError("sensitivity", str(key), "got a non-text parameter; want a dotted key")
+        raise InputError("sensitivity", str(key), "got a non-text parameter; want a dotted key")
     if key in specs:
         return specs[key]
     every = {s.key: s for s in field_specs()}
     if key in every:
         spec = every[key]
-        if spec.section in _REFUSED_SECTIONS:
+        if spec.role in ("draws", "setup"):
             why = (
                 "it sets up the Monte Carlo run (or the draws of every path), so it cannot be "
                 "varied on common random numbers"
             )
         else:
             why = f"it is a {spec.kind} field"
-        raise ScenarioError(
+        raise InputError(
             "sensitivity", key, f"cannot be varied: {why}; want a numeric model parameter"
         )
-    raise ScenarioError("sensitivity", key, "unknown parameter" + _suggest(key, list(specs)))
+    raise InputError("sensitivity", key, "unknown parameter" + suggest(key, list(specs)))
 
 
 def _declared_range(spec: FieldSpec) -> tuple[Any, Any] | None:
@@ -167,9 +157,7 @@ def _declared_range(spec: FieldSpec) -> tuple[Any, Any] | None:
         or not isinstance(declared, Sequence)
         or len(declared) != 2
     ):
-        raise ScenarioError(
-            "sensitivity", spec.key, f"declares range {declared!r}; want (low, high)"
-        )
+        raise InputError("sensitivity", spec.key, f"declares range {declared!r}; want (low, high)")
     return declared[0], declared[1]
 
 
@@ -254,7 +242,7 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
 
     Raises
     ------
-    ScenarioError
+    InputError
         For an unknown field (with the nearest valid name), a non-numeric field, or a field of
         the ``horizon`` or ``simulation`` sections.
     """
@@ -287,14 +275,14 @@ def _resolve(
     parameters: Sequence[str] | None,
     ranges: Mapping[str, Sequence[float]] | None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Parameters in order with their (low, high), checked; ScenarioError naming the culprit.
+    """Parameters in order with their (low, high), checked; InputError naming the culprit.
 
     The scenario's ``sensitivity`` block fills in what the caller leaves out: its parameters
     when ``parameters`` is None, and its ranges of the parameters analysed, under the
     caller's ``ranges``.
     """
     if isinstance(parameters, str):
-        raise ScenarioError(
+        raise InputError(
             "sensitivity", "parameters", f"got the text {parameters!r}; want a list of dotted keys"
         )
     block = scenario.sensitivity
@@ -310,20 +298,20 @@ def _resolve(
         keys = list(parameters)
         for k in ranges:
             if k not in keys:
-                raise ScenarioError(
+                raise InputError(
                     "sensitivity",
                     str(k),
                     "got a range for a parameter that is not in parameters"
-                    + _suggest(str(k), [str(p) for p in keys]),
+                    + suggest(str(k), [str(p) for p in keys]),
                 )
     if not keys:
-        raise ScenarioError("sensitivity", "parameters", "got none; want at least one parameter")
+        raise InputError("sensitivity", "parameters", "got none; want at least one parameter")
     seen: set[str] = set()
     out: dict[str, tuple[Any, Any]] = {}
     for key in keys:
         spec = _spec(key)
         if key in seen:
-            raise ScenarioError("sensitivity", key, "given twice; want each parameter once")
+            raise InputError("sensitivity", key, "given twice; want each parameter once")
         seen.add(key)
         if key in ranges:
             pair = ranges[key]
@@ -333,20 +321,18 @@ def _resolve(
                 or len(pair) != 2
                 or not all(_is_number(v) and math.isfinite(v) for v in pair)
             ):
-                raise ScenarioError(
+                raise InputError(
                     "sensitivity", key, f"got range {pair!r}; want (low, high), two finite numbers"
                 )
             low, high = pair
             if spec.kind == "int":
                 if not all(float(v).is_integer() for v in pair):
-                    raise ScenarioError(
-                        "sensitivity", key, f"got range {pair!r}; want two integers"
-                    )
+                    raise InputError("sensitivity", key, f"got range {pair!r}; want two integers")
                 low, high = int(low), int(high)
             else:
                 low, high = float(low), float(high)
             if not low < high:
-                raise ScenarioError(
+                raise InputError(
                     "sensitivity", key, f"got range ({low!r}, {high!r}); want low < high"
                 )
         else:
@@ -366,8 +352,8 @@ def _variants(
             try:
                 variant = scenario.with_overrides({key: value}, source="sensitivity")
                 check_aligned(scenario, variant)
-            except ScenarioError as exc:
-                raise ScenarioError(
+            except InputError as exc:
+                raise InputError(
                     "sensitivity",
                     key,
                     f"{end} value {value!r} gives an invalid scenario ({exc})",
@@ -377,10 +363,21 @@ def _variants(
     return out
 
 
+def _run_attrs(scenario: Scenario, paths: int, seed: int) -> dict[str, Any]:
+    """What a chart's subtitle says of the runs behind an analysis."""
+    h = scenario.horizon
+    return {
+        "scenario": scenario.name,
+        "years": f"{h.start_year}\u2013{h.start_year + h.years - 1}",
+        "paths": paths,
+        "seed": seed,
+    }
+
+
 def _run_settings(scenario: Scenario, paths: int | None, seed: int | None) -> tuple[int, int]:
     for name, value in (("paths", paths), ("seed", seed)):
         if value is not None and not (isinstance(value, int | np.integer) and _is_number(value)):
-            raise ScenarioError("sensitivity", name, f"got {value!r}; want an integer")
+            raise InputError("sensitivity", name, f"got {value!r}; want an integer")
     p = scenario.simulation.paths if paths is None else int(paths)
     s = scenario.simulation.seed if seed is None else int(seed)
     return p, s
@@ -434,11 +431,11 @@ class Tornado:
 
     def _check_output(self, output: str) -> None:
         if output not in self.outputs:
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity",
                 str(output),
                 "not an output of this analysis"
-                + _suggest(str(output), self.outputs)
+                + suggest(str(output), self.outputs)
                 + f" (want one of: {', '.join(self.outputs)})",
             )
 
@@ -504,11 +501,14 @@ class Tornado:
         -------
         pandas.DataFrame
             Index ``rank`` (1 = largest swing); the columns of :meth:`table` but ``output``.
-            Ties keep the analysis order; NaN swings come last.
+            Ties keep the analysis order; NaN swings come last. ``attrs`` holds what a chart
+            of it needs (:func:`simulator.present.plots.tornado_chart`): ``output``, ``base``,
+            ``ranges`` (each parameter's values in its own type), ``scenario``, ``years``,
+            ``paths`` and ``seed``.
 
         Raises
         ------
-        ScenarioError
+        InputError
             For an output that was not recorded.
         """
         self._check_output(output)
@@ -516,11 +516,9 @@ class Tornado:
         t = t[t["output"] == output].drop(columns="output")
         t = t.sort_values("swing", ascending=False, kind="stable", na_position="last")
         t.index = pd.RangeIndex(1, len(t) + 1, name="rank")
+        t.attrs.update(_run_attrs(self.scenario, self.paths, self.seed))
+        t.attrs.update(output=output, base=float(self.base[output]), ranges=dict(self.ranges))
         return t
-
-    def figure(self, output: str) -> go.Figure:
-        """Tornado chart of one output (:func:`simulator.plots.tornado_chart`)."""
-        return tornado_chart(self, output)
 
 
 def tornado(
@@ -565,7 +563,7 @@ def tornado(
 
     Raises
     ------
-    ScenarioError
+    InputError
         Naming the parameter: an unknown (with a suggestion), non-numeric or refused field, a
         malformed range, or a low or high value that gives an invalid scenario (out of bounds,
         or a failed cross-field check such as ``naef.grace_years`` < ``naef.tenor_years``).
@@ -573,7 +571,7 @@ def tornado(
     """
     resolved = _resolve(scenario, parameters, ranges)
     if isinstance(outputs, str) or not outputs:
-        raise ScenarioError(
+        raise InputError(
             "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"
         )
     outs = tuple(outputs)
@@ -586,10 +584,10 @@ def tornado(
     base = headline(scenario)
     for output in outs:
         if output not in base:
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity",
                 str(output),
-                "unknown output" + _suggest(str(output), list(base)),
+                "unknown output" + suggest(str(output), list(base)),
             )
     at_low: dict[str, Mapping[str, float]] = {}
     at_high: dict[str, Mapping[str, float]] = {}
@@ -650,7 +648,7 @@ def yearly_sensitivity(
     scenario
         The base scenario.
     series
-        A per-year series of :data:`simulator.results.SERIES` (``"dscr"`` [-],
+        A per-year series of :data:`simulator.outputs.SERIES` (``"dscr"`` [-],
         ``"mdf_inflow_usd_bn"`` [USD bn], ...).
     parameters, ranges
         As for :func:`tornado`.
@@ -661,7 +659,7 @@ def yearly_sensitivity(
     paths
         Paths of every run [paths]; default ``scenario.simulation.paths``. The statistic is
         taken over the paths whose series the engine keeps (the first
-        :data:`simulator.engine.DEFAULT_KEEP_SERIES`, as for the fans).
+        :data:`simulator.run.engine.DEFAULT_KEEP_SERIES`, as for the fans).
     seed
         Seed of every run [-]; default ``scenario.simulation.seed``.
 
@@ -671,19 +669,20 @@ def yearly_sensitivity(
         Index ``year`` (calendar); one column per parameter (dotted key, analysis order); values
         in the unit of the series (DSCR [-], USD bn, kb/d, USD/bbl). ``attrs`` holds
         ``series``, ``statistic``, ``scenario`` (name), ``paths``, ``seed`` and ``ranges``
-        (parameter -> (low, high)), which :func:`yearly_figure` uses for its titles.
+        (parameter -> (low, high)), which
+        :func:`simulator.present.plots.yearly_sensitivity_heatmap` uses for its titles.
 
     Raises
     ------
-    ScenarioError
+    InputError
         As :func:`tornado`; also for an unknown series (with a suggestion) or statistic.
     """
     if series not in SERIES:
-        raise ScenarioError(
-            "sensitivity", str(series), "unknown series" + _suggest(str(series), SERIES)
+        raise InputError(
+            "sensitivity", str(series), "unknown series" + suggest(str(series), SERIES)
         )
     if statistic not in _STATISTICS:
-        raise ScenarioError(
+        raise InputError(
             "sensitivity",
             "statistic",
             f"got {statistic!r}; want one of: {', '.join(_STATISTICS)}",
@@ -711,31 +710,11 @@ def yearly_sensitivity(
     return out
 
 
-def yearly_figure(df: pd.DataFrame) -> go.Figure:
-    """Heatmap of :func:`yearly_sensitivity` (drawn by :mod:`simulator.plots`)."""
-    return yearly_sensitivity_heatmap(df)
-
-
 # ---------------------------------------------------------------------------- Sobol
 
-#: How each output of :func:`sobol` is taken over the paths of one parameter set: headline key
-#: -> (per-path metric, statistic). A number is a percentile of the finite values, ``"mean"``
-#: the mean of the finite values, ``"positive"`` the share of paths above zero: the
-#: definitions of :meth:`simulator.results.Results.headline`.
-SET_OUTPUTS: Mapping[str, tuple[str, str | float]] = MappingProxyType(
-    {
-        "prob_distress": ("distress", "mean"),
-        "prob_backstop_draw": ("backstop_draw_total_usd_bn", "positive"),
-        "mdf_inflow_pv_p10": ("mdf_inflow_pv_usd_bn", 10.0),
-        "mdf_inflow_pv_p50": ("mdf_inflow_pv_usd_bn", 50.0),
-        "mdf_inflow_pv_p90": ("mdf_inflow_pv_usd_bn", 90.0),
-        "mdf_inflow_total_mean": ("mdf_inflow_total_usd_bn", "mean"),
-        "min_dscr_p50": ("min_dscr", 50.0),
-        "min_dscr_operating_p50": ("min_dscr_operating", 50.0),
-        "project_irr_p50": ("project_irr", 50.0),
-        "us_supply_total_mean": ("us_supply_total_mmbbl", "mean"),
-    }
-)
+#: Outputs :func:`sobol` can take of a parameter set: every headline figure of the catalogue,
+#: each the same statistic of the same per-path metric as :meth:`Results.headline` takes.
+SET_OUTPUTS: tuple[str, ...] = HEADLINE
 
 #: Columns of :meth:`Sobol.table` and of :func:`sobol_indices`.
 SOBOL_COLUMNS: tuple[str, ...] = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf")
@@ -749,11 +728,11 @@ DEFAULT_PATHS_PER_SAMPLE = 256
 
 def _check_set_output(output: Any) -> None:
     if output not in SET_OUTPUTS:
-        raise ScenarioError(
+        raise InputError(
             "sensitivity",
             str(output),
             "not available for Sobol indices"
-            + _suggest(str(output), list(SET_OUTPUTS))
+            + suggest(str(output), list(SET_OUTPUTS))
             + f" (want one of: {', '.join(SET_OUTPUTS)})",
         )
 
@@ -764,10 +743,11 @@ def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
     Parameters
     ----------
     metrics
-        Metric -> array of shape (sets, paths), as :func:`simulator.engine.simulate_sets`
+        Metric -> array of shape (sets, paths), as :func:`simulator.run.engine.simulate_sets`
         returns.
     output
-        A key of :data:`SET_OUTPUTS`.
+        A headline key (:data:`SET_OUTPUTS`); its metric and statistic come from the
+        catalogue (:mod:`simulator.outputs`).
 
     Returns
     -------
@@ -775,19 +755,9 @@ def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
         Shape (sets,), in the output's unit; NaN for a set where the metric is nowhere defined.
     """
     _check_set_output(output)
-    metric, stat = SET_OUTPUTS[output]
-    x = np.asarray(metrics[metric], dtype=float)
-    if stat == "positive":
-        return (x > 0).mean(axis=1)
-    finite = np.isfinite(x)
-    x = np.where(finite, x, np.nan)
-    out = np.full(x.shape[0], np.nan)
-    rows = finite.any(axis=1)
-    if stat == "mean":
-        out[rows] = np.nanmean(x[rows], axis=1)
-    else:
-        out[rows] = np.nanpercentile(x[rows], float(stat), axis=1)
-    return out
+    entry = OUTPUTS[output]
+    assert entry.of is not None and entry.statistic is not None
+    return row_statistic(np.asarray(metrics[entry.of], dtype=float), entry.statistic)
 
 
 def _is_power_of_two(n: Any) -> bool:
@@ -840,7 +810,7 @@ def sobol_indices(
 
     Raises
     ------
-    ScenarioError
+    InputError
         ``base_samples`` not a power of two, an empty or inverted range, or an output that is
         NaN at some samples.
     """
@@ -848,16 +818,16 @@ def sobol_indices(
     from SALib.sample import sobol as sobol_sample
 
     if not _is_power_of_two(base_samples):
-        raise ScenarioError(
+        raise InputError(
             "sensitivity",
             "base_samples",
             f"got {base_samples!r}; want a power of two (256, 512...)",
         )
     if not bounds:
-        raise ScenarioError("sensitivity", "parameters", "got none; want at least one parameter")
+        raise InputError("sensitivity", "parameters", "got none; want at least one parameter")
     for name, (low, high) in bounds.items():
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity", name, f"got range ({low!r}, {high!r}); want finite low < high"
             )
     names = list(bounds)
@@ -876,7 +846,7 @@ def sobol_indices(
             raise ValueError(f"evaluate gave shape {y.shape} for {output}; want ({x.shape[0]},)")
         bad = ~np.isfinite(y)
         if bad.any():
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity",
                 str(output),
                 f"is undefined at {int(bad.sum())} of {y.size} parameter sets; want an output "
@@ -967,24 +937,30 @@ class Sobol:
         return t
 
     def ranking(self, output: str) -> pd.DataFrame:
-        """The parameters of one output by total index, largest first (index ``rank``)."""
+        """The parameters of one output by total index, largest first (index ``rank``).
+
+        ``attrs`` holds what a chart of it needs (:func:`simulator.present.plots.sobol_chart`):
+        ``output``, ``evaluations``, ``base_samples``, ``paths_per_sample``, ``scenario``,
+        ``years``, ``paths`` and ``seed``.
+        """
         if output not in self.outputs:
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity",
                 str(output),
-                "not an output of this analysis" + _suggest(str(output), self.outputs),
+                "not an output of this analysis" + suggest(str(output), self.outputs),
             )
         t = self.table()
         t = t[t["output"] == output].drop(columns="output")
         t = t.sort_values("ST", ascending=False, kind="stable", na_position="last")
         t.index = pd.RangeIndex(1, len(t) + 1, name="rank")
+        t.attrs.update(_run_attrs(self.scenario, self.paths_per_sample, self.seed))
+        t.attrs.update(
+            output=output,
+            evaluations=self.evaluations,
+            base_samples=self.base_samples,
+            paths_per_sample=self.paths_per_sample,
+        )
         return t
-
-    def figure(self, output: str) -> go.Figure:
-        """Bars of the first-order and total indices of one output (:mod:`simulator.plots`)."""
-        from ..present.plots import sobol_chart
-
-        return sobol_chart(self, output)
 
 
 def sobol(
@@ -1002,7 +978,7 @@ def sobol(
     """Sobol indices of headline outputs, every parameter set simulated in one vectorized run.
 
     The ``N (D + 2)`` parameter sets of the Sobol' sample are run together by
-    :func:`simulator.engine.simulate_sets`, ``paths_per_sample`` paths each, on common random
+    :func:`simulator.run.engine.simulate_sets`, ``paths_per_sample`` paths each, on common random
     numbers: path ``i`` of every set has the same draws, so the output of a set is a
     deterministic function of its parameters and the indices measure the parameters, not
     Monte Carlo noise. Each output is the headline statistic over the set's paths (see
@@ -1013,7 +989,7 @@ def sobol(
     scenario
         The base scenario (every field not varied keeps its value).
     parameters
-        Dotted keys of float model fields (:data:`simulator.engine.SET_FIELDS`); default the
+        Dotted keys of float model fields (:data:`simulator.scenario.sets.SET_FIELDS`); default the
         ``parameters`` of the scenario's ``sensitivity`` block, or else the float fields of
         :data:`DEFAULT_PARAMETERS` (integer fields such as ``pemex.lag_years`` need a
         tornado).
@@ -1037,12 +1013,10 @@ def sobol(
 
     Raises
     ------
-    ScenarioError
+    InputError
         For a parameter that cannot be varied continuously (with the reason), a bad range or
         sample size, or an unknown output.
     """
-    from ..run.engine import SET_FIELDS, simulate_sets
-
     if parameters is None and scenario.sensitivity.parameters:
         parameters = list(scenario.sensitivity.parameters)
     if parameters is None:
@@ -1053,21 +1027,21 @@ def sobol(
     resolved = _resolve(scenario, parameters, ranges)
     for key in resolved:
         if key not in SET_FIELDS:
-            raise ScenarioError(
+            raise InputError(
                 "sensitivity",
                 key,
                 "is an integer field; Sobol indices need continuous parameters (want a float "
                 "field, or use --method tornado)",
             )
     if isinstance(outputs, str) or not outputs:
-        raise ScenarioError(
+        raise InputError(
             "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"
         )
     outs = tuple(outputs)
     for output in outs:
         _check_set_output(output)
     if not (isinstance(paths_per_sample, int | np.integer) and paths_per_sample >= 1):
-        raise ScenarioError(
+        raise InputError(
             "sensitivity", "paths_per_sample", f"got {paths_per_sample!r}; want an integer >= 1"
         )
     _, s = _run_settings(scenario, None, seed)

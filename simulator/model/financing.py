@@ -92,7 +92,7 @@ class DebtSchedule:
     outstanding_at_horizon_usd_bn
         Principal still scheduled after the last simulated year.
 
-    A run over many parameter sets (:func:`simulator.engine.simulate_sets`) stacks one
+    A run over many parameter sets (:func:`simulator.run.engine.simulate_sets`) stacks one
     schedule per path: the arrays are then (years, paths) and the outstanding principal
     (paths,).
     """

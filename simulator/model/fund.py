@@ -14,11 +14,12 @@ elasticity of output to public capital, as in Bom and Ligthart 2014).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ..scenario.schema import Mdf
+from ..scenario.sets import FloatArray, PerPath
 
 __all__ = ["FundFlows", "run_fund"]
 
@@ -29,11 +30,11 @@ class FundFlows:
 
     Attributes
     ----------
-    balance_usd_bn
+    mdf_balance_usd_bn
         Fund balance at the end of each year [USD bn].
-    investment_usd_bn
+    infrastructure_investment_usd_bn
         Infrastructure investment in each year [USD bn].
-    capital_usd_bn
+    infrastructure_capital_usd_bn
         Added infrastructure capital at the end of each year [USD bn].
     gdp_uplift_usd_bn
         GDP gained from the added capital [USD bn].
@@ -42,14 +43,18 @@ class FundFlows:
         assumptions differ between paths.
     """
 
-    balance_usd_bn: np.ndarray
-    investment_usd_bn: np.ndarray
-    capital_usd_bn: np.ndarray
-    gdp_uplift_usd_bn: np.ndarray
-    gdp_usd_bn: np.ndarray
+    mdf_balance_usd_bn: FloatArray
+    infrastructure_investment_usd_bn: FloatArray
+    infrastructure_capital_usd_bn: FloatArray
+    gdp_uplift_usd_bn: FloatArray
+    gdp_usd_bn: FloatArray
+
+    def as_dict(self) -> dict[str, FloatArray]:
+        """The flows by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
+def run_fund(mdf_inflow_usd_bn: FloatArray, mdf: Mdf | PerPath[Mdf]) -> FundFlows:
     """Run the fund rule, the capital accumulation and the GDP effect for every path.
 
     Parameters
@@ -57,8 +62,7 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
     mdf_inflow_usd_bn
         Inflow from the waterfall [USD bn], shape (years, paths).
     mdf
-        The ``mdf`` section; its float fields may also be arrays of shape (paths,), one value
-        per path.
+        The ``mdf`` section, or one whose float fields hold one value per path.
     """
     years, n = mdf_inflow_usd_bn.shape
     balance = np.empty((years, n))
@@ -87,9 +91,9 @@ def run_fund(mdf_inflow_usd_bn: np.ndarray, mdf: Mdf) -> FundFlows:
     np.expm1(uplift, out=uplift)
     uplift *= gdp
     return FundFlows(
-        balance_usd_bn=balance,
-        investment_usd_bn=invest,
-        capital_usd_bn=capital,
+        mdf_balance_usd_bn=balance,
+        infrastructure_investment_usd_bn=invest,
+        infrastructure_capital_usd_bn=capital,
         gdp_uplift_usd_bn=uplift,
         gdp_usd_bn=gdp,
     )

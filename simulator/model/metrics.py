@@ -1,7 +1,9 @@
-"""Per-path metrics (NPV, vectorized IRR, minimum DSCR, distress...) and their aggregates.
+"""The measures the metrics are made of (present value, vectorized IRR, coverage ratios) and
+the statistics taken of them over the paths (summaries, headline figures).
 
 Present values follow the numpy-financial convention: ``PV = sum_t v_t / (1 + r)^t`` with
-t = 0 undiscounted.
+t = 0 undiscounted. Every sum over the years is taken year after year for each path alike, so a
+path's value does not depend on how many paths are computed with it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "HEADLINE",
-    "METRICS",
+    "MIN_SERVICE_USD_BN",
+    "SHORTFALL_EPS_USD_BN",
     "aggregate",
     "cvar_lower",
     "discount_factors",
@@ -22,41 +24,13 @@ __all__ = [
     "irr",
     "min_dscr",
     "npv",
+    "present_value",
+    "row_statistic",
+    "standard_error",
 ]
 
-#: Per-path output names (DESIGN.md section 6), in the order of ``Results.metrics``.
-METRICS: tuple[str, ...] = (
-    "mdf_inflow_total_usd_bn",
-    "mdf_inflow_pv_usd_bn",
-    "infrastructure_investment_total_usd_bn",
-    "infrastructure_capital_final_usd_bn",
-    "gdp_uplift_final_pct",
-    "gdp_uplift_pv_usd_bn",
-    "min_dscr",
-    "min_dscr_operating",
-    "distress",
-    "first_shortfall_year",
-    "shortfall_total_usd_bn",
-    "backstop_draw_total_usd_bn",
-    "project_irr",
-    "us_supply_total_mmbbl",
-    "debt_outstanding_at_horizon_usd_bn",
-)
-
-#: The figures printed first and shown on the cards: (key, label).
-HEADLINE: tuple[tuple[str, str], ...] = (
-    ("prob_distress", "Probability of distress"),
-    ("prob_backstop_draw", "Probability of a backstop draw"),
-    ("mdf_inflow_pv_p10", "MDF inflow PV, P10 [USD bn]"),
-    ("mdf_inflow_pv_p50", "MDF inflow PV, P50 [USD bn]"),
-    ("mdf_inflow_pv_p90", "MDF inflow PV, P90 [USD bn]"),
-    ("mdf_inflow_pv_cvar5", "MDF inflow PV, mean of worst 5% [USD bn]"),
-    ("mdf_inflow_total_mean", "MDF inflow total, mean [USD bn]"),
-    ("min_dscr_p50", "Minimum DSCR, median"),
-    ("min_dscr_operating_p50", "Minimum DSCR once producing, median"),
-    ("project_irr_p50", "Project IRR, median"),
-    ("us_supply_total_mean", "US supply added, mean [mmbbl]"),
-)
+#: A shortfall smaller than this [USD bn] (one thousand dollars) is rounding, not distress.
+SHORTFALL_EPS_USD_BN = 1e-6
 
 
 def discount_factors(rate: float, years: int) -> np.ndarray:
@@ -75,6 +49,24 @@ def npv(rate: float, values: np.ndarray) -> np.ndarray:
         Cash flows, shape (years,) or (years, paths).
     """
     return discount_factors(rate, values.shape[0]) @ values
+
+
+def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``sum_t discount[t] values[t]`` per path [unit of ``values``].
+
+    Parameters
+    ----------
+    discount
+        Discount factors [-], shape (years,), or (years, paths) when each path has its own.
+    values
+        Flows, shape (years, paths).
+
+    Elementwise products summed over the years, year after year, for every path alike: a
+    matrix product would leave the order of the sum to BLAS, which may change it with the
+    number of paths, and the result would then depend on the chunk size.
+    """
+    result: np.ndarray = np.multiply(values, discount.reshape(values.shape[0], -1)).sum(axis=0)
+    return result
 
 
 def _horner(values: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -292,3 +284,74 @@ def aggregate(metrics: pd.DataFrame, percentiles: Sequence[float]) -> pd.DataFra
     out.index.name = "metric"
     out["n"] = out["n"].astype(int)
     return out
+
+
+def row_statistic(values: np.ndarray, statistic: str) -> np.ndarray:
+    """A headline statistic of each row of per-path values (:data:`simulator.outputs.STATISTICS`).
+
+    Parameters
+    ----------
+    values
+        Shape (rows, paths): one run per row (a parameter set), or ``x[None]`` for one run.
+        Booleans count as 0/1.
+    statistic
+        ``probability`` (the mean, over every path, of a flag), ``share_positive`` (the share
+        of paths where the value is above 0; NaN is not), ``mean`` (the mean of the finite
+        values), ``pNN`` (a percentile of the finite values, numpy's linear interpolation) or
+        ``cvar5`` (the mean of the lowest 5% of the finite values, :func:`cvar_lower`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (rows,), in the unit of the values (a fraction for a probability); NaN for a
+        row with no finite value.
+    """
+    x = np.asarray(values, dtype=float)
+    if statistic == "probability":
+        return x.mean(axis=1)
+    if statistic == "share_positive":
+        return (x > 0).mean(axis=1)
+    out = np.full(x.shape[0], np.nan)
+    for i, row in enumerate(x):
+        finite = row[np.isfinite(row)]
+        if not finite.size:
+            continue
+        if statistic == "mean":
+            out[i] = finite.mean()
+        elif statistic == "cvar5":
+            out[i] = cvar_lower(finite, 0.05)
+        elif statistic.startswith("p") and statistic[1:].isdigit():
+            out[i] = np.percentile(finite, float(statistic[1:]))
+        else:
+            raise ValueError(f"unknown statistic {statistic!r}")
+    return out
+
+
+def standard_error(values: np.ndarray, statistic: str) -> float:
+    """Monte Carlo standard error of a headline statistic of one run's per-path values.
+
+    A probability or share ``p`` over ``n`` paths: the binomial ``sqrt(p (1 - p) / n)``. A
+    mean: the sample standard deviation (ddof 1; 0 for one value) over ``sqrt(n)`` of the
+    finite values. A percentile ``q`` of ``k`` finite values: half the distance between the
+    order statistics at ``k q -+ sqrt(k q (1 - q))``, the binomial interval of the quantile
+    (NaN for fewer than two values). ``cvar5``: NaN (none is estimated).
+    """
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if statistic in ("probability", "share_positive"):
+        p = float(row_statistic(x[None], statistic)[0])
+        return math.sqrt(p * (1.0 - p) / n) if n else math.nan
+    finite = x[np.isfinite(x)]
+    k = finite.size
+    if statistic == "mean":
+        return float(finite.std(ddof=1)) / math.sqrt(k) if k > 1 else (0.0 if k else math.nan)
+    if statistic.startswith("p") and statistic[1:].isdigit():
+        if k < 2:
+            return math.nan
+        finite = np.sort(finite)
+        q = float(statistic[1:]) / 100.0
+        half = math.sqrt(k * q * (1.0 - q))
+        lo = int(max(0, math.floor(k * q - half)))
+        hi = int(min(k - 1, math.ceil(k * q + half)))
+        return float(finite[hi] - finite[lo]) / 2.0
+    return math.nan

@@ -17,6 +17,7 @@ from scipy.special import ndtr
 
 from ..history import wti_log_returns
 from ..scenario.schema import OilPrice
+from ..scenario.sets import PerPath
 
 __all__ = ["n_price_shocks", "price_paths"]
 
@@ -28,7 +29,7 @@ _LOG_PRICE_MIN = math.log(0.01)
 _LOG_PRICE_MAX = math.log(100_000.0)
 
 
-def n_price_shocks(op: OilPrice, years: int) -> int:
+def n_price_shocks(op: OilPrice | PerPath[OilPrice], years: int) -> int:
     """Number of standard normal draws per path the price model needs.
 
     Parameters
@@ -59,14 +60,14 @@ def _ou_step_sd(k: Any, vol: Any) -> Any:
     return vol * np.sqrt(ratio)
 
 
-def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
+def price_paths(op: OilPrice | PerPath[OilPrice], *, years: int, shocks: np.ndarray) -> np.ndarray:
     """Benchmark price paths [USD/bbl].
 
     Parameters
     ----------
     op
-        The ``oil_price`` section. Its float fields may also be arrays of shape (paths,), one
-        value per path (a run over many parameter sets); every model broadcasts over them.
+        The ``oil_price`` section, or one whose float fields hold one value per path (a run
+        over many parameter sets); every model broadcasts over them.
     years
         Horizon length T [years].
     shocks
@@ -120,7 +121,9 @@ def price_paths(op: OilPrice, *, years: int, shocks: np.ndarray) -> np.ndarray:
     return x
 
 
-def _two_factor(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray) -> None:
+def _two_factor(
+    op: OilPrice | PerPath[OilPrice], x: np.ndarray, t0: int, shocks: np.ndarray
+) -> None:
     """Schwartz-Smith (2000): ln P = chi + xi, exact annual step, correlated shocks.
 
     The OU shock of one year and the Brownian shock of the same year are correlated by
@@ -148,7 +151,9 @@ def _two_factor(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray) -> Non
         np.add(chi, xi, out=x[t])
 
 
-def _bootstrap(op: OilPrice, x: np.ndarray, t0: int, shocks: np.ndarray, years: int) -> None:
+def _bootstrap(
+    op: OilPrice | PerPath[OilPrice], x: np.ndarray, t0: int, shocks: np.ndarray, years: int
+) -> None:
     """Moving-block bootstrap of historical annual log returns.
 
     Each block of ``bootstrap_block_years`` steps starts at a uniformly drawn position of the

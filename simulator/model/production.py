@@ -10,11 +10,15 @@ divided by a per-path capex-overrun factor (both lognormal with median 1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 from ..scenario.schema import Fiscal, OilPrice, Pemex
+from ..scenario.sets import FloatArray, PerPath
 
 __all__ = [
+    "FieldCashFlows",
     "capacity_kbd",
     "field_cash_flows",
     "lognormal_factor",
@@ -64,7 +68,7 @@ def capacity_kbd(capex_usd_bn: np.ndarray, pemex: Pemex) -> np.ndarray:
     return np.convolve(capex_usd_bn * kbd_per_bn, prof)[:years]
 
 
-def lognormal_factor(z: np.ndarray, sd: float) -> np.ndarray:
+def lognormal_factor(z: FloatArray, sd: float | FloatArray) -> FloatArray:
     """Lognormal factor with median 1: ``exp(sd * z)`` [-] for standard normals ``z``."""
     return np.exp(sd * z)
 
@@ -92,15 +96,29 @@ def mmbbl_per_year(kbd: np.ndarray) -> np.ndarray:
     return kbd * (365.0 / 1000.0)
 
 
+@dataclass(frozen=True)
+class FieldCashFlows:
+    """Cash flows of the added production, each shape (years, paths) [USD bn]."""
+
+    revenue_usd_bn: FloatArray
+    opex_usd_bn: FloatArray
+    government_take_usd_bn: FloatArray
+    cfads_usd_bn: FloatArray
+
+    def as_dict(self) -> dict[str, FloatArray]:
+        """The flows by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def field_cash_flows(
-    base_kbd: np.ndarray,
-    factor: np.ndarray,
-    price: np.ndarray,
+    base_kbd: FloatArray,
+    factor: FloatArray,
+    price: FloatArray,
     *,
-    oil_price: OilPrice,
-    pemex: Pemex,
-    fiscal: Fiscal,
-) -> dict[str, np.ndarray]:
+    oil_price: OilPrice | PerPath[OilPrice],
+    pemex: Pemex | PerPath[Pemex],
+    fiscal: Fiscal | PerPath[Fiscal],
+) -> FieldCashFlows:
     """Revenue, operating cost, government take and CFADS of the added production.
 
     Production is ``base_kbd[t] * factor[n]`` (:func:`production_kbd`); it is not formed here,
@@ -116,14 +134,12 @@ def field_cash_flows(
     price
         Benchmark oil price [USD/bbl], shape (years, paths).
     oil_price, pemex, fiscal
-        Scenario sections. Their float fields may also be arrays of shape (paths,), one value
-        per path (a run over many parameter sets): every formula broadcasts over the paths.
+        Scenario sections, or sections whose float fields hold one value per path (a run over
+        many parameter sets): every formula broadcasts over the paths.
 
     Returns
     -------
-    dict
-        ``revenue_usd_bn``, ``opex_usd_bn``, ``government_take_usd_bn`` and ``cfads_usd_bn``,
-        each shape (years, paths).
+    FieldCashFlows
         ``government_take = royalty * revenue + duty * max(revenue - opex, 0)``;
         ``cfads = revenue - opex - government_take``.
     """
@@ -149,15 +165,14 @@ def field_cash_flows(
         cfads -= take
     else:
         take = np.zeros_like(cfads)
-    return {
-        "revenue_usd_bn": revenue,
-        "opex_usd_bn": opex,
-        "government_take_usd_bn": take,
-        "cfads_usd_bn": cfads,
-    }
+    return FieldCashFlows(
+        revenue_usd_bn=revenue, opex_usd_bn=opex, government_take_usd_bn=take, cfads_usd_bn=cfads
+    )
 
 
-def oil_mmbbl_total(base_kbd: np.ndarray, factor: np.ndarray, pemex: Pemex) -> np.ndarray:
+def oil_mmbbl_total(
+    base_kbd: FloatArray, factor: FloatArray, pemex: Pemex | PerPath[Pemex]
+) -> FloatArray:
     """Oil (not gas) produced over the horizon per path [mmbbl], shape (paths,).
 
     ``base_kbd`` is shape (years,) or (years, paths); ``pemex.gas_share_boe`` a float or one

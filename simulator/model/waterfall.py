@@ -17,6 +17,10 @@ ever served from non-negative cash and ``debt_service_paid = due - shortfall`` l
 
     cash + dsra_draw + dsra_release + backstop_draw
         = debt_service_paid + dsra_topup + backstop_repaid + mdf_inflow + pemex_retained
+
+A shortfall carried from one year to the next is owed again with its interest; the part of a
+year's shortfall that is *new* (``max(shortfall - arrears carried with interest, 0)``) is what
+first went unpaid that year, so a sum of new shortfalls counts each unpaid amount once.
 """
 
 from __future__ import annotations
@@ -26,41 +30,46 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..scenario.schema import Waterfall
+from ..scenario.sets import FloatArray, PerPath
 
 __all__ = ["WaterfallFlows", "identity_residual", "run_waterfall"]
 
 
 @dataclass(frozen=True)
 class WaterfallFlows:
-    """Realized flows of the waterfall, each shape (years, paths) [USD bn]."""
+    """Realized flows of the waterfall, each shape (years, paths) [USD bn].
 
-    cash: np.ndarray
-    reserve_income: np.ndarray
-    due: np.ndarray
-    debt_service_paid: np.ndarray
-    shortfall: np.ndarray
-    dsra_draw: np.ndarray
-    dsra_release: np.ndarray
-    dsra_topup: np.ndarray
-    dsra_balance: np.ndarray
-    backstop_draw: np.ndarray
-    backstop_repaid: np.ndarray
-    backstop_outstanding: np.ndarray
-    mdf_inflow: np.ndarray
-    pemex_retained: np.ndarray
-    arrears: np.ndarray
+    Balances (``dsra_balance_usd_bn``, ``backstop_outstanding_usd_bn``) are at the end of each
+    year; ``shortfall_usd_bn`` is the arrears carried into the next year.
+    """
 
-    def as_dict(self) -> dict[str, np.ndarray]:
+    cash_usd_bn: FloatArray
+    reserve_income_usd_bn: FloatArray
+    debt_service_due_usd_bn: FloatArray
+    debt_service_paid_usd_bn: FloatArray
+    shortfall_usd_bn: FloatArray
+    new_shortfall_usd_bn: FloatArray
+    dsra_draw_usd_bn: FloatArray
+    dsra_release_usd_bn: FloatArray
+    dsra_topup_usd_bn: FloatArray
+    dsra_balance_usd_bn: FloatArray
+    backstop_draw_usd_bn: FloatArray
+    backstop_repaid_usd_bn: FloatArray
+    backstop_outstanding_usd_bn: FloatArray
+    mdf_inflow_usd_bn: FloatArray
+    pemex_retained_usd_bn: FloatArray
+
+    def as_dict(self) -> dict[str, FloatArray]:
         """The flows by name."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def run_waterfall(
-    cfads_usd_bn: np.ndarray,
-    scheduled_usd_bn: np.ndarray,
+    cfads_usd_bn: FloatArray,
+    scheduled_usd_bn: FloatArray,
     *,
-    coupon_rate: float,
-    waterfall: Waterfall,
+    coupon_rate: float | FloatArray,
+    waterfall: Waterfall | PerPath[Waterfall],
 ) -> WaterfallFlows:
     """Run the waterfall for every path.
 
@@ -74,7 +83,7 @@ def run_waterfall(
     coupon_rate
         Interest charged on arrears [1/year]; a float or one value per path, shape (paths,).
     waterfall
-        The ``waterfall`` section; its float fields may also be arrays of shape (paths,).
+        The ``waterfall`` section, or one whose float fields hold one value per path.
 
     Returns
     -------
@@ -82,67 +91,76 @@ def run_waterfall(
         The flows of every year and path; balances are at the end of each year.
     """
     years, n = cfads_usd_bn.shape
-    out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows) if f.name != "arrears"}
+    out = {f.name: np.empty((years, n)) for f in fields(WaterfallFlows)}
     following = np.zeros_like(scheduled_usd_bn)  # next year's scheduled service
     following[:-1] = scheduled_usd_bn[1:]
     target = waterfall.dsra_coverage_years * following.reshape(years, -1)
-    arrears = np.zeros(n)
     cap = waterfall.backstop_usd_bn_per_year
     share = waterfall.mdf_share
+    growth = 1.0 + coupon_rate
     # Scratch rows reused every year (no allocation inside the loop).
     avail, from_cash, gap, surplus, tmp = (np.empty(n) for _ in range(5))
     dsra_prev = np.zeros(n)
     backstop_prev = np.zeros(n)
-    arrears = np.zeros(n)
+    carried = np.zeros(n)  # last year's shortfall with a year's interest
     for t in range(years):
-        income = np.multiply(dsra_prev, waterfall.reserve_yield, out=out["reserve_income"][t])
-        cash = np.add(cfads_usd_bn[t], income, out=out["cash"][t])
-        due = np.multiply(arrears, 1.0 + coupon_rate, out=out["due"][t])
-        due += scheduled_usd_bn[t]
+        income = np.multiply(
+            dsra_prev, waterfall.reserve_yield, out=out["reserve_income_usd_bn"][t]
+        )
+        cash = np.add(cfads_usd_bn[t], income, out=out["cash_usd_bn"][t])
+        due = np.add(carried, scheduled_usd_bn[t], out=out["debt_service_due_usd_bn"][t])
         np.maximum(cash, 0.0, out=avail)
         np.minimum(avail, due, out=from_cash)
         np.subtract(due, from_cash, out=gap)
-        draw = np.minimum(dsra_prev, gap, out=out["dsra_draw"][t])
+        draw = np.minimum(dsra_prev, gap, out=out["dsra_draw_usd_bn"][t])
         gap -= draw
-        bdraw = np.minimum(gap, cap, out=out["backstop_draw"][t])
-        short = np.subtract(gap, bdraw, out=out["shortfall"][t])
+        bdraw = np.minimum(gap, cap, out=out["backstop_draw_usd_bn"][t])
+        short = np.subtract(gap, bdraw, out=out["shortfall_usd_bn"][t])
+        np.subtract(short, carried, out=tmp)
+        np.maximum(tmp, 0.0, out=out["new_shortfall_usd_bn"][t])
         # Paid = what was paid, not due - shortfall: with large arrears that difference of
         # two big numbers loses the digits the sources-and-uses identity needs.
-        paid = np.add(from_cash, draw, out=out["debt_service_paid"][t])
+        paid = np.add(from_cash, draw, out=out["debt_service_paid_usd_bn"][t])
         paid += bdraw
         np.subtract(avail, from_cash, out=surplus)
         # Reserve to target: release an excess, top up a deficit from the surplus.
-        dsra = np.subtract(dsra_prev, draw, out=out["dsra_balance"][t])
+        dsra = np.subtract(dsra_prev, draw, out=out["dsra_balance_usd_bn"][t])
         np.subtract(dsra, target[t], out=tmp)
-        release = np.maximum(tmp, 0.0, out=out["dsra_release"][t])
+        release = np.maximum(tmp, 0.0, out=out["dsra_release_usd_bn"][t])
         np.negative(tmp, out=tmp)
         np.maximum(tmp, 0.0, out=tmp)
         surplus += release
-        topup = np.minimum(surplus, tmp, out=out["dsra_topup"][t])
+        topup = np.minimum(surplus, tmp, out=out["dsra_topup_usd_bn"][t])
         surplus -= topup
         dsra += topup
         dsra -= release
-        owed = np.add(backstop_prev, bdraw, out=out["backstop_outstanding"][t])
-        repaid = np.minimum(surplus, owed, out=out["backstop_repaid"][t])
+        owed = np.add(backstop_prev, bdraw, out=out["backstop_outstanding_usd_bn"][t])
+        repaid = np.minimum(surplus, owed, out=out["backstop_repaid_usd_bn"][t])
         surplus -= repaid
         owed -= repaid
-        mdf = np.multiply(surplus, share, out=out["mdf_inflow"][t])
-        retained = np.subtract(surplus, mdf, out=out["pemex_retained"][t])
+        mdf = np.multiply(surplus, share, out=out["mdf_inflow_usd_bn"][t])
+        retained = np.subtract(surplus, mdf, out=out["pemex_retained_usd_bn"][t])
         np.minimum(cash, 0.0, out=tmp)
         retained += tmp
-        dsra_prev, backstop_prev, arrears = dsra, owed, short
-    out["arrears"] = out["shortfall"]
+        np.multiply(short, growth, out=carried)
+        dsra_prev, backstop_prev = dsra, owed
     return WaterfallFlows(**out)
 
 
-def identity_residual(flows: WaterfallFlows) -> np.ndarray:
+def identity_residual(flows: WaterfallFlows) -> FloatArray:
     """Sources minus uses of every year and path [USD bn]; zero up to rounding."""
-    sources = flows.cash + flows.dsra_draw + flows.dsra_release + flows.backstop_draw
-    uses = (
-        flows.debt_service_paid
-        + flows.dsra_topup
-        + flows.backstop_repaid
-        + flows.mdf_inflow
-        + flows.pemex_retained
+    sources = (
+        flows.cash_usd_bn
+        + flows.dsra_draw_usd_bn
+        + flows.dsra_release_usd_bn
+        + flows.backstop_draw_usd_bn
     )
-    return sources - uses
+    uses = (
+        flows.debt_service_paid_usd_bn
+        + flows.dsra_topup_usd_bn
+        + flows.backstop_repaid_usd_bn
+        + flows.mdf_inflow_usd_bn
+        + flows.pemex_retained_usd_bn
+    )
+    result: FloatArray = sources - uses
+    return result

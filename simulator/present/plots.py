@@ -1,9 +1,10 @@
-"""Figures shared by the Streamlit app, the notebooks and the HTML report (plotly).
+"""Figures shared by the page, the notebooks and the HTML report (plotly).
 
-Every function here is pure: it takes :class:`~simulator.results.Results` (or a
-:class:`~simulator.analysis.Comparison`) and returns a ``plotly.graph_objects.Figure`` (or, for
-:func:`headline_cards`, plain data). Nothing reads or writes files, and nothing depends on
-Streamlit, so a figure renders the same in the app, in a notebook and in a self-contained HTML
+Every function here is pure: it takes a run (:class:`~simulator.run.results.Results`) or the
+frame an analysis returned (a comparison's table, a tornado's or Sobol analysis's ranking, a
+per-year sensitivity, the distress drivers' price groups, a batch catalog) and returns a
+``plotly.graph_objects.Figure``. Nothing reads or writes files, and nothing depends on
+Streamlit, so a figure renders the same on the page, in a notebook and in a self-contained HTML
 file (``fig.to_html(include_plotlyjs=True)`` embeds plotly.js; no CDN is needed).
 
 Design choices:
@@ -11,103 +12,46 @@ Design choices:
 - Figures plot aggregates only (percentile fans, histogram counts computed with numpy, ledger
   sums), never one trace per path, so their size does not grow with the number of paths: a few
   tens of kB whether the run has 2,000 or 200,000 paths.
-- One look: the module-level :data:`TEMPLATE` and :data:`PALETTE` (Okabe-Ito colours, which stay
-  distinct for the common forms of colour blindness). The template is passed to each figure and
-  not registered in ``plotly.io.templates``, so importing this module changes no global state.
-- Units come from the series or metric name (DESIGN.md conventions: ``_usd_bn`` -> USD bn,
-  ``_usd_per_bbl`` -> USD/bbl, ``_kbd`` -> kb/d, ``_mmbbl`` -> mmbbl); titles, axes and hover
-  text carry them.
-- Number formatting for the app's cards lives in :func:`headline_cards`, so the app holds no
-  formulas.
+- One look: :mod:`simulator.present.style`.
+- Labels, units and number formats come from the catalogue of outputs
+  (:mod:`simulator.outputs`); titles, axes and hover text carry them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis.compare import TEXT_METRICS, Comparison
-from ..model.metrics import HEADLINE
-from ..run.results import SERIES, Results
-from ..scenario import ScenarioError, field_specs
-
-if TYPE_CHECKING:
-    from ..analysis.sensitivity import Sobol, Tornado
+from ..analysis.compare import TEXT_METRICS
+from ..outputs import SERIES, display_scale, output
+from ..run.results import Results
+from ..scenario import InputError, field_specs
+from .style import EN_DASH, MINUS, PALETTE, TEMPLATE, new_figure, rgba, subtitle
 
 __all__ = [
-    "CARD_KEYS",
     "FAN_SERIES",
-    "METRIC_LABELS",
     "PALETTE",
-    "SERIES_LABELS",
     "TEMPLATE",
-    "Card",
     "comparison_bars",
     "cumulative_flows",
+    "distress_price_chart",
     "fan_chart",
-    "headline_cards",
+    "format_parameter_value",
     "money_flow",
     "pv_histogram",
     "sobol_chart",
     "sweep_heatmap",
-    "unit_of",
+    "tornado_chart",
+    "yearly_sensitivity_heatmap",
 ]
 
-# ---------------------------------------------------------------------------- style
-
-#: Colours by role (Okabe-Ito palette; hex RGB).
-PALETTE: dict[str, str] = {
-    "base": "#0072B2",  # blue: the scenario shown
-    "compare": "#E69F00",  # orange: the scenario compared against
-    "distress": "#D55E00",  # vermillion: paths in distress, shortfalls
-    "mdf": "#009E73",  # bluish green: the Mexican Development Fund
-    "pemex": "#CC79A7",  # reddish purple: Pemex
-    "debt": "#56B4E9",  # sky blue: debt service
-    "reserve": "#F0E442",  # yellow: reserve account and backstop
-    "neutral": "#8C8C8C",  # grey: costs, government take
-    "ink": "#333333",  # text and reference lines
-    "grid": "#E6E6E6",  # grid lines
-}
-
-#: The one plotly template every figure of this module uses.
-TEMPLATE = go.layout.Template(
-    layout=go.Layout(
-        font={"family": "Helvetica, Arial, sans-serif", "size": 13, "color": PALETTE["ink"]},
-        title={"x": 0.0, "xanchor": "left", "font": {"size": 16}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        colorway=[
-            PALETTE[k] for k in ("base", "compare", "mdf", "distress", "pemex", "debt", "neutral")
-        ],
-        xaxis={
-            "showgrid": False,
-            "showline": True,
-            "linecolor": PALETTE["ink"],
-            "ticks": "outside",
-            "zeroline": False,
-            "automargin": True,
-        },
-        yaxis={
-            "showgrid": True,
-            "gridcolor": PALETTE["grid"],
-            "showline": False,
-            "zeroline": True,
-            "zerolinecolor": PALETTE["neutral"],
-            "automargin": True,
-        },
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0.0, "xanchor": "left"},
-        hoverlabel={"bgcolor": "white", "font": {"size": 12}},
-        margin={"l": 70, "r": 30, "t": 110, "b": 60},
-    )
-)
-
-#: Series the app shows by default.
+#: Series the page shows by default.
 FAN_SERIES: tuple[str, ...] = (
     "oil_price_usd_per_bbl",
     "dscr",
@@ -117,137 +61,21 @@ FAN_SERIES: tuple[str, ...] = (
     "gdp_uplift_usd_bn",
 )
 
-#: A human label, with its unit, for every per-year series of :data:`simulator.results.SERIES`.
-SERIES_LABELS: dict[str, str] = {
-    "oil_price_usd_per_bbl": "Oil price, WTI benchmark [USD/bbl]",
-    "production_kbd": "Added production [kb/d]",
-    "revenue_usd_bn": "Revenue of the added production [USD bn]",
-    "opex_usd_bn": "Operating cost [USD bn]",
-    "government_take_usd_bn": "Government take [USD bn]",
-    "cfads_usd_bn": "Cash flow available for debt service, CFADS [USD bn]",
-    "debt_service_due_usd_bn": "Debt service due [USD bn]",
-    "debt_service_paid_usd_bn": "Debt service paid [USD bn]",
-    "dscr": "Debt service coverage ratio, DSCR [-]",
-    "dsra_balance_usd_bn": "Debt service reserve balance [USD bn]",
-    "shortfall_usd_bn": "Debt service shortfall [USD bn]",
-    "backstop_draw_usd_bn": "Backstop draws [USD bn]",
-    "mdf_inflow_usd_bn": "MDF inflow [USD bn]",
-    "mdf_balance_usd_bn": "MDF balance [USD bn]",
-    "infrastructure_investment_usd_bn": "Infrastructure investment [USD bn]",
-    "infrastructure_capital_usd_bn": "Added infrastructure capital [USD bn]",
-    "gdp_uplift_usd_bn": "GDP uplift [USD bn]",
-}
-
-#: A human label, without its unit, for every per-path metric of
-#: :data:`simulator.metrics.METRICS` (the unit is :func:`unit_of` the name).
-METRIC_LABELS: dict[str, str] = {
-    "mdf_inflow_total_usd_bn": "MDF inflow total",
-    "mdf_inflow_pv_usd_bn": "MDF inflow PV",
-    "infrastructure_investment_total_usd_bn": "Infrastructure investment total",
-    "infrastructure_capital_final_usd_bn": "Added infrastructure capital at the horizon",
-    "gdp_uplift_final_pct": "GDP uplift at the horizon",
-    "gdp_uplift_pv_usd_bn": "GDP uplift PV",
-    "min_dscr": "Minimum DSCR",
-    "min_dscr_operating": "Minimum DSCR once producing",
-    "distress": "Distress",
-    "first_shortfall_year": "First shortfall year",
-    "shortfall_total_usd_bn": "Shortfall total",
-    "backstop_draw_total_usd_bn": "Backstop draws total",
-    "project_irr": "Project IRR",
-    "us_supply_total_mmbbl": "US supply added",
-    "debt_outstanding_at_horizon_usd_bn": "Debt outstanding at the horizon",
-}
-
-#: Name suffix -> unit (DESIGN.md, units and conventions).
-_SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
-    ("_usd_bn", "USD bn"),
-    ("_usd_per_bbl", "USD/bbl"),
-    ("_usd_per_boe", "USD/boe"),
-    ("_kbd", "kb/d"),
-    ("_mmbbl", "mmbbl"),
-    ("_pct", "%"),
-)
-_NAME_UNITS: dict[str, str] = {
-    "dscr": "-",
-    "min_dscr": "-",
-    "min_dscr_operating": "-",
-    "distress": "-",
-    "project_irr": "1/year",
-    "first_shortfall_year": "year",
-}
-#: Hover number format by unit (d3-format).
-_HOVER_FORMAT: dict[str, str] = {
-    "USD bn": ",.2f",
-    "USD/bbl": ",.1f",
-    "USD/boe": ",.1f",
-    "kb/d": ",.0f",
-    "mmbbl": ",.0f",
-    "%": ".2f",
-    "-": ".2f",
-    "1/year": ".3f",
-    "year": ".0f",
-}
-
-_EN_DASH = "\u2013"
-_MINUS = "\u2212"
-
-
-def unit_of(name: str) -> str:
-    """The unit of a series or metric, read from its name.
-
-    Parameters
-    ----------
-    name
-        A series name (:data:`simulator.results.SERIES`) or a metric name
-        (:data:`simulator.metrics.METRICS`).
-
-    Returns
-    -------
-    str
-        ``"USD bn"`` for ``_usd_bn``, ``"USD/bbl"`` for ``_usd_per_bbl``, ``"USD/boe"``,
-        ``"kb/d"`` for ``_kbd``, ``"mmbbl"``, ``"%"`` for ``_pct``, ``"-"`` for ratios (DSCR)
-        and flags, ``"1/year"`` for the IRR, ``"year"`` for calendar years; ``"-"`` otherwise.
-    """
-    if name in _NAME_UNITS:
-        return _NAME_UNITS[name]
-    for suffix, unit in _SUFFIX_UNITS:
-        if name.endswith(suffix):
-            return unit
-    return "-"
-
-
-def _axis_title(name: str) -> str:
-    """Axis title of a series: its unit, or ``"DSCR [-]"`` for the coverage ratio."""
-    unit = unit_of(name)
-    if name == "dscr":
-        return "DSCR [-]"
-    return unit if unit != "-" else "[-]"
-
 
 def _unit_suffix(unit: str) -> str:
     """``" USD bn"`` for a unit, ``""`` for a dimensionless one (hover text)."""
     return "" if unit == "-" else f" {unit}"
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    """``rgba(...)`` of a ``#rrggbb`` colour with opacity ``alpha`` [0..1]."""
-    h = colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha:g})"
-
-
-def _new_figure(title: str, *, height: int = 460) -> go.Figure:
-    """An empty figure in the module's style."""
-    return go.Figure(layout={"template": TEMPLATE, "title": {"text": title}, "height": height})
-
-
-def _subtitle(text: str) -> str:
-    return f"<br><sup>{text}</sup>"
+def _axis_title(name: str) -> str:
+    """Axis title of an output: its displayed unit, or its label when it has none (a ratio)."""
+    entry = output(name)
+    return entry.display_unit if entry.display_unit != "-" else entry.label
 
 
 def _year_span(results: Results) -> str:
     h = results.scenario.horizon
-    return f"{h.start_year}{_EN_DASH}{h.start_year + h.years - 1}"
+    return f"{h.start_year}{EN_DASH}{h.start_year + h.years - 1}"
 
 
 # ---------------------------------------------------------------------------- fan chart
@@ -302,7 +130,7 @@ def _fan_bands(
 
 
 def _band_name(band: tuple[str, str]) -> str:
-    return f"{band[0].upper()}{_EN_DASH}{band[1].upper()}"
+    return f"{band[0].upper()}{EN_DASH}{band[1].upper()}"
 
 
 def _add_band(
@@ -314,10 +142,10 @@ def _add_band(
     colour: str,
     alpha: float,
     unit: str,
+    fmt: str,
 ) -> None:
     """Two traces: the band's lower edge (no fill), then its upper edge filled down to it."""
     x = fan.index.to_numpy()
-    fmt = _HOVER_FORMAT.get(unit, ".2f")
     group = f"{scenario} {_band_name(band)}"
     for i, col in enumerate(band):
         fig.add_trace(
@@ -327,7 +155,7 @@ def _add_band(
                 mode="lines",
                 line={"width": 0, "color": colour},
                 fill="tonexty" if i == 1 else None,
-                fillcolor=_rgba(colour, alpha),
+                fillcolor=rgba(colour, alpha),
                 name=f"{scenario}: {_band_name(band)}",
                 legendgroup=group,
                 showlegend=i == 1,
@@ -340,9 +168,15 @@ def _add_band(
 
 
 def _add_median(
-    fig: go.Figure, fan: pd.DataFrame, column: str, *, scenario: str, colour: str, unit: str
+    fig: go.Figure,
+    fan: pd.DataFrame,
+    column: str,
+    *,
+    scenario: str,
+    colour: str,
+    unit: str,
+    fmt: str,
 ) -> None:
-    fmt = _HOVER_FORMAT.get(unit, ".2f")
     fig.add_trace(
         go.Scatter(
             x=fan.index.to_numpy(),
@@ -381,8 +215,8 @@ def fan_chart(
     results
         The run to show (its fans, :meth:`Results.fan`).
     name
-        A series of :data:`simulator.results.SERIES`; its unit (from the name suffix: USD bn,
-        USD/bbl, kb/d; DSCR [-]) labels the y axis and the hover text.
+        A series of :data:`simulator.outputs.SERIES`; its label, unit and number format come
+        from the catalogue of outputs.
     compare
         Another run whose median line and P25-P75 band are overlaid in a second colour. The
         legend names both scenarios (``scenario.name``; suffixed ``(A)`` / ``(B)`` when equal).
@@ -407,26 +241,32 @@ def fan_chart(
     """
     if name not in SERIES:
         raise KeyError(f"unknown series {name!r}; known: {', '.join(SERIES)}")
-    unit = unit_of(name)
+    entry = output(name)
+    unit, fmt = entry.unit, entry.format
     label_a, label_b = _scenario_names(results, compare)
     if title is None:
         extra = f"{label_a}, {results.paths:,} paths"
         if compare is not None:
             extra += f"; {label_b}, {compare.paths:,} paths"
-        title = SERIES_LABELS.get(name, name) + _subtitle(
-            f"Percentiles over paths by year: {extra}"
-        )
-    fig = _new_figure(title)
+        title = entry.title + subtitle(f"Percentiles over paths by year: {extra}")
+    fig = new_figure(title)
 
     fan = results.fan(name)
     median, outer, inner = _fan_bands([str(c) for c in fan.columns])
     for band, alpha in ((outer, 0.15), (inner, 0.30)):
         if band is not None:
             _add_band(
-                fig, fan, band, scenario=label_a, colour=PALETTE["base"], alpha=alpha, unit=unit
+                fig,
+                fan,
+                band,
+                scenario=label_a,
+                colour=PALETTE["base"],
+                alpha=alpha,
+                unit=unit,
+                fmt=fmt,
             )
     if median is not None:
-        _add_median(fig, fan, median, scenario=label_a, colour=PALETTE["base"], unit=unit)
+        _add_median(fig, fan, median, scenario=label_a, colour=PALETTE["base"], unit=unit, fmt=fmt)
 
     if compare is not None:
         fan_b = compare.fan(name)
@@ -441,10 +281,17 @@ def fan_chart(
                 colour=PALETTE["compare"],
                 alpha=0.30,
                 unit=unit,
+                fmt=fmt,
             )
         if median_b is not None:
             _add_median(
-                fig, fan_b, median_b, scenario=label_b, colour=PALETTE["compare"], unit=unit
+                fig,
+                fan_b,
+                median_b,
+                scenario=label_b,
+                colour=PALETTE["compare"],
+                unit=unit,
+                fmt=fmt,
             )
 
     if name == "dscr":
@@ -482,7 +329,8 @@ def pv_histogram(
     results
         The run.
     metric
-        A column of ``results.metrics`` (default the MDF inflow present value [USD bn]).
+        A column of ``results.metrics`` (default the MDF inflow present value [USD bn]); a
+        percent output (the IRR) is shown in per cent.
     bins
         Number of equal-width bins over the finite values [-].
 
@@ -506,11 +354,9 @@ def pv_histogram(
         raise KeyError(f"unknown metric {metric!r}; known: {', '.join(results.metrics.columns)}")
     if bins < 1:
         raise ValueError(f"bins: got {bins!r}; want an integer >= 1")
-    unit = unit_of(metric)
-    fmt = _HOVER_FORMAT.get(unit, ".2f")
-    label = METRIC_LABELS.get(metric, metric)
-    axis = f"{label} [{unit}]"
-    x = results.metrics[metric].to_numpy(dtype=float)
+    entry = output(metric)
+    unit, fmt, axis = entry.display_unit, entry.format, entry.title
+    x = results.metrics[metric].to_numpy(dtype=float) * display_scale(metric)
     distress = results.metrics["distress"].to_numpy(dtype=bool)
     finite = np.isfinite(x)
     n_finite = int(finite.sum())
@@ -519,7 +365,7 @@ def pv_histogram(
     sub = f"{results.scenario.name}, {len(x):,} paths; in distress {100 * p_distress:.1f} %"
     if n_left_out:
         sub += f"; {n_left_out:,} paths without a finite value left out"
-    fig = _new_figure(f"{label}: distribution over paths [{unit}]" + _subtitle(sub))
+    fig = new_figure(f"{axis}: distribution over paths" + subtitle(sub))
     fig.update_layout(
         barmode="stack",
         bargap=0.0,
@@ -717,7 +563,7 @@ def money_flow(results: Results) -> go.Figure:
         f"{results.paths:,} paths. Scheduled debt service {s['scheduled_service_usd_bn']:,.1f}, "
         f"paid {s['debt_service_paid_usd_bn']:,.1f}, arrears at the horizon {arrears:,.1f} USD bn"
     )
-    fig = _new_figure("Where the money went [USD bn]" + _subtitle(sub), height=520)
+    fig = new_figure("Where the money went [USD bn]" + subtitle(sub), height=520)
     fig.add_trace(
         go.Sankey(
             arrangement="snap",
@@ -738,7 +584,7 @@ def money_flow(results: Results) -> go.Figure:
                 "value": [v for _, _, v in links],
                 # Coloured by the end that is not the cash pool (into the pool: its source).
                 "color": [
-                    _rgba(colours.get(a if b == pool else b, PALETTE["neutral"]), 0.4)
+                    rgba(colours.get(a if b == pool else b, PALETTE["neutral"]), 0.4)
                     for a, b, _ in links
                 ],
                 "hovertemplate": (
@@ -793,7 +639,7 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
     )
     kind = "cumulative since " + str(years[0]) if cumulative and len(years) else "by year"
     sub = f"{results.scenario.name}: mean over {results.paths:,} paths, {kind}"
-    fig = _new_figure("Uses of the waterfall's cash [USD bn]" + _subtitle(sub))
+    fig = new_figure("Uses of the waterfall's cash [USD bn]" + subtitle(sub))
     for name, values, colour in bars:
         fig.add_trace(
             go.Bar(
@@ -825,183 +671,36 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
     return fig
 
 
-# ---------------------------------------------------------------------------- cards
-
-
-class Card(TypedDict):
-    """One headline card for the app.
-
-    ``value`` and ``delta`` are in the headline's own units (probabilities as fractions, money
-    in USD bn, DSCR [-], supply in mmbbl); the ``*_text`` entries are ready to display.
-    """
-
-    key: str
-    label: str
-    value: float
-    text: str
-    delta: float | None
-    delta_text: str | None
-    se_text: str | None
-
-
-#: Headline keys shown as cards, in order (keys of :data:`simulator.metrics.HEADLINE`).
-CARD_KEYS: tuple[str, ...] = (
-    "prob_distress",
-    "mdf_inflow_pv_p10",
-    "mdf_inflow_pv_p50",
-    "mdf_inflow_pv_p90",
-    "min_dscr_operating_p50",
-    "min_dscr_p50",
-    "us_supply_total_mean",
-)
-
-
-def _card_kind(key: str) -> str:
-    if key.startswith("prob_"):
-        return "prob"
-    if "dscr" in key:
-        return "ratio"
-    if key.startswith("us_supply"):
-        return "volume"
-    return "money"
-
-
-def _no_negative_zero(x: float, decimals: int) -> float:
-    """``x``, or 0.0 when it rounds to zero (so no ``"-0.0"`` is shown)."""
-    return 0.0 if round(x, decimals) == 0 else x
-
-
-def _format(value: float, kind: str, *, signed: bool = False) -> str:
-    """Display text of a card value (``signed`` for a difference)."""
-    if not math.isfinite(value):
-        return "n/a"
-    sign = "+" if signed else ""
-    if kind == "prob":
-        v = _no_negative_zero(100.0 * value, 1)
-        return f"{v:{sign},.1f} " + ("pp" if signed else "%")
-    if kind == "ratio":
-        return f"{_no_negative_zero(value, 2):{sign}.2f}"
-    if kind == "volume":
-        return f"{_no_negative_zero(value, 0):{sign},.0f} mmbbl"
-    return f"{_no_negative_zero(value, 1):{sign},.1f} bn"
-
-
-def headline_cards(results: Results, *, compare: Results | None = None) -> list[Card]:
-    """The data of the app's headline cards, formatted.
-
-    Parameters
-    ----------
-    results
-        The run shown.
-    compare
-        The base run; when given each card's ``delta`` is ``results`` minus ``compare``.
-
-    Returns
-    -------
-    list of Card
-        One dict per key of :data:`CARD_KEYS`, with ``key``, ``label`` (from
-        :data:`simulator.metrics.HEADLINE`), ``value`` (from :meth:`Results.headline`: a
-        probability as a fraction, money in USD bn, DSCR [-], supply in mmbbl), ``text``
-        (``"5.4 %"``, ``"74.1 bn"``, ``"0.49"``, ``"6,796 mmbbl"``), ``delta`` and
-        ``delta_text`` (``"+1.2 pp"``, ``"-3.4 bn"``...; None without ``compare``) and
-        ``se_text``, the Monte Carlo standard error (``"± 0.5 %"``; None if the headline has
-        none). ``"n/a"`` stands for a value that is not finite.
-    """
-    labels = dict(HEADLINE)
-    head = results.headline()
-    base = compare.headline() if compare is not None else None
-    cards: list[Card] = []
-    for key in CARD_KEYS:
-        kind = _card_kind(key)
-        value = float(head[key])
-        se = head.get(f"{key}_se")
-        se_text = None
-        if se is not None:
-            se_text = "± " + _format(float(se), kind) if math.isfinite(se) else "± n/a"
-        delta: float | None = None
-        delta_text: str | None = None
-        if base is not None:
-            delta = value - float(base[key])
-            delta_text = _format(delta, kind, signed=True)
-        cards.append(
-            Card(
-                key=key,
-                label=labels[key],
-                value=value,
-                text=_format(value, kind),
-                delta=delta,
-                delta_text=delta_text,
-                se_text=se_text,
-            )
-        )
-    return cards
-
-
-def breakeven_card(price: float | None, *, compare: float | None = None) -> Card:
-    """The card of the break-even oil price (flat benchmark at which the minimum DSCR once
-    producing is 1, in the deterministic median case); ``price`` None: never reached.
-
-    Parameters
-    ----------
-    price
-        Break-even price [USD/bbl], from :func:`simulator.breakeven.breakeven_flat_price`.
-    compare
-        The base scenario's break-even price [USD/bbl], for the delta.
-    """
-    value = float("nan") if price is None else float(price)
-    text = f"${value:,.1f}/bbl" if math.isfinite(value) else "not reached"
-    delta = delta_text = None
-    if compare is not None and math.isfinite(value):
-        delta = value - compare
-        delta_text = f"{_no_negative_zero(delta, 1):+,.1f} USD/bbl"
-    return Card(
-        key="breakeven_usd_per_bbl",
-        label="Break-even oil price (DSCR 1 once producing)",
-        value=value,
-        text=text,
-        delta=delta,
-        delta_text=delta_text,
-        se_text="Flat WTI price, every year, at which the minimum DSCR over producing years is "
-        "1 in the median case (no overrun or reservoir surprise).",
-    )
-
-
 # ---------------------------------------------------------------------------- comparison
 
 
-def _comparison_unit(metric: str, scale: float) -> str:
-    """Unit of a metric's difference as plotted (percentage points when scaled by 100)."""
-    if scale == 100.0:
-        return "pp"
-    unit = unit_of(metric)
-    return "DSCR [-]" if unit == "-" and "dscr" in metric else unit
-
-
-_COMPARISON_LABELS: dict[str, str] = {"distress": "Probability of distress"}
+def _change_unit(metric: str) -> str:
+    """Unit of a metric's difference as plotted: ``pp`` for a percent output, else its unit."""
+    return "pp" if output(metric).percent else output(metric).unit
 
 
 def _panel_title(unit: str) -> str:
     """Title of a panel of :func:`comparison_bars`, naming the unit of its differences."""
     if unit == "pp":
-        return f"B {_MINUS} A [percentage points]"
-    if unit.startswith("DSCR"):
-        return f"B {_MINUS} A, {unit}"
-    return f"B {_MINUS} A [{unit}]"
+        return f"B {MINUS} A [percentage points]"
+    if unit == "-":
+        return f"B {MINUS} A [-]"
+    return f"B {MINUS} A [{unit}]"
 
 
-def comparison_bars(comparison: Comparison) -> go.Figure:
+def comparison_bars(table: pd.DataFrame) -> go.Figure:
     """Mean paired differences ``B - A`` of the main metrics, with 95 % error bars.
-
-    The metrics are those of :data:`simulator.analysis.TEXT_METRICS`, read from
-    :meth:`Comparison.table`: ``diff_mean`` with error bars of ``1.96 x diff_se`` (common random
-    numbers make these much narrower than for independent runs). Metrics are grouped into one
-    panel per unit (USD bn; percentage points for probabilities and the IRR; DSCR [-]; mmbbl),
-    each with its own x axis, so no bar is dwarfed by one in another unit.
 
     Parameters
     ----------
-    comparison
-        Two runs on the same draws.
+    table
+        :meth:`simulator.analysis.compare.Comparison.table`: ``diff_mean`` is drawn with
+        error bars of ``1.96 x diff_se`` (common random numbers make these much narrower than
+        for independent runs) for the metrics of
+        :data:`simulator.analysis.compare.TEXT_METRICS`; its ``attrs`` name the scenarios
+        (``a``, ``b``) and the ``paths``. Metrics are grouped into one panel per unit of their
+        change (USD bn; percentage points for probabilities and the IRR; ratios; mmbbl), each
+        with its own x axis, so no bar is dwarfed by one in another unit.
 
     Returns
     -------
@@ -1009,19 +708,20 @@ def comparison_bars(comparison: Comparison) -> go.Figure:
         One horizontal bar trace per panel (``name`` the panel's unit; ``meta`` the metric
         names in bar order; ``error_x.array`` the half-widths), and a line at zero per panel.
     """
-    table = comparison.table()
-    groups: dict[str, list[tuple[str, float]]] = {}
-    for metric, _label, scale in TEXT_METRICS:
+    groups: dict[str, list[str]] = {}
+    for metric in TEXT_METRICS:
         if metric in table.index:
-            groups.setdefault(_comparison_unit(metric, scale), []).append((metric, scale))
-    a, b = comparison.a.scenario.name, comparison.b.scenario.name
+            groups.setdefault(_change_unit(metric), []).append(metric)
+    a, b = table.attrs.get("a", "A"), table.attrs.get("b", "B")
+    paths = table.attrs.get("paths")
+    over = f" over {paths:,} paths" if paths else ""
     sub = (
-        f"B = {b} minus A = {a}: mean paired difference over {comparison.a.paths:,} paths "
+        f"B = {b} minus A = {a}: mean paired difference{over} "
         f"± 1.96 standard errors (common random numbers)"
     )
-    title = f"Change in the main metrics, B {_MINUS} A" + _subtitle(sub)
+    title = f"Change in the main metrics, B {MINUS} A" + subtitle(sub)
     if not groups:
-        return _new_figure(title)
+        return new_figure(title)
     units = list(groups)
     counts = [len(groups[u]) for u in units]
     fig = make_subplots(
@@ -1032,13 +732,13 @@ def comparison_bars(comparison: Comparison) -> go.Figure:
         subplot_titles=[_panel_title(u) for u in units],
     )
     for row, unit in enumerate(units, start=1):
-        metrics = [m for m, _ in groups[unit]]
-        scales = np.array([s for _, s in groups[unit]])
+        metrics = groups[unit]
+        scales = np.array([display_scale(m) for m in metrics])
         sub_table = table.loc[metrics]
         diff = sub_table["diff_mean"].to_numpy(dtype=float) * scales
         half = 1.96 * sub_table["diff_se"].to_numpy(dtype=float) * scales
-        labels = [_COMPARISON_LABELS.get(m, METRIC_LABELS.get(m, m)) for m in metrics]
-        suffix = "" if unit.startswith("DSCR") else f" {unit}"
+        labels = [output(m).label for m in metrics]
+        suffix = _unit_suffix(unit)
         fig.add_trace(
             go.Bar(
                 x=diff,
@@ -1077,23 +777,14 @@ def comparison_bars(comparison: Comparison) -> go.Figure:
 
 # ---------------------------------------------------------------------------- sensitivity
 
-_HEADLINE_LABELS: dict[str, str] = dict(HEADLINE)
 
-
-def headline_output_label(output: str) -> tuple[str, float, str]:
-    """Label, plot scale and unit of a headline output's change (probabilities in pp)."""
-    base = output.removesuffix("_se")
-    label = _HEADLINE_LABELS.get(base, output)
-    if output.endswith("_se"):
-        label = f"Standard error of: {label}"
-    if base.startswith("prob_"):
+def _change_label(name: str) -> tuple[str, float, str]:
+    """Label, plot scale and unit of the change of an output (percent outputs in pp)."""
+    entry = output(name)
+    label = f"Standard error of: {entry.label}" if name.endswith("_se") else entry.label
+    if entry.percent:
         return label, 100.0, "percentage points"
-    if base.startswith("project_irr"):
-        return label, 100.0, "percentage points"
-    if label.endswith("]"):
-        unit = label[label.rfind("[") + 1 : -1]
-        return label[: label.rfind("[")].rstrip(), 1.0, unit
-    return label, 1.0, "-"
+    return label, 1.0, entry.unit
 
 
 def format_parameter_value(value: Any) -> str:
@@ -1103,15 +794,14 @@ def format_parameter_value(value: Any) -> str:
     return f"{float(value):,.6g}"
 
 
-def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
+def tornado_chart(rank: pd.DataFrame) -> go.Figure:
     """Tornado chart of one output: change from the base at each parameter's low and high.
 
     Parameters
     ----------
-    tornado
-        A :class:`simulator.sensitivity.Tornado`.
-    output
-        One of its outputs.
+    rank
+        :meth:`simulator.analysis.sensitivity.Tornado.ranking` of one output (its ``attrs``
+        name the output, the base value, the parameters' values and the runs).
 
     Returns
     -------
@@ -1120,17 +810,14 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
         from 0 (the base run) to the output's change with the parameter at that value,
         labelled with the value. Parameters are sorted by swing, the largest at the top.
         Changes of probabilities and of the IRR are shown in percentage points, others in
-        the output's unit. Style: :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
+        the output's unit. Style: :data:`simulator.present.plots.TEMPLATE` and ``PALETTE``.
 
-    Raises
-    ------
-    ScenarioError
-        For an output that was not recorded.
     """
-    rank = tornado.ranking(output)
-    label, scale, unit = headline_output_label(output)
+    attrs = rank.attrs
+    ranges: Mapping[str, tuple[Any, Any]] = attrs["ranges"]
+    label, scale, unit = _change_label(attrs["output"])
     params = rank["parameter"].tolist()
-    base = float(tornado.base[output])
+    base = float(attrs["base"])
     base_text = f"{base * scale:,.2f}" if scale != 1.0 else f"{base:,.2f}"
     base_unit = "%" if scale != 1.0 else ("" if unit == "-" else f" {unit}")
     unit_text = "" if unit == "-" else f" [{unit}]"
@@ -1140,7 +827,7 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
     no_effect = (effects["low"] == 0.0) & (effects["high"] == 0.0)
     fig = go.Figure()
     for end, colour in (("low", PALETTE["compare"]), ("high", PALETTE["base"])):
-        values = [tornado.ranges[p][0 if end == "low" else 1] for p in params]
+        values = [ranges[p][0 if end == "low" else 1] for p in params]
         at = rank[f"at_{end}"].to_numpy(dtype=float) * scale
         text = [format_parameter_value(v) for v in values]
         fig.add_trace(
@@ -1162,7 +849,7 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
             )
         )
     for p in np.asarray(params, dtype=object)[no_effect]:
-        lo_v, hi_v = tornado.ranges[p]
+        lo_v, hi_v = ranges[p]
         fig.add_annotation(
             x=0.0,
             y=p,
@@ -1179,11 +866,10 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
     lo_x = min(0.0, float(xs.min())) if xs.size else 0.0
     hi_x = max(0.0, float(xs.max())) if xs.size else 0.0
     pad = 0.16 * (hi_x - lo_x) if hi_x > lo_x else 1.0
-    h = tornado.scenario.horizon
     sub = (
-        f"{tornado.scenario.name}, {h.start_year}\u2013{h.start_year + h.years - 1}: each "
+        f"{attrs['scenario']}, {attrs['years']}: each "
         f"parameter alone at its low and high value; base {base_text}{base_unit}; "
-        f"{tornado.paths:,} paths, seed {tornado.seed} (common random numbers)"
+        f"{attrs['paths']:,} paths, seed {attrs['seed']} (common random numbers)"
     )
     fig.update_layout(
         template=TEMPLATE,
@@ -1207,15 +893,14 @@ def tornado_chart(tornado: Tornado, output: str) -> go.Figure:
     return fig
 
 
-def sobol_chart(sobol: Sobol, output: str) -> go.Figure:
+def sobol_chart(rank: pd.DataFrame) -> go.Figure:
     """First-order and total Sobol indices of one output, with their confidence intervals.
 
     Parameters
     ----------
-    sobol
-        A :class:`simulator.sensitivity.Sobol`.
-    output
-        One of its outputs.
+    rank
+        :meth:`simulator.analysis.sensitivity.Sobol.ranking` of one output (its ``attrs``
+        name the output and the runs).
 
     Returns
     -------
@@ -1224,8 +909,8 @@ def sobol_chart(sobol: Sobol, output: str) -> go.Figure:
         with error bars of the confidence half-widths; parameters sorted by total index, the
         largest at the top. An output that did not vary gets a note instead of bars.
     """
-    rank = sobol.ranking(output)
-    label, _, _ = headline_output_label(output)
+    attrs = rank.attrs
+    label, _, _ = _change_label(attrs["output"])
     params = rank["parameter"].tolist()
     fig = go.Figure()
     for col, name, colour in (
@@ -1262,11 +947,10 @@ def sobol_chart(sobol: Sobol, output: str) -> go.Figure:
             showarrow=False,
             font={"color": PALETTE["neutral"]},
         )
-    h = sobol.scenario.horizon
     sub = (
-        f"{sobol.scenario.name}, {h.start_year}\u2013{h.start_year + h.years - 1}: share of the "
-        f"variance over the ranges; {sobol.evaluations:,} parameter sets (N = "
-        f"{sobol.base_samples}) x {sobol.paths_per_sample:,} paths, seed {sobol.seed}"
+        f"{attrs['scenario']}, {attrs['years']}: share of the "
+        f"variance over the ranges; {attrs['evaluations']:,} parameter sets (N = "
+        f"{attrs['base_samples']}) x {attrs['paths_per_sample']:,} paths, seed {attrs['seed']}"
     )
     fig.update_layout(
         template=TEMPLATE,
@@ -1302,7 +986,7 @@ def sweep_heatmap(
     ----------
     frame
         One row per run with columns ``x``, ``y`` and ``value``, e.g. the batch catalog
-        (:func:`simulator.batch.read_catalog`) or a DuckDB query over it.
+        (:func:`simulator.run.batch.read_catalog`) or a DuckDB query over it.
     x, y
         The swept columns: dotted fields (``"oil_price.long_run_usd_per_bbl"``), labelled with
         their description and unit from :func:`simulator.scenario.field_specs`, or any column.
@@ -1324,19 +1008,18 @@ def sweep_heatmap(
 
     Raises
     ------
-    ScenarioError
+    InputError
         A column missing from ``frame``, or two rows for the same cell.
     """
     for col in (x, y, value):
         if col not in frame.columns:
-            raise ScenarioError(
+            raise InputError(
                 "sweep heatmap", col, f"not a column (want one of: {', '.join(frame.columns)})"
             )
     if frame.duplicated([x, y]).any():
-        raise ScenarioError("sweep heatmap", f"{x}, {y}", "got two runs for one cell; want one")
-    label, scale, unit = headline_output_label(value)
-    if scale != 1.0:
-        unit = "%"
+        raise InputError("sweep heatmap", f"{x}, {y}", "got two runs for one cell; want one")
+    entry = output(value)
+    label, scale, unit = entry.label, display_scale(value), entry.display_unit
     grid = frame.pivot(index=y, columns=x, values=value).sort_index().sort_index(axis=1)
     z = grid.to_numpy(dtype=float) * scale
     specs = {spec.key: spec for spec in field_specs()}
@@ -1346,7 +1029,7 @@ def sweep_heatmap(
         return f"{col} [{spec.unit}]" if spec is not None and spec.unit != "-" else col
 
     fmt = ".1f" if unit == "%" or np.nanmax(np.abs(z), initial=0.0) < 100 else ",.0f"
-    top = colour or (PALETTE["distress"] if value.startswith("prob_") else PALETTE["base"])
+    top = colour or (PALETTE["distress"] if entry.is_probability else PALETTE["base"])
 
     def ticks(values: pd.Index) -> list[Any]:
         # Numbers on a numeric axis (cells centred on the swept values, so curves such as a
@@ -1392,13 +1075,14 @@ def yearly_sensitivity_heatmap(df: pd.DataFrame) -> go.Figure:
         One ``go.Heatmap`` (x year, y parameter, z the change high - low in the series' unit),
         on a diverging scale centred on zero (vermillion below, blue above; white no change);
         years where the change is undefined are left blank. Style:
-        :data:`simulator.plots.TEMPLATE` and ``PALETTE``.
+        :data:`simulator.present.plots.TEMPLATE` and ``PALETTE``.
     """
     attrs = df.attrs or {}
     series = str(attrs.get("series", ""))
     statistic = str(attrs.get("statistic", "median"))
-    label = SERIES_LABELS.get(series, series or "series")
-    unit = "" if not series or unit_of(series) == "-" else f" [{unit_of(series)}]"
+    label = output(series).label if series else "series"
+    shown = output(series).unit if series else "-"
+    unit = "" if shown == "-" else f" [{shown}]"
     ranges: Mapping[str, Any] = attrs.get("ranges", {})
     params = [str(c) for c in df.columns]
     y_labels = [
@@ -1423,11 +1107,11 @@ def yearly_sensitivity_heatmap(df: pd.DataFrame) -> go.Figure:
             zmax=zmax,
             colorscale=scale,
             hoverongaps=False,
-            colorbar={"title": {"text": f"high {_MINUS} low{unit}"}},
+            colorbar={"title": {"text": f"high {MINUS} low{unit}"}},
             hovertemplate="%{y}<br>%{x}: %{z:+,.4g}<extra></extra>",
         )
     )
-    sub = f"change of the yearly {statistic} over paths, parameter at high {_MINUS} at low"
+    sub = f"change of the yearly {statistic} over paths, parameter at high {MINUS} at low"
     if "paths" in attrs:
         sub += f"; {attrs['paths']:,} paths, seed {attrs['seed']} (common random numbers)"
     name = attrs.get("scenario")
@@ -1442,17 +1126,14 @@ def yearly_sensitivity_heatmap(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def distress_price_chart(results: Results) -> go.Figure:
+def distress_price_chart(df: pd.DataFrame) -> go.Figure:
     """Oil price by year of the distressed paths against the others: P10-P90 bands and medians.
 
     Parameters
     ----------
-    results
-        A run that kept its series (:func:`simulator.drivers.price_by_group`).
+    df
+        :func:`simulator.analysis.drivers.price_by_group` of a run.
     """
-    from ..analysis.drivers import price_by_group
-
-    df = price_by_group(results)
     years = [int(y) for y in df.index]
     fig = go.Figure()
     for group, colour, name in (

@@ -1,6 +1,6 @@
 """One self-contained HTML report of a run folder: inputs, headline figures, charts, tables.
 
-:func:`render_report` turns :class:`~simulator.results.Results` (and, optionally, a tornado and
+:func:`render_report` turns :class:`~simulator.run.results.Results` (and, optionally, a tornado and
 a break-even price) into one HTML page; :func:`write_report` reads a run folder, computes the
 optional parts and writes ``report.html`` into it atomically.
 
@@ -8,8 +8,8 @@ The page works offline and from a file: plotly.js is inlined once in the ``<head
 figure is drawn by a small script that calls it; there is no external script, stylesheet, font
 or image, and the CSS is inline. Every text that comes from the scenario or the manifest (names,
 descriptions, warnings) is HTML-escaped, since scenarios come from users. The figures are those
-of :mod:`simulator.plots` and :meth:`simulator.sensitivity.Tornado.figure`, so the report looks
-like the app.
+of :mod:`simulator.present.plots` and the cards of :mod:`simulator.present.cards`, so the
+report looks like the page.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from plotly.offline import get_plotlyjs
 from ..analysis.breakeven import BreakEven, breakeven_flat_price
 from ..analysis.sensitivity import Tornado
 from ..analysis.sensitivity import tornado as run_tornado
-from ..model.metrics import HEADLINE
+from ..outputs import HEADLINE, display_scale, format_value, output
 from ..run.results import Results, atomic_file
-from ..scenario import SECTION_TITLES, SECTIONS, ScenarioError, field_specs, iter_fields
+from ..scenario import SECTION_TITLES, SECTIONS, InputError, field_specs, iter_fields
 from . import plots
+from .cards import CARD_KEYS, Card, breakeven_card, headline_cards
 
 __all__ = ["REPORT_FILE", "REPORT_SECTIONS", "render_report", "write_report"]
 
@@ -187,17 +188,6 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-#: Number format of the summary table by the metric's unit (see :func:`plots.unit_of`).
-_SUMMARY_FORMAT: dict[str, str] = {
-    "USD bn": ",.2f",
-    "mmbbl": ",.0f",
-    "%": ".3f",
-    "-": ".3f",
-    "1/year": ".4f",
-    "year": ".0f",
-}
-
-
 def _num(value: Any, fmt: str) -> str:
     """A number formatted for a table; ``"n/a"`` for NaN or infinity."""
     try:
@@ -308,7 +298,7 @@ def _input_table(
     )
 
 
-def _card_html(card: plots.Card, *, extra_class: str = "", se_is_note: bool = False) -> str:
+def _card_html(card: Card, *, extra_class: str = "", se_is_note: bool = False) -> str:
     se = card["se_text"]
     se_html = ""
     if se:
@@ -316,7 +306,8 @@ def _card_html(card: plots.Card, *, extra_class: str = "", se_is_note: bool = Fa
         se_html = f'<div class="{se_cls}">{_e(se)}</div>'
     cls = f"card {extra_class}".strip()
     return (
-        f'<div class="{cls}" data-key="{_e(card["key"])}" data-value="{card["value"]!r}">'
+        f'<div class="{cls}" data-key="{_e(card["key"])}" data-value="{card["value"]!r}" '
+        f'title="{_e(card["definition"])}">'
         f'<div class="label">{_e(card["label"])}</div>'
         f'<div class="value">{_e(card["text"])}</div>{se_html}</div>'
     )
@@ -326,24 +317,15 @@ def _other_headline(results: Results) -> str:
     """The headline figures that have no card, in a small table with their standard errors."""
     head = results.headline()
     rows = []
-    for key, label in HEADLINE:
-        if key in plots.CARD_KEYS:
+    for key in HEADLINE:
+        if key in CARD_KEYS:
             continue
-        value = float(head[key])
         se = head.get(f"{key}_se")
-        if key.startswith(("prob_", "project_irr")):
-            text = _num(100.0 * value, ".1f") + " %"
-            se_text = _num(100.0 * se, ".1f") + " %" if se is not None else ""
-        else:
-            text = _num(value, ",.1f")
-            se_text = _num(se, ",.1f") if se is not None else ""
-        if text.startswith("n/a"):
-            text = "n/a"
-        if se_text.startswith("n/a"):
-            se_text = "n/a"
+        text = format_value(key, float(head[key]))
+        se_text = format_value(key, float(se)) if se is not None else ""
         rows.append(
             (
-                ("", _e(label)),
+                ("", f'<span title="{_e(output(key).description)}">{_e(output(key).label)}</span>'),
                 ("num", _e(text)),
                 ("num", ("± " + _e(se_text)) if se_text else ""),
             )
@@ -352,11 +334,11 @@ def _other_headline(results: Results) -> str:
 
 
 def _headline(results: Results, breakeven: BreakEven | float | None) -> str:
-    cards = [_card_html(c) for c in plots.headline_cards(results)]
+    cards = [_card_html(c) for c in headline_cards(results)]
     if breakeven is not None:
         price = breakeven.price_usd_per_bbl if isinstance(breakeven, BreakEven) else breakeven
         cards.append(
-            _card_html(plots.breakeven_card(float(price)), extra_class="breakeven", se_is_note=True)
+            _card_html(breakeven_card(float(price)), extra_class="breakeven", se_is_note=True)
         )
     return "\n".join(
         [
@@ -393,8 +375,8 @@ def _sensitivity(tornado_result: Tornado | None) -> str:
         "run (common random numbers), so the bars are the parameters' effects, not Monte Carlo "
         "noise. Parameters are sorted by their swing, the largest at the top.</p>"
     ]
-    for output in t.outputs:
-        parts.append(_figure_html(t.figure(output), f"tornado-{output}"))
+    for name in t.outputs:
+        parts.append(_figure_html(plots.tornado_chart(t.ranking(name)), f"tornado-{name}"))
     return "\n".join(parts)
 
 
@@ -405,13 +387,14 @@ def _summary_table(results: Results) -> str:
     rows = []
     for metric, row in summary.iterrows():
         name = str(metric)
-        unit = plots.unit_of(name)
-        fmt = _SUMMARY_FORMAT.get(unit, ".3f")
-        label = plots.METRIC_LABELS.get(name, name)
-        if name == "distress":
-            label, unit = "Distress (mean = probability)", "-"
+        entry = output(name)
+        unit, fmt, scale = entry.display_unit, entry.format, display_scale(name)
         cells: list[tuple[str, str]] = [
-            ("", f'{_e(label)}<br><span class="note"><code>{_e(name)}</code></span>'),
+            (
+                "",
+                f'<span title="{_e(entry.description)}">{_e(entry.label)}</span><br>'
+                f'<span class="note"><code>{_e(name)}</code></span>',
+            ),
             ("unit", _e(unit)),
         ]
         for col in cols:
@@ -420,7 +403,7 @@ def _summary_table(results: Results) -> str:
             elif col in ("sd", "se") and unit == "year":
                 cells.append(("num", _num(row[col], ".2f")))  # a spread of years, not a year
             else:
-                cells.append(("num", _num(row[col], fmt)))
+                cells.append(("num", _num(scale * row[col], fmt)))
         rows.append(cells)
     return "\n".join(
         [
@@ -511,10 +494,10 @@ def render_report(
         The run (from :func:`simulator.simulate` or :meth:`Results.from_dir`).
     tornado
         A one-at-a-time sensitivity analysis of the run's scenario
-        (:func:`simulator.sensitivity.tornado`); one chart per output. Without it the
+        (:func:`simulator.analysis.sensitivity.tornado`); one chart per output. Without it the
         Sensitivity section says how to add it.
     breakeven
-        The flat break-even price [USD/bbl], as :class:`simulator.breakeven.BreakEven` or a
+        The flat break-even price [USD/bbl], as :class:`simulator.analysis.breakeven.BreakEven` or a
         number, shown as an extra headline card; omitted when None.
     title
         Page title; default ``"<scenario name>: NAEF simulation report"``.
@@ -604,7 +587,7 @@ def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None =
         A complete run folder (written by :meth:`Results.to_dir`).
     tornado_paths
         When given, a tornado of the run's scenario (default parameters and outputs of
-        :func:`simulator.sensitivity.tornado`) is computed with this many paths per run and
+        :func:`simulator.analysis.sensitivity.tornado`) is computed with this many paths per run and
         the run's seed, and shown in the Sensitivity section. It takes ``1 + 2 x 10`` runs.
 
     Returns
@@ -615,7 +598,7 @@ def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None =
 
     Raises
     ------
-    ScenarioError
+    InputError
         If ``run_dir`` is not a complete run folder, or the tornado cannot be computed (a bad
         ``tornado_paths``, a parameter range that gives an invalid scenario).
     OSError
@@ -626,9 +609,7 @@ def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None =
     if tornado_paths is not None and (
         isinstance(tornado_paths, bool) or not isinstance(tornado_paths, int) or tornado_paths < 1
     ):
-        raise ScenarioError(
-            "report", "tornado_paths", f"got {tornado_paths!r}; want an integer >= 1"
-        )
+        raise InputError("report", "tornado_paths", f"got {tornado_paths!r}; want an integer >= 1")
     sensitivity = (
         run_tornado(results.scenario, paths=tornado_paths, seed=results.seed)
         if tornado_paths is not None
@@ -636,7 +617,7 @@ def write_report(run_dir: str | os.PathLike[str], *, tornado_paths: int | None =
     )
     try:
         breakeven: BreakEven | None = breakeven_flat_price(results.scenario)
-    except ScenarioError:
+    except InputError:
         breakeven = None
     page = render_report(results, tornado=sensitivity, breakeven=breakeven)
     target = root / REPORT_FILE

@@ -3,7 +3,7 @@
 Each scenario is a job. A job of at most one chunk runs whole in a worker, which writes its run
 folder and returns its summary; a larger job is split into path chunks that spread over the
 workers, and this process assembles them and writes the folder. Because a path's random numbers
-depend only on the seed and its index (see :mod:`simulator.engine`), the results are identical
+depend only on the seed and its index (see :mod:`simulator.run.engine`), the results are identical
 to the bit on 1 worker, N workers or a cluster, and equal to :func:`simulator.simulate` (and
 ``naef run``) of the same scenario and seed.
 
@@ -31,12 +31,12 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from ..scenario import Scenario, ScenarioError
+from ..scenario import InputError, Scenario
 from .engine import (
     DEFAULT_CHUNK_PATHS,
     DEFAULT_KEEP_SERIES,
     ChunkOutput,
-    Plan,
+    RunSpec,
     assemble,
     chunk_bounds,
     simulate,
@@ -90,9 +90,9 @@ def _run_whole(scenario: Scenario, paths: int, seed: int, target: str) -> dict[s
         return _row_figures(results)
 
 
-def _run_chunk(plan: Plan, start: int, stop: int, keep: int) -> ChunkOutput:
+def _run_chunk(spec: RunSpec, start: int, stop: int, keep: int) -> ChunkOutput:
     with _one_blas_thread():
-        return simulate_chunk(plan, start, stop, keep)
+        return simulate_chunk(spec, start, stop, keep)
 
 
 def _one_blas_thread() -> Any:
@@ -171,7 +171,7 @@ class _Pool:
         method = _start_method()
         ctx = mp.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["simulator.batch", "pyarrow.parquet"])
+            ctx.set_forkserver_preload(["simulator.run.batch", "pyarrow.parquet"])
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -191,7 +191,7 @@ class _Dask:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - dask is a declared dependency
-            raise ScenarioError(
+            raise InputError(
                 "--scheduler",
                 "dask",
                 "dask.distributed is not installed; want pip install 'dask[distributed]'",
@@ -201,7 +201,7 @@ class _Dask:
             try:
                 self.client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                raise ScenarioError("--scheduler", scheduler, f"cannot connect: {exc}") from None
+                raise InputError("--scheduler", scheduler, f"cannot connect: {exc}") from None
         else:
             import dask
 
@@ -276,7 +276,7 @@ def _remove_leftovers(out_dir: Path, names: Iterable[str]) -> None:
     """Remove the temporaries of these jobs and of the catalog from ``out_dir``.
 
     A batch killed while writing, or a worker lost while writing, leaves a hidden temporary
-    folder (or catalog file) behind (see :func:`simulator.results.remove_leftovers`). Called
+    folder (or catalog file) behind (see :func:`simulator.run.results.remove_leftovers`). Called
     before a batch starts and after its last task, when no task of the batch is writing them.
     """
     remove_leftovers(out_dir, [*names, CATALOG.removesuffix(".parquet")])
@@ -288,7 +288,7 @@ def _clear_earlier(out_dir: Path, names: Iterable[str]) -> None:
     try:
         (out_dir / CATALOG).unlink(missing_ok=True)
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             str(out_dir), CATALOG, f"cannot remove the earlier catalog: {os_error_text(exc)}"
         ) from None
     _remove_leftovers(out_dir, names)
@@ -312,7 +312,7 @@ def _write_catalog(rows: list[dict[str, Any]], out: Path) -> pd.DataFrame:
         with atomic_file(out / CATALOG) as tmp:
             frame.to_parquet(tmp, index=False)
     except OSError as exc:
-        raise ScenarioError(str(out), CATALOG, f"cannot write: {os_error_text(exc)}") from None
+        raise InputError(str(out), CATALOG, f"cannot write: {os_error_text(exc)}") from None
     return frame
 
 
@@ -334,7 +334,7 @@ def run_batch(
     Parameters
     ----------
     jobs
-        From :func:`simulator.sweep.collect_jobs` or :func:`simulator.sweep.expand_sweep`;
+        From :func:`simulator.run.sweep.collect_jobs` or :func:`simulator.run.sweep.expand_sweep`;
         a job without a scenario is recorded as failed.
     out
         Output folder (created if missing).
@@ -363,7 +363,7 @@ def run_batch(
 
     Raises
     ------
-    ScenarioError
+    InputError
         When ``out`` cannot be created or written in (before anything runs), or the catalog
         cannot be written at the end.
     """
@@ -371,7 +371,7 @@ def run_batch(
     prepare_output_folder(out_dir)
     n_workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
     rows: dict[str, dict[str, Any]] = {}
-    plans: dict[str, Plan] = {}
+    plans: dict[str, RunSpec] = {}
     todo: list[Job] = []
     for job in jobs:
         base: dict[str, Any] = {
@@ -394,7 +394,7 @@ def run_batch(
             if figures is not None:
                 rows[job.name].update({**figures, "status": "ok", "resumed": True})
                 continue
-        plans[job.name] = Plan.build(job.scenario, paths=n, seed=s)
+        plans[job.name] = RunSpec.build(job.scenario, paths=n, seed=s)
         todo.append(job)
 
     paths_total = sum(p.paths for p in plans.values())
@@ -474,7 +474,7 @@ def run_batch(
 
 def _finish_split(
     name: str,
-    plan: Plan,
+    plan: RunSpec,
     outputs: list[ChunkOutput],
     out_dir: Path,
     elapsed_s: float,
@@ -497,11 +497,11 @@ def read_catalog(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Raises
     ------
-    ScenarioError
+    InputError
         When there is no catalog.
     """
     p = Path(path)
     file = p / CATALOG if p.is_dir() else p
     if not file.is_file():
-        raise ScenarioError(str(p), "", f"no {CATALOG}; want the folder of a finished batch")
+        raise InputError(str(p), "", f"no {CATALOG}; want the folder of a finished batch")
     return pd.read_parquet(file)

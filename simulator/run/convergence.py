@@ -2,7 +2,7 @@
 
 The Monte Carlo error of a headline figure is measured by its *relative standard error*
 (:func:`relative_errors`), the standard error that :meth:`Results.headline
-<simulator.results.Results.headline>` reports over the size of the figure. A standard error
+<simulator.run.results.Results.headline>` reports over the size of the figure. A standard error
 falls as ``1 / sqrt(n)`` in the number of paths ``n``, so a run of ``n`` paths whose worst
 relative error is ``r`` needs about ``n (r / precision)^2`` paths to reach ``precision``.
 :func:`simulate_to_precision` starts from a first run, projects the paths needed from that
@@ -10,7 +10,7 @@ rule, and runs again with more paths until every targeted figure is within ``pre
 the path budget is spent.
 
 Every round uses the same seed. The engine draws each block of
-:data:`~simulator.engine.RNG_BLOCK_PATHS` paths from its own random stream, so the paths of a
+:data:`~simulator.run.engine.RNG_BLOCK_PATHS` paths from its own random stream, so the paths of a
 smaller run are an exact prefix of those of a larger one: each round extends the previous one
 rather than replacing it, and the final result is exactly ``simulate(scenario, paths=final,
 seed=seed)``; it does not depend on the rounds that led to it.
@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.metrics import HEADLINE
-from ..scenario import Scenario, ScenarioError
+from ..outputs import HEADLINE, OUTPUTS
+from ..scenario import InputError, Scenario
 from .engine import RNG_BLOCK_PATHS, simulate
 from .results import Results
 
@@ -67,25 +67,20 @@ MIN_GROWTH = 1.25
 #: hundred paths) is not trusted with more than one step of this size.
 MAX_GROWTH = 100.0
 
-_HEADLINE_KEYS = frozenset(key for key, _ in HEADLINE)
-
-
-def _is_probability(key: str) -> bool:
-    """Headline probabilities are the keys starting with ``prob_``."""
-    return key.startswith("prob_")
+_HEADLINE_KEYS = frozenset(HEADLINE)
 
 
 def _check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
     if isinstance(metrics, str):
-        raise ScenarioError(
+        raise InputError(
             "metrics", "", f"got the string {metrics!r}; want a sequence of headline keys"
         )
     keys = tuple(metrics)
     if not keys:
-        raise ScenarioError("metrics", "", "got no metrics; want at least one headline key")
+        raise InputError("metrics", "", "got no metrics; want at least one headline key")
     for key in keys:
         if key not in _HEADLINE_KEYS:
-            raise ScenarioError(
+            raise InputError(
                 "metrics",
                 str(key),
                 f"got {key!r}; want a headline key: {', '.join(sorted(_HEADLINE_KEYS))}",
@@ -103,15 +98,16 @@ def relative_errors(
     results
         A run.
     metrics
-        Headline keys (of :data:`simulator.metrics.HEADLINE`) that have a standard error
-        ``<key>_se`` in :meth:`Results.headline <simulator.results.Results.headline>`.
+        Headline keys (of :data:`simulator.outputs.HEADLINE`) that have a standard error
+        ``<key>_se`` in :meth:`Results.headline <simulator.run.results.Results.headline>`.
 
     Returns
     -------
     dict[str, float]
         For each key, in the order given, a dimensionless relative error [-]:
 
-        * a probability (key starting with ``prob_``) with estimate ``p`` over ``n`` paths:
+        * a probability (:attr:`simulator.outputs.Output.is_probability`) with estimate ``p``
+          over ``n`` paths:
           ``se / max(p, PROBABILITY_FLOOR)``, where ``se`` is the binomial standard error
           ``sqrt(p (1 - p) / n)`` of the headline. When ``p`` is exactly 0 or 1 that formula
           gives 0 although the probability is not known exactly, so ``p`` is then replaced by
@@ -126,7 +122,7 @@ def relative_errors(
 
     Raises
     ------
-    ScenarioError
+    InputError
         For an empty ``metrics``, a key that is not a headline key, or a headline key without
         a standard error (``mdf_inflow_pv_cvar5``).
     """
@@ -137,11 +133,11 @@ def relative_errors(
     for key in keys:
         se_key = f"{key}_se"
         if se_key not in head:
-            raise ScenarioError(
+            raise InputError(
                 "metrics", key, f"got {key!r}, which has no standard error; want one that has"
             )
         value, se = float(head[key]), float(head[se_key])
-        if _is_probability(key):
+        if OUTPUTS[key].is_probability:
             if n > 0 and (value == 0.0 or value == 1.0):
                 q = 1.0 / n
                 se = math.sqrt(q * (1.0 - q) / n)
@@ -212,7 +208,7 @@ def next_paths(paths: int, worst: float, *, precision: float, max_paths: int) ->
     int
         ``paths * GROWTH_HEADROOM * (worst / precision)^2`` (``SE ~ 1 / sqrt(n)``), clipped
         to ``[MIN_GROWTH, MAX_GROWTH]`` times ``paths`` (``MAX_GROWTH`` times when ``worst``
-        is not finite), rounded up to a multiple of :data:`~simulator.engine.RNG_BLOCK_PATHS`
+        is not finite), rounded up to a multiple of :data:`~simulator.run.engine.RNG_BLOCK_PATHS`
         and capped at ``max_paths`` [paths].
     """
     if math.isfinite(worst):
@@ -226,7 +222,7 @@ def next_paths(paths: int, worst: float, *, precision: float, max_paths: int) ->
 
 def _positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ScenarioError(f"--{name.replace('_', '-')}", name, f"got {value!r}; want >= 1")
+        raise InputError(f"--{name.replace('_', '-')}", name, f"got {value!r}; want >= 1")
     return int(value)
 
 
@@ -246,7 +242,7 @@ def simulate_to_precision(
     (:func:`relative_errors`) exceeds ``precision`` and the round ran fewer than
     ``max_paths``, the next round runs :func:`next_paths` paths: the count projected from
     ``SE ~ 1 / sqrt(n)`` with 10% headroom, at least 1.25 and at most 100 times the previous
-    one, rounded up to a multiple of :data:`~simulator.engine.RNG_BLOCK_PATHS` and capped at
+    one, rounded up to a multiple of :data:`~simulator.run.engine.RNG_BLOCK_PATHS` and capped at
     ``max_paths``. Each round is a full run with the same seed; its first paths are exactly
     those of the previous round, so the final result is exactly ``simulate(scenario,
     paths=run.paths, seed=seed)``. Each round is run afresh (earlier paths are recomputed, not
@@ -272,7 +268,7 @@ def simulate_to_precision(
         Headline keys targeted (see :func:`relative_errors`); default
         :data:`PRECISION_METRICS`.
     progress
-        Passed to every round's :func:`~simulator.engine.simulate`: called as
+        Passed to every round's :func:`~simulator.run.engine.simulate`: called as
         ``progress(paths_done, paths_of_this_round)`` after each chunk.
 
     Returns
@@ -281,7 +277,7 @@ def simulate_to_precision(
 
     Raises
     ------
-    ScenarioError
+    InputError
         For a ``precision`` that is not a positive finite number, ``start_paths`` or
         ``max_paths`` below 1, ``start_paths`` above ``max_paths``, a bad seed, or bad
         ``metrics`` (a key without a standard error is reported after the first round).
@@ -292,9 +288,7 @@ def simulate_to_precision(
         or not math.isfinite(precision)
         or precision <= 0
     ):
-        raise ScenarioError(
-            "--precision", "precision", f"got {precision!r}; want a finite number > 0"
-        )
+        raise InputError("--precision", "precision", f"got {precision!r}; want a finite number > 0")
     precision = float(precision)
     keys = _check_metrics(metrics)
     start = _positive_int(
@@ -302,7 +296,7 @@ def simulate_to_precision(
     )
     budget = _positive_int(max_paths, "max_paths")
     if start > budget:
-        raise ScenarioError(
+        raise InputError(
             "--start-paths", "start_paths", f"got {start}; want at most max_paths ({budget})"
         )
     seed = scenario.simulation.seed if seed is None else seed

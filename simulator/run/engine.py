@@ -1,4 +1,10 @@
-"""``simulate()``: random streams, chunking, and the model chain over every path.
+"""``simulate()``: random streams, chunks of paths, and their reduction to results.
+
+The engine does three things and no modelling: it draws each path's standard normals from
+streams that depend on the seed and the path's index only, runs the model chain
+(:func:`simulator.model.chain.run_paths` and :func:`~simulator.model.chain.path_metrics`) on
+chunks of paths, and reduces each chunk at once to per-path metrics, kept series and ledger
+sums, named as the catalogue of outputs (:mod:`simulator.outputs`) names them.
 
 Reproducibility. Paths are grouped in fixed blocks of :data:`RNG_BLOCK_PATHS`; block ``b`` draws
 from its own stream ``SeedSequence(seed, spawn_key=(b,))`` (the ``b``-th child that
@@ -23,35 +29,26 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..model.financing import DebtSchedule, debt_schedule
-from ..model.fund import run_fund
-from ..model.metrics import discount_factors, dscr_series, irr, min_dscr
-from ..model.prices import n_price_shocks, price_paths
-from ..model.production import (
-    capacity_kbd,
-    field_cash_flows,
-    lognormal_factor,
-    oil_mmbbl_total,
-    production_kbd,
-)
-from ..model.waterfall import identity_residual, run_waterfall
-from ..scenario import MAX_SEED, SECTIONS, FieldSpec, Scenario, ScenarioError, field_specs
-from .results import LEDGER_COLUMNS, SERIES, Results
+from ..model.chain import Plan, path_metrics, run_paths
+from ..model.waterfall import identity_residual
+from ..outputs import LEDGER, METRICS, SERIES
+from ..scenario import MAX_SEED, InputError, Scenario
+from ..scenario.sets import FloatArray, ParameterSets
+from .results import Results
 
 __all__ = [
     "DEFAULT_CHUNK_PATHS",
     "DEFAULT_KEEP_SERIES",
-    "PLAN_FIELDS",
     "RNG_BLOCK_PATHS",
-    "SET_FIELDS",
     "ChunkOutput",
-    "Plan",
+    "RunSpec",
+    "assemble",
     "chunk_bounds",
     "draw_normals",
     "simulate",
@@ -66,8 +63,6 @@ RNG_BLOCK_PATHS = 1024
 DEFAULT_CHUNK_PATHS = 32 * RNG_BLOCK_PATHS
 #: Per-year series are kept for at most this many paths unless asked otherwise.
 DEFAULT_KEEP_SERIES = 20_000
-#: A shortfall smaller than this [USD bn] (one thousand dollars) is rounding, not distress.
-SHORTFALL_EPS_USD_BN = 1e-6
 
 
 _ALLOCATOR_TUNED = False
@@ -106,38 +101,29 @@ def tune_allocator() -> bool:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """Everything deterministic about a run, computed once and shared by its chunks.
+class RunSpec:
+    """What a run computes: the scenario's plan, the seed and the number of paths.
 
-    A run over many parameter sets (:func:`simulate_sets`) also carries ``sets``: dotted field
-    -> one value per set, shape (n_sets,), and ``paths_per_set``; path ``p`` then belongs to
-    set ``p // paths_per_set`` and draws the numbers of path ``p % paths_per_set``.
+    A run over many parameter sets (:func:`simulate_sets`) also carries ``sets`` and
+    ``paths_per_set``: path ``p`` then belongs to set ``p // paths_per_set`` and draws the
+    numbers of path ``p % paths_per_set``.
     """
 
-    scenario: Scenario
+    plan: Plan
     seed: int
     paths: int
-    schedule: DebtSchedule
-    base_kbd: np.ndarray
-    discount: np.ndarray
-    n_draws: int
-    sets: Mapping[str, np.ndarray] = field(default_factory=dict)
+    sets: ParameterSets | None = None
     paths_per_set: int = 0
 
     @classmethod
-    def build(cls, scenario: Scenario, *, paths: int, seed: int) -> Plan:
-        """Debt schedule, production at median factors, discount factors, draw count."""
-        years = scenario.horizon.years
-        sched = debt_schedule(scenario.naef, years=years)
-        return cls(
-            scenario=scenario,
-            seed=seed,
-            paths=paths,
-            schedule=sched,
-            base_kbd=capacity_kbd(sched.capex_usd_bn, scenario.pemex),
-            discount=discount_factors(scenario.reporting.discount_rate, years),
-            n_draws=2 + n_price_shocks(scenario.oil_price, years),
-        )
+    def build(cls, scenario: Scenario, *, paths: int, seed: int) -> RunSpec:
+        """The plan of ``scenario`` (:meth:`simulator.model.chain.Plan.build`) for a run."""
+        return cls(plan=Plan.build(scenario), seed=seed, paths=paths)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario run."""
+        return self.plan.scenario
 
 
 @dataclass
@@ -146,14 +132,14 @@ class ChunkOutput:
 
     start: int
     stop: int
-    metrics: dict[str, np.ndarray]
-    ledger_block_sums: np.ndarray  # (ledger columns, years, blocks)
-    series: dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: dict[str, FloatArray]
+    ledger_block_sums: FloatArray  # (per-path ledger columns, years, blocks)
+    series: dict[str, FloatArray] = field(default_factory=dict)
     max_abs_residual: float = 0.0  # largest |sources - uses| of a year and path [USD bn]
     max_abs_cash: float = 0.0  # largest |cash| of a year and path [USD bn]
 
 
-def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> np.ndarray:
+def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> FloatArray:
     """Standard normals of paths ``start .. stop-1``, shape (n_draws, stop - start).
 
     ``start`` must be a multiple of :data:`RNG_BLOCK_PATHS`. Row ``i`` of a block's stream is
@@ -171,308 +157,69 @@ def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> np.ndarray:
     return np.ascontiguousarray(out.T)
 
 
-def simulate_chunk(plan: Plan, start: int, stop: int, keep_series: int = 0) -> ChunkOutput:
+def _per_path_ledger(plan: Plan) -> tuple[str, ...]:
+    """The ledger columns that differ between paths (the rest come from the plan)."""
+    fixed = plan.flows()
+    return tuple(name for name in LEDGER if name not in fixed)
+
+
+def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -> ChunkOutput:
     """Run the model chain on paths ``start .. stop-1`` and reduce it.
 
     Parameters
     ----------
-    plan
-        The run's deterministic part.
+    spec
+        The run.
     start, stop
         Path range; ``start`` a multiple of :data:`RNG_BLOCK_PATHS`.
     keep_series
         Paths with index below this keep their per-year series.
     """
     tune_allocator()
-    sc = plan.scenario
-    years = sc.horizon.years
-    sched = plan.schedule
-    base_kbd, discount = plan.base_kbd, plan.discount
-    if plan.sets:
-        sc, sched, base_kbd, discount = _set_inputs(plan, start, stop)
-        m = plan.paths_per_set
-        z = draw_normals(plan.seed, 0, m, plan.n_draws)[:, np.arange(start, stop) % m]
+    plan = spec.plan
+    if spec.sets is None:
+        draws = draw_normals(spec.seed, start, stop, plan.n_draws)
     else:
-        z = draw_normals(plan.seed, start, stop, plan.n_draws)
-    overrun = lognormal_factor(z[0], sc.pemex.capex_overrun_sd)
-    reservoir = lognormal_factor(z[1], sc.pemex.reservoir_factor_sd)
-    price = price_paths(sc.oil_price, years=years, shocks=z[2:])
-    del z
-    factor = reservoir / overrun
-    cash = field_cash_flows(
-        base_kbd, factor, price, oil_price=sc.oil_price, pemex=sc.pemex, fiscal=sc.fiscal
-    )
-    cfads = cash["cfads_usd_bn"]
-    wf = run_waterfall(
-        cfads, sched.service_usd_bn, coupon_rate=sc.naef.coupon_rate, waterfall=sc.waterfall
-    )
-    fund = run_fund(wf.mdf_inflow, sc.mdf)
-    residual = identity_residual(wf)
+        m = spec.paths_per_set
+        index = np.arange(start, stop)
+        plan = plan.for_sets(spec.sets, index // m)
+        draws = draw_normals(spec.seed, 0, m, plan.n_draws)[:, index % m]
+    flows = run_paths(plan, draws)
+    del draws
+    metrics = path_metrics(plan, flows)
 
-    c = sc.naef.coupon_rate
-    short = wf.shortfall
-    in_short = short > SHORTFALL_EPS_USD_BN
-    distress = in_short.any(axis=0)
-    first = np.where(distress, sc.horizon.start_year + in_short.argmax(axis=0), np.nan)
-    carried = np.vstack([np.zeros((1, short.shape[1])), short[:-1] * (1.0 + c)])
-    new_short = np.maximum(short - carried, 0.0).sum(axis=0)
-    metrics = {
-        "mdf_inflow_total_usd_bn": wf.mdf_inflow.sum(axis=0),
-        "mdf_inflow_pv_usd_bn": _present_value(discount, wf.mdf_inflow),
-        "infrastructure_investment_total_usd_bn": fund.investment_usd_bn.sum(axis=0),
-        "infrastructure_capital_final_usd_bn": fund.capital_usd_bn[-1].copy(),
-        "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
-        "gdp_uplift_pv_usd_bn": _present_value(discount, fund.gdp_uplift_usd_bn),
-        "min_dscr": min_dscr(cfads, sched.service_usd_bn),
-        "min_dscr_operating": min_dscr(cfads, sched.service_usd_bn, base_kbd > 0),
-        "distress": distress,
-        "first_shortfall_year": first,
-        "shortfall_total_usd_bn": new_short,
-        "backstop_draw_total_usd_bn": wf.backstop_draw.sum(axis=0),
-        "project_irr": irr(cfads - sched.capex_usd_bn.reshape(years, -1)),
-        "us_supply_total_mmbbl": sc.pemex.us_export_share
-        * oil_mmbbl_total(base_kbd, factor, sc.pemex),
-        "debt_outstanding_at_horizon_usd_bn": sched.outstanding_at_horizon_usd_bn + short[-1],
-    }
-
-    series: dict[str, np.ndarray] = {}
+    series: dict[str, FloatArray] = {}
     if keep_series > start:
         k = min(stop, keep_series) - start
-        by_name: dict[str, np.ndarray] = {
-            "oil_price_usd_per_bbl": price,
-            "production_kbd": production_kbd(
-                base_kbd[:, :k] if base_kbd.ndim == 2 else base_kbd,
-                reservoir=reservoir[:k],
-                overrun=overrun[:k],
-            ),
-            "revenue_usd_bn": cash["revenue_usd_bn"],
-            "opex_usd_bn": cash["opex_usd_bn"],
-            "government_take_usd_bn": cash["government_take_usd_bn"],
-            "cfads_usd_bn": cfads,
-            "debt_service_due_usd_bn": wf.due,
-            "debt_service_paid_usd_bn": wf.debt_service_paid,
-            "dscr": dscr_series(
-                cfads[:, :k],
-                sched.service_usd_bn[:, :k]
-                if sched.service_usd_bn.ndim == 2
-                else sched.service_usd_bn,
-            ),
-            "dsra_balance_usd_bn": wf.dsra_balance,
-            "shortfall_usd_bn": short,
-            "backstop_draw_usd_bn": wf.backstop_draw,
-            "mdf_inflow_usd_bn": wf.mdf_inflow,
-            "mdf_balance_usd_bn": fund.balance_usd_bn,
-            "infrastructure_investment_usd_bn": fund.investment_usd_bn,
-            "infrastructure_capital_usd_bn": fund.capital_usd_bn,
-            "gdp_uplift_usd_bn": fund.gdp_uplift_usd_bn,
-        }
-        series = {name: np.ascontiguousarray(by_name[name][:, :k]) for name in SERIES}
-    flows = wf.as_dict()
-    ledger_src = {
-        "revenue_usd_bn": cash["revenue_usd_bn"],
-        "opex_usd_bn": cash["opex_usd_bn"],
-        "government_take_usd_bn": cash["government_take_usd_bn"],
-        "cfads_usd_bn": cfads,
-        "reserve_income_usd_bn": flows["reserve_income"],
-        "cash_usd_bn": flows["cash"],
-        "dsra_draw_usd_bn": flows["dsra_draw"],
-        "dsra_release_usd_bn": flows["dsra_release"],
-        "backstop_draw_usd_bn": flows["backstop_draw"],
-        "debt_service_due_usd_bn": flows["due"],
-        "debt_service_paid_usd_bn": flows["debt_service_paid"],
-        "shortfall_usd_bn": flows["shortfall"],
-        "dsra_topup_usd_bn": flows["dsra_topup"],
-        "backstop_repaid_usd_bn": flows["backstop_repaid"],
-        "mdf_inflow_usd_bn": flows["mdf_inflow"],
-        "pemex_retained_usd_bn": flows["pemex_retained"],
-    }
-    # Sums per RNG block (fixed partition of the paths), so the ledger does not depend on the
+        series = {name: np.ascontiguousarray(flows[name][:, :k]) for name in SERIES}
+    # Sums per RNG block (a fixed partition of the paths), so the ledger does not depend on the
     # chunk size either.
     edges = np.arange(0, stop - start, RNG_BLOCK_PATHS)
     ledger = np.stack(
-        [
-            np.add.reduceat(ledger_src[name], edges, axis=1)
-            for name in LEDGER_COLUMNS
-            if name in ledger_src
-        ]
+        [np.add.reduceat(flows[name], edges, axis=1) for name in _per_path_ledger(plan)]
     )
+    wf = flows.waterfall
     return ChunkOutput(
         start=start,
         stop=stop,
         metrics=metrics,
         ledger_block_sums=ledger,
         series=series,
-        max_abs_residual=float(np.abs(residual).max(initial=0.0)),
-        max_abs_cash=float(np.abs(flows["cash"]).max(initial=0.0)),
+        max_abs_residual=float(np.abs(identity_residual(wf)).max(initial=0.0)),
+        max_abs_cash=float(np.abs(wf.cash_usd_bn).max(initial=0.0)),
     )
-
-
-def _present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``sum_t discount[t] values[t]`` per path; ``discount`` (years,) or (years, paths).
-
-    Elementwise products summed over the years, year after year, for every path alike: a
-    matrix product would leave the order of the sum to BLAS, which may change it with the
-    number of paths, and the result would then depend on the chunk size.
-    """
-    return np.multiply(values, discount.reshape(values.shape[0], -1)).sum(axis=0)
-
-
-def _section_updates(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    by_section: dict[str, dict[str, Any]] = {}
-    for key, value in values.items():
-        section, name = key.split(".")
-        by_section.setdefault(section, {})[name] = value
-    return by_section
-
-
-def _with_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
-    """``scenario`` with float fields replaced, unvalidated (values checked by the caller).
-
-    A value may be an array of one value per path: the model functions broadcast over it.
-    """
-    update = {
-        section: getattr(scenario, section).model_copy(update=fields)
-        for section, fields in _section_updates(values).items()
-    }
-    return scenario.model_copy(update=update)
-
-
-def _set_inputs(
-    plan: Plan, start: int, stop: int
-) -> tuple[Scenario, DebtSchedule, np.ndarray, np.ndarray]:
-    """The scenario (fields as per-path arrays), schedule, production and discount of a chunk.
-
-    Fields of :data:`PLAN_FIELDS` change the deterministic part of the run (the debt schedule,
-    the capacity bought, the discount factors): it is computed once per parameter set present
-    in the chunk and spread to the set's paths, giving (years, paths) arrays.
-    """
-    m = plan.paths_per_set
-    set_of = np.arange(start, stop) // m
-    first = int(set_of[0])
-    local = set_of - first
-    n_sets = int(set_of[-1]) - first + 1
-    values = {key: v[first : first + n_sets] for key, v in plan.sets.items()}
-    sc = _with_values(plan.scenario, {key: v[local] for key, v in values.items()})
-    plan_keys = [key for key in values if key in PLAN_FIELDS]
-    if not plan_keys:
-        return sc, plan.schedule, plan.base_kbd, plan.discount
-    years = plan.scenario.horizon.years
-    parts: dict[str, list[Any]] = {name: [] for name in _SCHEDULE_ARRAYS}
-    parts.update(base_kbd=[], discount=[], outstanding=[])
-    for j in range(n_sets):
-        one = _with_values(plan.scenario, {key: float(values[key][j]) for key in plan_keys})
-        sched = debt_schedule(one.naef, years=years)
-        for name in _SCHEDULE_ARRAYS:
-            parts[name].append(getattr(sched, name))
-        parts["outstanding"].append(sched.outstanding_at_horizon_usd_bn)
-        parts["base_kbd"].append(capacity_kbd(sched.capex_usd_bn, one.pemex))
-        parts["discount"].append(discount_factors(one.reporting.discount_rate, years))
-
-    def spread(name: str) -> np.ndarray:
-        return np.stack(parts[name], axis=-1)[..., local]
-
-    schedule = DebtSchedule(
-        **{name: spread(name) for name in _SCHEDULE_ARRAYS},
-        outstanding_at_horizon_usd_bn=spread("outstanding"),
-    )
-    return sc, schedule, spread("base_kbd"), spread("discount")
-
-
-_SCHEDULE_ARRAYS = (
-    "issuance_usd_bn",
-    "capex_usd_bn",
-    "interest_usd_bn",
-    "principal_usd_bn",
-    "service_usd_bn",
-    "balance_end_usd_bn",
-)
-
-#: Fields that may differ between the parameter sets of :func:`simulate_sets`: every float
-#: field of the model sections. Integer fields (tenor, grace, lag, ramp, plateau, bootstrap
-#: block, horizon) change the shape of the arrays or the draws and are left out, as are the
-#: ``horizon`` and ``simulation`` sections (the Monte Carlo set-up, not an assumption).
-SET_FIELDS: frozenset[str] = frozenset(
-    s.key for s in field_specs() if s.kind == "float" and s.section not in ("horizon", "simulation")
-)
-
-#: The set fields that change the deterministic part of a run (debt schedule, capacity bought
-#: by the capex, discount factors), computed per parameter set.
-PLAN_FIELDS: frozenset[str] = frozenset(
-    key
-    for key in SET_FIELDS
-    if key.startswith(("naef.", "reporting."))
-    or key in ("pemex.capex_usd_per_flowing_bpd", "pemex.decline_rate", "pemex.decline_b")
-)
-
-
-def _bounds_text(spec: FieldSpec) -> str:
-    parts = [
-        f"{op} {bound:g}"
-        for op, bound in ((">=", spec.ge), (">", spec.gt), ("<=", spec.le), ("<", spec.lt))
-        if bound is not None
-    ]
-    return " and ".join(parts) if parts else "(no bounds)"
-
-
-def _check_sets(values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], int]:
-    """Parameter values as float arrays of equal length, inside their fields' bounds."""
-    specs = {s.key: s for s in field_specs()}
-    out: dict[str, np.ndarray] = {}
-    n_sets = -1
-    for key, raw in values.items():
-        if key not in SET_FIELDS:
-            want = "a float field of a model section (" + ", ".join(sorted(SECTIONS)) + ")"
-            raise ScenarioError(
-                "parameter sets", str(key), f"cannot differ between sets; want {want}"
-            )
-        try:
-            arr = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError):
-            raise ScenarioError(
-                "parameter sets", key, f"got {raw!r}; want numbers, one per set"
-            ) from None
-        if arr.ndim != 1 or arr.size == 0:
-            raise ScenarioError(
-                "parameter sets", key, f"got shape {arr.shape}; want one value per set"
-            )
-        if n_sets >= 0 and arr.size != n_sets:
-            raise ScenarioError(
-                "parameter sets", key, f"got {arr.size} values; want {n_sets} like the others"
-            )
-        n_sets = arr.size
-        spec = specs[key]
-        bad = ~np.isfinite(arr)
-        for bound, outside in (
-            (spec.ge, np.less),
-            (spec.gt, np.less_equal),
-            (spec.le, np.greater),
-            (spec.lt, np.greater_equal),
-        ):
-            if bound is not None:
-                bad |= outside(arr, bound)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ScenarioError(
-                "parameter sets",
-                key,
-                f"got {float(arr[i])!r} in set {i}; want a finite value {_bounds_text(spec)}",
-            )
-        out[key] = arr
-    if not out:
-        raise ScenarioError("parameter sets", "", "got no parameters; want at least one")
-    return out, n_sets
 
 
 def simulate_sets(
     scenario: Scenario,
     *,
-    values: Mapping[str, Sequence[float] | np.ndarray],
+    values: Mapping[str, Sequence[float] | FloatArray],
     paths_per_set: int,
     seed: int | None = None,
     chunk_paths: int = DEFAULT_CHUNK_PATHS,
     progress: Callable[[int, int], Any] | None = None,
     map_fn: MapFn | None = None,
-) -> dict[str, np.ndarray]:
+) -> dict[str, FloatArray]:
     """Per-path metrics of many parameter sets in one vectorized run, on common random numbers.
 
     Set ``s`` is ``scenario`` with each field ``key`` of ``values`` set to ``values[key][s]``.
@@ -488,8 +235,8 @@ def simulate_sets(
     scenario
         The base scenario.
     values
-        Dotted field -> one value per set, shape (n_sets,); fields of :data:`SET_FIELDS`, each
-        value inside the field's bounds.
+        Dotted field -> one value per set, shape (n_sets,); float fields the schema lets vary
+        (:data:`simulator.scenario.sets.SET_FIELDS`), each value inside the field's bounds.
     paths_per_set
         Monte Carlo paths of each set.
     seed
@@ -500,35 +247,25 @@ def simulate_sets(
     Returns
     -------
     dict
-        Metric name (:data:`simulator.metrics.METRICS`) -> array of shape
+        Metric name (:data:`simulator.outputs.METRICS`) -> array of shape
         (n_sets, paths_per_set).
 
     Raises
     ------
-    ScenarioError
+    InputError
         A field that cannot vary, values of unequal length, or a value outside its bounds.
     """
-    sets, n_sets = _check_sets(values)
+    sets = ParameterSets.check(values)
     m = int(paths_per_set)
     if m < 1:
-        raise ScenarioError("parameter sets", "paths_per_set", f"got {m}; want at least 1")
-    seed = scenario.simulation.seed if seed is None else int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
-    paths = n_sets * m
-    plan = replace(Plan.build(scenario, paths=paths, seed=seed), sets=sets, paths_per_set=m)
-    mapper = map_fn or map
-    outputs: list[ChunkOutput] = []
-    done = 0
-    for out in mapper(_run_one, _jobs(plan, chunk_bounds(paths, chunk_paths), 0)):
-        outputs.append(out)
-        done += out.stop - out.start
-        if progress is not None:
-            progress(done, paths)
-    outputs.sort(key=lambda o: o.start)
+        raise InputError("parameter sets", "paths_per_set", f"got {m}; want at least 1")
+    seed = _check_seed(scenario.simulation.seed if seed is None else int(seed))
+    paths = sets.size * m
+    spec = RunSpec(plan=Plan.build(scenario), seed=seed, paths=paths, sets=sets, paths_per_set=m)
+    outputs = _run_chunks(spec, chunk_bounds(paths, chunk_paths), 0, progress, map_fn)
     return {
-        name: np.concatenate([o.metrics[name] for o in outputs]).reshape(n_sets, m)
-        for name in outputs[0].metrics
+        name: np.concatenate([o.metrics[name] for o in outputs]).reshape(sets.size, m)
+        for name in METRICS
     }
 
 
@@ -540,6 +277,12 @@ def chunk_bounds(paths: int, chunk_paths: int = DEFAULT_CHUNK_PATHS) -> list[tup
 
 
 MapFn = Callable[..., Iterable[ChunkOutput]]
+
+
+def _check_seed(seed: int) -> int:
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
+    return seed
 
 
 def simulate(
@@ -576,13 +319,16 @@ def simulate(
     Returns
     -------
     Results
+
+    Raises
+    ------
+    InputError
+        For fewer than one path or a seed outside ``[0, 2**53 - 1]``.
     """
     paths = scenario.simulation.paths if paths is None else int(paths)
-    seed = scenario.simulation.seed if seed is None else int(seed)
+    seed = _check_seed(scenario.simulation.seed if seed is None else int(seed))
     if paths < 1:
-        raise ScenarioError("--paths", "paths", f"got {paths}; want at least 1")
-    if not 0 <= seed <= MAX_SEED:
-        raise ScenarioError("--seed", "seed", f"got {seed}; want 0 <= seed <= {MAX_SEED}")
+        raise InputError("--paths", "paths", f"got {paths}; want at least 1")
     if keep_series is None:
         keep = min(paths, DEFAULT_KEEP_SERIES)
     elif keep_series is True:
@@ -590,59 +336,69 @@ def simulate(
     else:
         keep = min(paths, int(keep_series))
     t0 = time.perf_counter()
-    plan = Plan.build(scenario, paths=paths, seed=seed)
-    bounds = chunk_bounds(paths, chunk_paths)
+    spec = RunSpec.build(scenario, paths=paths, seed=seed)
+    outputs = _run_chunks(spec, chunk_bounds(paths, chunk_paths), keep, progress, map_fn)
+    return assemble(spec, outputs, keep=keep, elapsed_s=time.perf_counter() - t0)
+
+
+def _run_chunks(
+    spec: RunSpec,
+    bounds: list[tuple[int, int]],
+    keep: int,
+    progress: Callable[[int, int], Any] | None,
+    map_fn: MapFn | None,
+) -> list[ChunkOutput]:
+    """Every chunk's output, in order of its first path."""
     mapper = map_fn or map
     outputs: list[ChunkOutput] = []
     done = 0
-    for out in mapper(_run_one, _jobs(plan, bounds, keep)):
+    for out in mapper(_run_one, _jobs(spec, bounds, keep)):
         outputs.append(out)
         done += out.stop - out.start
         if progress is not None:
-            progress(done, paths)
-    elapsed = time.perf_counter() - t0
-    return assemble(plan, outputs, keep=keep, elapsed_s=elapsed)
+            progress(done, spec.paths)
+    return sorted(outputs, key=lambda o: o.start)
 
 
 def _jobs(
-    plan: Plan, bounds: list[tuple[int, int]], keep: int
-) -> Iterator[tuple[Plan, int, int, int]]:
+    spec: RunSpec, bounds: list[tuple[int, int]], keep: int
+) -> Iterator[tuple[RunSpec, int, int, int]]:
     for start, stop in bounds:
-        yield plan, start, stop, keep
+        yield spec, start, stop, keep
 
 
-def _run_one(job: tuple[Plan, int, int, int]) -> ChunkOutput:
-    plan, start, stop, keep = job
-    return simulate_chunk(plan, start, stop, keep)
+def _run_one(job: tuple[RunSpec, int, int, int]) -> ChunkOutput:
+    spec, start, stop, keep = job
+    return simulate_chunk(spec, start, stop, keep)
 
 
-def assemble(plan: Plan, outputs: list[ChunkOutput], *, keep: int, elapsed_s: float) -> Results:
+def assemble(spec: RunSpec, outputs: list[ChunkOutput], *, keep: int, elapsed_s: float) -> Results:
     """Combine chunk outputs (any order) into :class:`Results`."""
     outputs = sorted(outputs, key=lambda o: o.start)
-    sc = plan.scenario
-    metrics = {
-        name: np.concatenate([o.metrics[name] for o in outputs]) for name in outputs[0].metrics
-    }
+    plan = spec.plan
+    metrics = {name: np.concatenate([o.metrics[name] for o in outputs]) for name in METRICS}
     block_sums = np.concatenate([o.ledger_block_sums for o in outputs], axis=2)
-    ledger_mean = block_sums.sum(axis=2) / plan.paths
-    series = {}
+    means = block_sums.sum(axis=2) / spec.paths
+    ledger = {**plan.flows(), **dict(zip(_per_path_ledger(plan), means, strict=True))}
+    series: dict[str, FloatArray] = {}
     if keep:
+        kept = [o.series for o in outputs if o.series]
         series = {
-            name: np.concatenate([o.series[name] for o in outputs if o.series], axis=1)
+            name: kept[0][name]
+            if len(kept) == 1
+            else np.concatenate([s[name] for s in kept], axis=1)
             for name in SERIES
         }
     # Relative to the largest cash of the whole run, so it does not depend on the chunking.
     scale = max(1.0, max(o.max_abs_cash for o in outputs))
     residual = max(o.max_abs_residual for o in outputs) / scale
     return Results.from_arrays(
-        scenario=sc,
-        seed=plan.seed,
-        paths=plan.paths,
+        scenario=spec.scenario,
+        seed=spec.seed,
+        paths=spec.paths,
         metrics=metrics,
         series=series,
-        ledger_mean=ledger_mean,
-        capex_usd_bn=plan.schedule.capex_usd_bn,
-        scheduled_service_usd_bn=plan.schedule.service_usd_bn,
+        ledger={name: ledger[name] for name in LEDGER},
         identity_residual=residual,
         timings={"simulate_s": elapsed_s},
         extra_manifest={
@@ -652,6 +408,6 @@ def assemble(plan: Plan, outputs: list[ChunkOutput], *, keep: int, elapsed_s: fl
             "chunks": len(outputs),
             "draws_per_path": plan.n_draws,
             "chunk_paths_max": max(o.stop - o.start for o in outputs),
-            "paths_per_second": plan.paths / elapsed_s if elapsed_s > 0 else math.inf,
+            "paths_per_second": spec.paths / elapsed_s if elapsed_s > 0 else math.inf,
         },
     )

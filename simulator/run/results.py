@@ -26,12 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import HEADLINE, METRICS, aggregate, cvar_lower
-from ..scenario import Scenario, ScenarioError, parse_yaml_text, validate_scenario
+from ..model.metrics import aggregate, row_statistic, standard_error
+from ..outputs import HEADLINE, LEDGER, METRICS, OUTPUTS, SERIES, format_value, output
+from ..scenario import InputError, Scenario, parse_yaml_text, validate_scenario
 
 __all__ = [
-    "LEDGER_COLUMNS",
-    "SERIES",
     "Results",
     "atomic_file",
     "is_complete_run",
@@ -39,47 +38,6 @@ __all__ = [
     "prepare_output_folder",
     "remove_leftovers",
 ]
-
-#: Per-year series (DESIGN.md section 6), available through ``Results.series`` and fans.
-SERIES: tuple[str, ...] = (
-    "oil_price_usd_per_bbl",
-    "production_kbd",
-    "revenue_usd_bn",
-    "opex_usd_bn",
-    "government_take_usd_bn",
-    "cfads_usd_bn",
-    "debt_service_due_usd_bn",
-    "debt_service_paid_usd_bn",
-    "dscr",
-    "dsra_balance_usd_bn",
-    "shortfall_usd_bn",
-    "backstop_draw_usd_bn",
-    "mdf_inflow_usd_bn",
-    "mdf_balance_usd_bn",
-    "infrastructure_investment_usd_bn",
-    "infrastructure_capital_usd_bn",
-    "gdp_uplift_usd_bn",
-)
-
-#: Columns of the ledger: the sources and uses of the waterfall by year, mean over paths.
-LEDGER_COLUMNS: tuple[str, ...] = (
-    "revenue_usd_bn",
-    "opex_usd_bn",
-    "government_take_usd_bn",
-    "cfads_usd_bn",
-    "reserve_income_usd_bn",
-    "cash_usd_bn",
-    "dsra_draw_usd_bn",
-    "dsra_release_usd_bn",
-    "backstop_draw_usd_bn",
-    "debt_service_due_usd_bn",
-    "debt_service_paid_usd_bn",
-    "shortfall_usd_bn",
-    "dsra_topup_usd_bn",
-    "backstop_repaid_usd_bn",
-    "mdf_inflow_usd_bn",
-    "pemex_retained_usd_bn",
-)
 
 FILES = (
     "scenario.yaml",
@@ -143,6 +101,7 @@ class Results:
         self._ledger = ledger
         self.manifest = manifest
         self._summary: pd.DataFrame | None = None
+        self._headline: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -154,21 +113,18 @@ class Results:
         paths: int,
         metrics: Mapping[str, np.ndarray],
         series: Mapping[str, np.ndarray],
-        ledger_mean: np.ndarray,
-        capex_usd_bn: np.ndarray,
-        scheduled_service_usd_bn: np.ndarray,
+        ledger: Mapping[str, np.ndarray],
         identity_residual: float,
         timings: dict[str, float],
         extra_manifest: dict[str, Any],
     ) -> Results:
-        """Label raw engine arrays (used by the engine)."""
+        """Label raw engine arrays (used by the engine): metrics by name, shape (paths,);
+        series by name, shape (years, kept paths); the ledger by column, shape (years,)."""
         df = pd.DataFrame({name: metrics[name] for name in METRICS})
         df["distress"] = df["distress"].astype(bool)
         df.index = pd.RangeIndex(paths, name="path")
         years = pd.Index(list(scenario.years), name="year")
-        ledger = pd.DataFrame(ledger_mean.T, index=years, columns=list(LEDGER_COLUMNS))
-        ledger.insert(0, "capex_usd_bn", capex_usd_bn)
-        ledger.insert(1, "scheduled_service_usd_bn", scheduled_service_usd_bn)
+        table = pd.DataFrame({name: ledger[name] for name in LEDGER}, index=years)
         manifest = {
             **extra_manifest,
             "scenario": scenario.name,
@@ -189,7 +145,7 @@ class Results:
             metrics=df,
             series=series,
             fans=None,
-            ledger=ledger,
+            ledger=table,
             manifest=manifest,
         )
 
@@ -266,62 +222,23 @@ class Results:
         return self._summary.copy()
 
     def headline(self) -> dict[str, float]:
-        """The headline figures (DESIGN.md section 6 aggregates), with standard errors.
+        """The headline figures of the catalogue (:data:`simulator.outputs.HEADLINE`).
 
-        Keys are those of :data:`simulator.metrics.HEADLINE` plus ``<key>_se`` where a
-        standard error applies.
+        Each is a statistic over the paths of a per-path metric (its ``of`` and ``statistic``
+        in :mod:`simulator.outputs`); keys are the headline names plus ``<key>_se``, the Monte
+        Carlo standard error, where one is estimated.
         """
-        m = self.metrics
-        n = len(m)
-        s = self.summary()
-        mean = {str(k): float(v) for k, v in s["mean"].items()}
-        se = {str(k): float(v) for k, v in s["se"].items()}
-        pv = m["mdf_inflow_pv_usd_bn"].to_numpy()
-        p_d = float(m["distress"].mean())
-        p_b = float((m["backstop_draw_total_usd_bn"] > 0).mean())
-
-        def pct(metric: str, q: float) -> float:
-            x = m[metric].to_numpy(dtype=float)
-            x = x[np.isfinite(x)]
-            return float(np.percentile(x, q)) if x.size else math.nan
-
-        def pct_se(metric: str, q: float) -> float:
-            """Standard error of a sample quantile by the order-statistic (binomial) interval."""
-            x = np.sort(m[metric].to_numpy(dtype=float))
-            x = x[np.isfinite(x)]
-            k = x.size
-            if k < 2:
-                return math.nan
-            p = q / 100.0
-            half = math.sqrt(k * p * (1.0 - p))
-            lo = int(max(0, math.floor(k * p - half)))
-            hi = int(min(k - 1, math.ceil(k * p + half)))
-            return float(x[hi] - x[lo]) / 2.0
-
-        out = {
-            "prob_distress": p_d,
-            "prob_distress_se": math.sqrt(p_d * (1 - p_d) / n),
-            "prob_backstop_draw": p_b,
-            "prob_backstop_draw_se": math.sqrt(p_b * (1 - p_b) / n),
-            "mdf_inflow_pv_p10": pct("mdf_inflow_pv_usd_bn", 10),
-            "mdf_inflow_pv_p10_se": pct_se("mdf_inflow_pv_usd_bn", 10),
-            "mdf_inflow_pv_p50": pct("mdf_inflow_pv_usd_bn", 50),
-            "mdf_inflow_pv_p50_se": pct_se("mdf_inflow_pv_usd_bn", 50),
-            "mdf_inflow_pv_p90": pct("mdf_inflow_pv_usd_bn", 90),
-            "mdf_inflow_pv_p90_se": pct_se("mdf_inflow_pv_usd_bn", 90),
-            "mdf_inflow_pv_cvar5": cvar_lower(pv, 0.05),
-            "mdf_inflow_total_mean": mean["mdf_inflow_total_usd_bn"],
-            "mdf_inflow_total_mean_se": se["mdf_inflow_total_usd_bn"],
-            "min_dscr_p50": pct("min_dscr", 50),
-            "min_dscr_p50_se": pct_se("min_dscr", 50),
-            "min_dscr_operating_p50": pct("min_dscr_operating", 50),
-            "min_dscr_operating_p50_se": pct_se("min_dscr_operating", 50),
-            "project_irr_p50": pct("project_irr", 50),
-            "project_irr_p50_se": pct_se("project_irr", 50),
-            "us_supply_total_mean": mean["us_supply_total_mmbbl"],
-            "us_supply_total_mean_se": se["us_supply_total_mmbbl"],
-        }
-        return out
+        if self._headline is None:
+            out: dict[str, float] = {}
+            for key in HEADLINE:
+                entry = OUTPUTS[key]
+                assert entry.of is not None and entry.statistic is not None
+                x = self.metrics[entry.of].to_numpy(dtype=float)
+                out[key] = float(row_statistic(x[None], entry.statistic)[0])
+                if entry.has_standard_error:
+                    out[f"{key}_se"] = standard_error(x, entry.statistic)
+            self._headline = out
+        return dict(self._headline)
 
     def summary_text(self) -> str:
         """A readable table of the headline figures (what ``naef run`` prints)."""
@@ -331,20 +248,12 @@ class Results:
             f"Scenario {sc.name}: {self.paths:,} paths, seed {self.seed}, "
             f"{sc.horizon.start_year}-{sc.horizon.start_year + sc.horizon.years - 1}"
         ]
-        width = max(len(label) for _, label in HEADLINE)
-        for key, label in HEADLINE:
-            value = h[key]
+        width = max(len(output(key).title) for key in HEADLINE)
+        for key in HEADLINE:
+            value = format_value(key, h[key], unit=False)
             se = h.get(f"{key}_se")
-            if key.startswith("prob"):
-                text = f"{100 * value:8.2f} %"
-                err = f"± {100 * se:.2f}" if se is not None else ""
-            elif key.startswith("project_irr"):
-                text = f"{100 * value:8.2f} %" if math.isfinite(value) else "     n/a"
-                err = f"± {100 * se:.2f}" if se is not None and math.isfinite(se) else ""
-            else:
-                text = f"{value:10.2f}" if math.isfinite(value) else "       n/a"
-                err = f"± {se:.2f}" if se is not None and math.isfinite(se) else ""
-            lines.append(f"  {label:<{width}}  {text}  {err}".rstrip())
+            err = f"± {format_value(key, se, unit=False)}" if se is not None else ""
+            lines.append(f"  {output(key).title:<{width}}  {value:>10}  {err}".rstrip())
         lines.append("  (± one standard error of the Monte Carlo estimate)")
         return "\n".join(lines)
 
@@ -416,12 +325,12 @@ class Results:
 
         Raises
         ------
-        ScenarioError
+        InputError
             If the folder is not a complete run (no manifest) or its scenario is invalid.
         """
         root = Path(path)
         if not is_complete_run(root):
-            raise ScenarioError(str(root), "", "not a complete run folder (no manifest.json)")
+            raise InputError(str(root), "", "not a complete run folder (no manifest.json)")
         manifest = json.loads((root / "manifest.json").read_text())
         scenario = validate_scenario(
             parse_yaml_text(
@@ -528,17 +437,17 @@ def prepare_output_folder(folder: str | os.PathLike[str]) -> None:
 
     Raises
     ------
-    ScenarioError
+    InputError
         Naming the folder and ``--out``, with the cause (``Permission denied``, ``Not a
         directory``...), so a long run is not wasted on a folder it cannot write.
     """
     out = Path(folder)
     if out.exists() and not out.is_dir():
-        raise ScenarioError(str(out), "--out", "got a file; want a folder")
+        raise InputError(str(out), "--out", "got a file; want a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             str(out), "--out", f"cannot create the folder: {os_error_text(exc)}"
         ) from None
     try:
@@ -546,7 +455,7 @@ def prepare_output_folder(folder: str | os.PathLike[str]) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise ScenarioError(
+        raise InputError(
             str(out), "--out", f"cannot write in the folder: {os_error_text(exc)}"
         ) from None
 

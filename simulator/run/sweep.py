@@ -13,8 +13,8 @@ A sweep file varies dotted fields of a base scenario::
 
 Every point is validated before anything runs; a sweep that is wrong as a whole (unknown key,
 unequal lists under ``zip``, a point out of bounds, two points with the same name) raises
-:class:`~simulator.scenario.ScenarioError`. A plain scenario file that fails to load becomes a
-:class:`Job` with its error, so a batch can report it and run the others.
+:class:`~simulator.scenario.errors.ScenarioError`. A plain scenario file that fails to load
+becomes a :class:`Job` with its error, so a batch can report it and run the others.
 """
 
 from __future__ import annotations
