@@ -41,6 +41,7 @@ from .metrics import (
     irr,
     min_dscr,
     present_value,
+    sum_over_years,
 )
 from .prices import n_price_shocks, price_paths
 from .production import (
@@ -342,9 +343,11 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     factor = flows.reservoir_factor / flows.capex_overrun_factor
     pemex = plan.pemex
     return {
-        "mdf_inflow_total_usd_bn": wf.mdf_inflow_usd_bn.sum(axis=0),
+        "mdf_inflow_total_usd_bn": sum_over_years(wf.mdf_inflow_usd_bn),
         "mdf_inflow_pv_usd_bn": present_value(plan.discount, wf.mdf_inflow_usd_bn),
-        "infrastructure_investment_total_usd_bn": fund.infrastructure_investment_usd_bn.sum(axis=0),
+        "infrastructure_investment_total_usd_bn": sum_over_years(
+            fund.infrastructure_investment_usd_bn
+        ),
         "infrastructure_capital_final_usd_bn": fund.infrastructure_capital_usd_bn[-1].copy(),
         "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
         "gdp_uplift_pv_usd_bn": present_value(plan.discount, fund.gdp_uplift_usd_bn),
@@ -354,8 +357,8 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "first_shortfall_year": np.where(
             distress, sc.horizon.start_year + in_short.argmax(axis=0), np.nan
         ),
-        "shortfall_total_usd_bn": wf.new_shortfall_usd_bn.sum(axis=0),
-        "backstop_draw_total_usd_bn": wf.backstop_draw_usd_bn.sum(axis=0),
+        "shortfall_total_usd_bn": sum_over_years(wf.new_shortfall_usd_bn),
+        "backstop_draw_total_usd_bn": sum_over_years(wf.backstop_draw_usd_bn),
         "project_irr": irr(cfads - plan.schedule.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": pemex.us_export_share
         * oil_mmbbl_total(plan.base_kbd, factor, pemex),

@@ -27,6 +27,7 @@ __all__ = [
     "present_value",
     "row_statistic",
     "standard_error",
+    "sum_over_years",
 ]
 
 #: A shortfall smaller than this [USD bn] (one thousand dollars) is rounding, not distress.
@@ -51,6 +52,25 @@ def npv(rate: float, values: np.ndarray) -> np.ndarray:
     return discount_factors(rate, values.shape[0]) @ values
 
 
+def sum_over_years(values: np.ndarray) -> np.ndarray:
+    """``values[0] + values[1] + ...`` per path, added year after year [unit of ``values``].
+
+    Parameters
+    ----------
+    values
+        Shape (years, paths), or (years,).
+
+    numpy's ``sum(axis=0)`` switches to pairwise summation when a path's years lie next to
+    each other in memory (a chunk of one path, a Fortran-ordered array), which rounds
+    differently: a path would then sum to another last digit depending on the paths computed
+    with it. Here every path is summed in the same order whatever the array.
+    """
+    out = np.array(values[0], dtype=float)
+    for row in values[1:]:
+        out += row
+    return out
+
+
 def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``sum_t discount[t] values[t]`` per path [unit of ``values``].
 
@@ -61,12 +81,17 @@ def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
     values
         Flows, shape (years, paths).
 
-    Elementwise products summed over the years, year after year, for every path alike: a
-    matrix product would leave the order of the sum to BLAS, which may change it with the
-    number of paths, and the result would then depend on the chunk size.
+    Products summed year after year for every path alike (:func:`sum_over_years`): a matrix
+    product would leave the order of the sum to BLAS, which may change it with the number of
+    paths, and the result would then depend on the chunk size.
     """
-    result: np.ndarray = np.multiply(values, discount.reshape(values.shape[0], -1)).sum(axis=0)
-    return result
+    d = discount.reshape(values.shape[0], -1)
+    out = values[0] * d[0]
+    term = np.empty_like(out)
+    for t in range(1, values.shape[0]):
+        np.multiply(values[t], d[t], out=term)
+        out += term
+    return out
 
 
 def _horner(values: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +251,10 @@ def min_dscr(
     """
     has = scheduled_usd_bn > MIN_SERVICE_USD_BN
     if years is not None:
-        has = has & years if has.ndim >= years.ndim else has & years[:, None]
+        if has.ndim == years.ndim:
+            has = has & years
+        else:  # one of them is (years,), the other (years, paths): align on the years
+            has = has.reshape(has.shape[0], -1) & years.reshape(years.shape[0], -1)
     if has.ndim == 1:
         if not has.any():
             return np.full(cfads_usd_bn.shape[1], np.nan)

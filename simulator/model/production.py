@@ -16,6 +16,7 @@ import numpy as np
 
 from ..scenario.schema import Fiscal, OilPrice, Pemex
 from ..scenario.sets import FloatArray, PerPath
+from .metrics import sum_over_years
 
 __all__ = [
     "FieldCashFlows",
@@ -178,4 +179,4 @@ def oil_mmbbl_total(
     ``base_kbd`` is shape (years,) or (years, paths); ``pemex.gas_share_boe`` a float or one
     value per path.
     """
-    return (1.0 - pemex.gas_share_boe) * mmbbl_per_year(base_kbd).sum(axis=0) * factor
+    return (1.0 - pemex.gas_share_boe) * sum_over_years(mmbbl_per_year(base_kbd)) * factor
