@@ -22,6 +22,7 @@ engine's (:mod:`simulator.run.engine`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
@@ -234,42 +235,59 @@ class PathFlows:
     ----------
     oil_price_usd_per_bbl
         Benchmark price [USD/bbl].
-    production_kbd
-        Added production [kb/d of oil equivalent].
-    dscr
-        CFADS over scheduled debt service [-]; NaN in years with no service.
     capex_overrun_factor, reservoir_factor
         The factors drawn for each path [-], shape (paths,).
+    base_kbd
+        Added production at median factors [kb/d], (years,) or (years, paths).
+    scheduled_service_usd_bn
+        Scheduled debt service [USD bn], (years,) or (years, paths).
     field
         Revenue, operating cost, government take and CFADS [USD bn].
     waterfall
         The waterfall's flows and balances [USD bn].
     fund
         The Development Fund's balance, investment, capital and GDP effect [USD bn].
+
+    ``production_kbd`` and ``dscr`` are worked out when asked for (only the paths whose
+    series are kept need them).
     """
 
     oil_price_usd_per_bbl: FloatArray
-    production_kbd: FloatArray
-    dscr: FloatArray
     capex_overrun_factor: FloatArray
     reservoir_factor: FloatArray
+    base_kbd: FloatArray
+    scheduled_service_usd_bn: FloatArray
     field: FieldCashFlows
     waterfall: WaterfallFlows
     fund: FundFlows
 
+    @functools.cached_property
+    def production_kbd(self) -> FloatArray:
+        """Added production [kb/d of oil equivalent]."""
+        return production_kbd(
+            self.base_kbd, reservoir=self.reservoir_factor, overrun=self.capex_overrun_factor
+        )
+
+    @functools.cached_property
+    def dscr(self) -> FloatArray:
+        """CFADS over scheduled debt service [-]; NaN in years with no service."""
+        return dscr_series(self.field.cfads_usd_bn, self.scheduled_service_usd_bn)
+
     def __getitem__(self, name: str) -> FloatArray:
         for part in (self, self.field, self.waterfall, self.fund):
-            if name in _FIELD_NAMES[type(part)]:
+            if name in _FLOW_NAMES[type(part)]:
                 value: FloatArray = getattr(part, name)
                 return value
         raise KeyError(f"no flow named {name!r}")
 
 
-_FIELD_NAMES: dict[type, frozenset[str]] = {
+_FLOW_NAMES: dict[type, frozenset[str]] = {
     cls: frozenset(f.name for f in fields(cls))
     for cls in (PathFlows, FieldCashFlows, WaterfallFlows, FundFlows)
 }
-_FIELD_NAMES[PathFlows] -= {"field", "waterfall", "fund"}
+_FLOW_NAMES[PathFlows] = frozenset(
+    {"oil_price_usd_per_bbl", "capex_overrun_factor", "reservoir_factor", "production_kbd", "dscr"}
+)
 
 
 def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
@@ -306,10 +324,10 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
     )
     return PathFlows(
         oil_price_usd_per_bbl=price,
-        production_kbd=production_kbd(plan.base_kbd, reservoir=reservoir, overrun=overrun),
-        dscr=dscr_series(cash.cfads_usd_bn, scheduled),
         capex_overrun_factor=overrun,
         reservoir_factor=reservoir,
+        base_kbd=plan.base_kbd,
+        scheduled_service_usd_bn=scheduled,
         field=cash,
         waterfall=wf,
         fund=run_fund(wf.mdf_inflow_usd_bn, plan.mdf),

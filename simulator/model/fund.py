@@ -72,6 +72,7 @@ def run_fund(mdf_inflow_usd_bn: FloatArray, mdf: Mdf | PerPath[Mdf]) -> FundFlow
     keep = 1.0 - mdf.depreciation_rate
     bal_prev = np.zeros(n)
     k_prev = np.zeros(n)
+    built = np.empty(n)  # scratch row: capital built this year
     for t in range(years):
         bal = np.multiply(bal_prev, growth, out=balance[t])
         bal += mdf_inflow_usd_bn[t]
@@ -80,7 +81,7 @@ def run_fund(mdf_inflow_usd_bn: FloatArray, mdf: Mdf | PerPath[Mdf]) -> FundFlow
         np.minimum(inv, mdf.max_investment_usd_bn_per_year, out=inv)
         bal -= inv
         k = np.multiply(k_prev, keep, out=capital[t])
-        k += mdf.efficiency * inv
+        k += np.multiply(inv, mdf.efficiency, out=built)
         bal_prev, k_prev = bal, k
     gdp = mdf.gdp_base_usd_bn * (1.0 + mdf.gdp_growth) ** np.arange(years, dtype=float).reshape(
         years, 1

@@ -94,6 +94,15 @@ def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _polynomial(values: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``f(v) = sum_t values[t] v^t`` for every path: :func:`_horner`'s ``f``, to the bit."""
+    f = values[-1].copy()
+    for t in range(values.shape[0] - 2, -1, -1):
+        f *= v
+        f += values[t]
+    return f
+
+
 def _horner(values: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``f(v) = sum_t values[t] v^t`` and ``df/dv`` for every path."""
     f = values[-1].copy()
@@ -180,8 +189,8 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     # the matrix product: BLAS may sum a column in another order depending on how many columns
     # it is given, and the Newton iteration below would then end on another last digit. Only
     # the signs of ``f_grid`` are used, so a path's IRR does not depend on the chunk it is in.
-    f_lo, _ = _horner(c, 1.0 / (1.0 + lo))
-    f_hi, _ = _horner(c, 1.0 / (1.0 + hi))
+    f_lo = _polynomial(c, 1.0 / (1.0 + lo))
+    f_hi = _polynomial(c, 1.0 / (1.0 + hi))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(f_lo == 0.0, lo, lo - f_lo * (hi - lo) / (f_hi - f_lo))
     r[~found] = 0.0

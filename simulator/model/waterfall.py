@@ -127,8 +127,7 @@ def run_waterfall(
         dsra = np.subtract(dsra_prev, draw, out=out["dsra_balance_usd_bn"][t])
         np.subtract(dsra, target[t], out=tmp)
         release = np.maximum(tmp, 0.0, out=out["dsra_release_usd_bn"][t])
-        np.negative(tmp, out=tmp)
-        np.maximum(tmp, 0.0, out=tmp)
+        np.subtract(release, tmp, out=tmp)  # the deficit, max(target - dsra, 0), exactly
         surplus += release
         topup = np.minimum(surplus, tmp, out=out["dsra_topup_usd_bn"][t])
         surplus -= topup
@@ -149,18 +148,15 @@ def run_waterfall(
 
 def identity_residual(flows: WaterfallFlows) -> FloatArray:
     """Sources minus uses of every year and path [USD bn]; zero up to rounding."""
-    sources = (
-        flows.cash_usd_bn
-        + flows.dsra_draw_usd_bn
-        + flows.dsra_release_usd_bn
-        + flows.backstop_draw_usd_bn
-    )
-    uses = (
-        flows.debt_service_paid_usd_bn
-        + flows.dsra_topup_usd_bn
-        + flows.backstop_repaid_usd_bn
-        + flows.mdf_inflow_usd_bn
-        + flows.pemex_retained_usd_bn
-    )
-    result: FloatArray = sources - uses
-    return result
+    out = np.add(flows.cash_usd_bn, flows.dsra_draw_usd_bn)
+    out += flows.dsra_release_usd_bn
+    out += flows.backstop_draw_usd_bn
+    for use in (
+        flows.debt_service_paid_usd_bn,
+        flows.dsra_topup_usd_bn,
+        flows.backstop_repaid_usd_bn,
+        flows.mdf_inflow_usd_bn,
+        flows.pemex_retained_usd_bn,
+    ):
+        out -= use
+    return out

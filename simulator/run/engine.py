@@ -43,6 +43,7 @@ from ..scenario.sets import FloatArray, ParameterSets
 from .results import Results
 
 __all__ = [
+    "COMPUTE_PATHS",
     "DEFAULT_CHUNK_PATHS",
     "DEFAULT_KEEP_SERIES",
     "RNG_BLOCK_PATHS",
@@ -59,8 +60,13 @@ __all__ = [
 
 #: Paths per random stream. Changing it changes every result; it is part of the method.
 RNG_BLOCK_PATHS = 1024
-#: Paths computed at once (a multiple of RNG_BLOCK_PATHS; any such value gives the same results).
+#: Paths handed out at once (to a worker, between progress reports; a multiple of
+#: RNG_BLOCK_PATHS; any such value gives the same results).
 DEFAULT_CHUNK_PATHS = 32 * RNG_BLOCK_PATHS
+#: Paths computed at once inside a chunk: small enough for a year's rows of every flow to stay
+#: in the processor's cache through the waterfall (a multiple of RNG_BLOCK_PATHS; any such
+#: value gives the same results).
+COMPUTE_PATHS = 4 * RNG_BLOCK_PATHS
 #: Per-year series are kept for at most this many paths unless asked otherwise.
 DEFAULT_KEEP_SERIES = 20_000
 
@@ -147,14 +153,24 @@ def draw_normals(seed: int, start: int, stop: int, n_draws: int) -> FloatArray:
     """
     if start % RNG_BLOCK_PATHS:
         raise ValueError(f"chunk start {start} is not a multiple of {RNG_BLOCK_PATHS}")
-    out = np.empty((stop - start, n_draws))
+    out = np.empty((n_draws, stop - start))
+    block = np.empty((RNG_BLOCK_PATHS, n_draws))
     for b0 in range(start, stop, RNG_BLOCK_PATHS):
         b1 = min(b0 + RNG_BLOCK_PATHS, stop)
         rng = np.random.default_rng(
             np.random.SeedSequence(seed, spawn_key=(b0 // RNG_BLOCK_PATHS,))
         )
-        rng.standard_normal(out=out[b0 - start : b1 - start])
-    return np.ascontiguousarray(out.T)
+        rows = block[: b1 - b0]
+        rng.standard_normal(out=rows)
+        out[:, b0 - start : b1 - start] = rows.T  # a block at a time, while it is in cache
+    return out
+
+
+def _largest_magnitude(values: FloatArray) -> float:
+    """``max |values|`` (0 for no values), without an array of the magnitudes."""
+    if not values.size:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))
 
 
 def _per_path_ledger(plan: Plan) -> tuple[str, ...]:
@@ -166,6 +182,10 @@ def _per_path_ledger(plan: Plan) -> tuple[str, ...]:
 def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -> ChunkOutput:
     """Run the model chain on paths ``start .. stop-1`` and reduce it.
 
+    The paths are computed in blocks of :data:`COMPUTE_PATHS`, whose year rows stay in the
+    processor's cache through the waterfall's loop (about 1.2x faster than one block of a whole
+    chunk); each block is reduced at once.
+
     Parameters
     ----------
     spec
@@ -176,37 +196,52 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
         Paths with index below this keep their per-year series.
     """
     tune_allocator()
-    plan = spec.plan
-    if spec.sets is None:
-        draws = draw_normals(spec.seed, start, stop, plan.n_draws)
-    else:
-        m = spec.paths_per_set
-        index = np.arange(start, stop)
-        plan = plan.for_sets(spec.sets, index // m)
-        draws = draw_normals(spec.seed, 0, m, plan.n_draws)[:, index % m]
-    flows = run_paths(plan, draws)
-    del draws
-    metrics = path_metrics(plan, flows)
-
-    series: dict[str, FloatArray] = {}
-    if keep_series > start:
-        k = min(stop, keep_series) - start
-        series = {name: np.ascontiguousarray(flows[name][:, :k]) for name in SERIES}
-    # Sums per RNG block (a fixed partition of the paths), so the ledger does not depend on the
-    # chunk size either.
-    edges = np.arange(0, stop - start, RNG_BLOCK_PATHS)
-    ledger = np.stack(
-        [np.add.reduceat(flows[name], edges, axis=1) for name in _per_path_ledger(plan)]
-    )
-    wf = flows.waterfall
+    set_draws = None
+    if spec.sets is not None:  # every set draws the numbers of paths 0 .. paths_per_set - 1
+        set_draws = draw_normals(spec.seed, 0, spec.paths_per_set, spec.plan.n_draws)
+    years = spec.scenario.horizon.years
+    k = max(0, min(stop, keep_series) - start)
+    series = {name: np.empty((years, k)) for name in SERIES} if k else {}
+    metrics: dict[str, list[FloatArray]] = {name: [] for name in METRICS}
+    ledger: list[FloatArray] = []
+    residual = cash = 0.0
+    for b0 in range(start, stop, COMPUTE_PATHS):
+        b1 = min(b0 + COMPUTE_PATHS, stop)
+        plan = spec.plan
+        if set_draws is None:
+            draws = draw_normals(spec.seed, b0, b1, plan.n_draws)
+        else:
+            index = np.arange(b0, b1)
+            plan = plan.for_sets(spec.sets, index // spec.paths_per_set)  # type: ignore[arg-type]
+            draws = set_draws[:, index % spec.paths_per_set]
+        flows = run_paths(plan, draws)
+        del draws
+        for name, values in path_metrics(plan, flows).items():
+            metrics[name].append(values)
+        kept = min(b1 - b0, k - (b0 - start))
+        if kept > 0:
+            for name, arr in series.items():
+                arr[:, b0 - start : b0 - start + kept] = flows[name][:, :kept]
+        # Sums per RNG block (a fixed partition of the paths), so the ledger does not depend on
+        # the chunk size either.
+        edges = np.arange(0, b1 - b0, RNG_BLOCK_PATHS)
+        ledger.append(
+            np.stack(
+                [np.add.reduceat(flows[name], edges, axis=1) for name in _per_path_ledger(plan)]
+            )
+        )
+        wf = flows.waterfall
+        residual = max(residual, _largest_magnitude(identity_residual(wf)))
+        cash = max(cash, _largest_magnitude(wf.cash_usd_bn))
+        del flows, wf  # before the next block is computed, so its memory is reused
     return ChunkOutput(
         start=start,
         stop=stop,
-        metrics=metrics,
-        ledger_block_sums=ledger,
+        metrics={name: np.concatenate(parts) for name, parts in metrics.items()},
+        ledger_block_sums=np.concatenate(ledger, axis=2),
         series=series,
-        max_abs_residual=float(np.abs(identity_residual(wf)).max(initial=0.0)),
-        max_abs_cash=float(np.abs(wf.cash_usd_bn).max(initial=0.0)),
+        max_abs_residual=residual,
+        max_abs_cash=cash,
     )
 
 
