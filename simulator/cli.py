@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .outputs import format_value
+from .outputs import output as catalogue_entry
 from .run.results import os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 from .scenario import InputError, Scenario, load_scenario, parse_override, read_yaml
@@ -174,14 +176,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     width = max(len(str(n)) for n in catalog["name"])
-    print(f"{'scenario':<{width}}  status   P(distress)  MDF PV P50 [USD bn]")
+    shown = ("prob_distress", "mdf_inflow_pv_p50")
+    print(f"{'scenario':<{width}}  status  " + "  ".join(catalogue_entry(k).title for k in shown))
     for row in catalog.to_dict(orient="records"):
         if row["status"] == "ok":
             resumed = " (resumed)" if row.get("resumed") else ""
-            print(
-                f"{row['name']:<{width}}  ok       {100 * row['prob_distress']:9.2f} %"
-                f"  {row['mdf_inflow_pv_p50']:12.2f}{resumed}"
+            cells = "  ".join(
+                f"{format_value(k, row[k], unit=False):>{len(catalogue_entry(k).title)}}"
+                for k in shown
             )
+            print(f"{row['name']:<{width}}  ok      {cells}{resumed}")
         else:
             print(f"{row['name']:<{width}}  FAILED   {row['error']}")
     failed = int((catalog["status"] != "ok").sum())

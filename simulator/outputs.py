@@ -81,6 +81,9 @@ class Output:
     of, statistic
         For a headline figure: the metric it summarizes and how (:data:`STATISTICS` or
         ``pNN``, a percentile).
+    short
+        A short name where space is scarce (the nodes of the money-flow chart); default the
+        label.
     """
 
     name: str
@@ -93,6 +96,12 @@ class Output:
     percent: bool = False
     of: str | None = None
     statistic: str | None = None
+    short: str = ""
+
+    @property
+    def short_label(self) -> str:
+        """:attr:`short`, or the label when there is none."""
+        return self.short or self.label
 
     @property
     def is_probability(self) -> bool:
@@ -145,8 +154,9 @@ def _flow(
     *,
     unit: str = "USD bn",
     format: str = ",.2f",
+    short: str = "",
 ) -> Output:
-    return Output(name, kinds, unit, label, description, better, format)
+    return Output(name, kinds, unit, label, description, better, format, short=short)
 
 
 def _headline(
@@ -326,13 +336,28 @@ _FLOWS: tuple[Output, ...] = (
         unit="kb/d",
         format=",.0f",
     ),
-    _flow("revenue_usd_bn", SL, "Revenue of the added production", "Oil and gas sales.", "higher"),
-    _flow("opex_usd_bn", SL, "Operating cost", "Lifting cost and the oversight system.", "lower"),
+    _flow(
+        "revenue_usd_bn",
+        SL,
+        "Revenue of the added production",
+        "Oil and gas sales.",
+        "higher",
+        short="Revenue",
+    ),
+    _flow(
+        "opex_usd_bn",
+        SL,
+        "Operating cost",
+        "Lifting cost and the oversight system.",
+        "lower",
+        short="Operating cost",
+    ),
     _flow(
         "government_take_usd_bn",
         SL,
         "Government take",
         "Royalty and duties on the added production.",
+        short="Government take",
     ),
     _flow(
         "cfads_usd_bn",
@@ -340,12 +365,14 @@ _FLOWS: tuple[Output, ...] = (
         "Cash flow available for debt service, CFADS",
         "Revenue less operating cost and government take.",
         "higher",
+        short="CFADS",
     ),
     _flow(
         "reserve_income_usd_bn",
         L,
         "Reserve income",
         "Yield on the debt service reserve's opening balance.",
+        short="Reserve income",
     ),
     _flow("cash_usd_bn", L, "Cash of the waterfall", "CFADS plus reserve income."),
     _flow(
@@ -353,12 +380,14 @@ _FLOWS: tuple[Output, ...] = (
         L,
         "Debt service reserve draws",
         "Paid from the reserve towards debt service.",
+        short="DSRA draws",
     ),
     _flow(
         "dsra_release_usd_bn",
         L,
         "Debt service reserve releases",
         "Reserve above its target, released into the surplus.",
+        short="DSRA releases",
     ),
     _flow(
         "backstop_draw_usd_bn",
@@ -366,6 +395,7 @@ _FLOWS: tuple[Output, ...] = (
         "Backstop draws",
         "Paid by the pledged Pemex export revenue towards debt service.",
         "lower",
+        short="Backstop draws",
     ),
     _flow(
         "debt_service_due_usd_bn",
@@ -378,6 +408,7 @@ _FLOWS: tuple[Output, ...] = (
         SL,
         "Debt service paid",
         "What holders received.",
+        short="Debt service paid",
     ),
     _flow(
         "dscr",
@@ -405,12 +436,14 @@ _FLOWS: tuple[Output, ...] = (
         L,
         "Debt service reserve top-ups",
         "Paid from the surplus into the reserve up to its target.",
+        short="DSRA top-ups",
     ),
     _flow(
         "backstop_repaid_usd_bn",
         L,
         "Backstop repaid",
         "Earlier backstop draws repaid from the surplus.",
+        short="Backstop repaid",
     ),
     _flow(
         "mdf_inflow_usd_bn",
@@ -418,12 +451,14 @@ _FLOWS: tuple[Output, ...] = (
         "MDF inflow",
         "What reaches the Mexican Development Fund.",
         "higher",
+        short="MDF",
     ),
     _flow(
         "pemex_retained_usd_bn",
         L,
         "Pemex retained",
         "Surplus kept by Pemex; negative where Pemex carried operating losses.",
+        short="Pemex retained",
     ),
     _flow(
         "mdf_balance_usd_bn",

@@ -433,6 +433,11 @@ def pv_histogram(
 # ---------------------------------------------------------------------------- money flow
 
 
+def _node(name: str) -> str:
+    """A flow's node in the money-flow chart: its short label in the catalogue."""
+    return output(name).short_label
+
+
 def _ledger_totals(results: Results) -> dict[str, float]:
     """Sum over the years of the ledger (means over paths) [USD bn]."""
     return {str(k): float(v) for k, v in results.ledger().sum(axis=0).items()}
@@ -472,6 +477,7 @@ def money_flow(results: Results) -> go.Figure:
         The subtitle gives scheduled and paid debt service and the arrears at the horizon.
     """
     s = _ledger_totals(results)
+
     revenue = s["revenue_usd_bn"]
     opex = s["opex_usd_bn"]
     take = s["government_take_usd_bn"]
@@ -479,70 +485,73 @@ def money_flow(results: Results) -> go.Figure:
 
     pool = "Cash available"
     links: list[tuple[str, str, float]] = []
-    # Sources and uses of the pool (DESIGN.md section 4 identity); a negative total moves over.
-    pool_in: list[tuple[str, float, str]] = [
-        ("CFADS", cfads, "Operating loss"),
-        ("Reserve income", s["reserve_income_usd_bn"], "Negative reserve income"),
-        ("DSRA draws", s["dsra_draw_usd_bn"], "DSRA draws (negative)"),
-        ("DSRA releases", s["dsra_release_usd_bn"], "DSRA releases (negative)"),
-        ("Backstop draws", s["backstop_draw_usd_bn"], "Backstop draws (negative)"),
-    ]
-    pool_out: list[tuple[str, float, str]] = [
-        ("Debt service paid", s["debt_service_paid_usd_bn"], "Debt service refunded"),
-        ("DSRA top-ups", s["dsra_topup_usd_bn"], "DSRA top-ups (negative)"),
-        ("Backstop repaid", s["backstop_repaid_usd_bn"], "Backstop repaid (negative)"),
-        ("MDF", s["mdf_inflow_usd_bn"], "MDF pays in"),
-        ("Pemex retained", s["pemex_retained_usd_bn"], "Pemex covers losses"),
-    ]
-    for name, value, negative_name in pool_in:
+    # Sources and uses of the pool (DESIGN.md section 4 identity): ledger column -> the name
+    # of its node when its total is negative and it moves to the other side.
+    pool_in = {
+        "cfads_usd_bn": "Operating loss",
+        "reserve_income_usd_bn": "Negative reserve income",
+        "dsra_draw_usd_bn": "",
+        "dsra_release_usd_bn": "",
+        "backstop_draw_usd_bn": "",
+    }
+    pool_out = {
+        "debt_service_paid_usd_bn": "Debt service refunded",
+        "dsra_topup_usd_bn": "",
+        "backstop_repaid_usd_bn": "",
+        "mdf_inflow_usd_bn": "MDF pays in",
+        "pemex_retained_usd_bn": "Pemex covers losses",
+    }
+    for key, negative_name in pool_in.items():
+        name, value = _node(key), s[key]
         if value >= 0:
             links.append((name, pool, value))
         else:
-            links.append((pool, negative_name, -value))
-    for name, value, negative_name in pool_out:
+            links.append((pool, negative_name or f"{name} (negative)", -value))
+    for key, negative_name in pool_out.items():
+        name, value = _node(key), s[key]
         if value >= 0:
             links.append((pool, name, value))
         else:
-            links.append((negative_name, pool, -value))
+            links.append((negative_name or f"{name} (negative)", pool, -value))
 
     # Revenue and what it paid for: opex + take + CFADS = revenue.
     if cfads >= 0:
         links += [
-            ("Revenue", "Operating cost", opex),
-            ("Revenue", "Government take", take),
-            ("Revenue", "CFADS", cfads),
+            (_node("revenue_usd_bn"), _node("opex_usd_bn"), opex),
+            (_node("revenue_usd_bn"), _node("government_take_usd_bn"), take),
+            (_node("revenue_usd_bn"), _node("cfads_usd_bn"), cfads),
         ]
     else:
         # Revenue pays the take first, then the operating cost; the operating loss pays the rest.
         take_from_revenue = min(take, revenue)
         opex_from_revenue = revenue - take_from_revenue
         links += [
-            ("Revenue", "Government take", take_from_revenue),
-            ("Revenue", "Operating cost", opex_from_revenue),
-            ("Operating loss", "Government take", take - take_from_revenue),
-            ("Operating loss", "Operating cost", opex - opex_from_revenue),
+            (_node("revenue_usd_bn"), _node("government_take_usd_bn"), take_from_revenue),
+            (_node("revenue_usd_bn"), _node("opex_usd_bn"), opex_from_revenue),
+            ("Operating loss", _node("government_take_usd_bn"), take - take_from_revenue),
+            ("Operating loss", _node("opex_usd_bn"), opex - opex_from_revenue),
         ]
     links = [(a, b, v) for a, b, v in links if v > 0]
 
     colours = {
-        "Revenue": PALETTE["base"],
-        "Operating cost": PALETTE["neutral"],
-        "Government take": PALETTE["neutral"],
-        "CFADS": PALETTE["base"],
+        _node("revenue_usd_bn"): PALETTE["base"],
+        _node("opex_usd_bn"): PALETTE["neutral"],
+        _node("government_take_usd_bn"): PALETTE["neutral"],
+        _node("cfads_usd_bn"): PALETTE["base"],
         "Operating loss": PALETTE["distress"],
-        "Reserve income": PALETTE["reserve"],
-        "DSRA draws": PALETTE["reserve"],
-        "DSRA releases": PALETTE["reserve"],
-        "Backstop draws": PALETTE["pemex"],
+        _node("reserve_income_usd_bn"): PALETTE["reserve"],
+        _node("dsra_draw_usd_bn"): PALETTE["reserve"],
+        _node("dsra_release_usd_bn"): PALETTE["reserve"],
+        _node("backstop_draw_usd_bn"): PALETTE["pemex"],
         "Pemex covers losses": PALETTE["pemex"],
         pool: PALETTE["ink"],
         # The large uses first: the small ones then sit at the bottom of the last column,
         # away from the label of the cash pool, which is drawn across the flows to its right.
-        "Debt service paid": PALETTE["debt"],
-        "MDF": PALETTE["mdf"],
-        "Pemex retained": PALETTE["pemex"],
-        "DSRA top-ups": PALETTE["reserve"],
-        "Backstop repaid": PALETTE["pemex"],
+        _node("debt_service_paid_usd_bn"): PALETTE["debt"],
+        _node("mdf_inflow_usd_bn"): PALETTE["mdf"],
+        _node("pemex_retained_usd_bn"): PALETTE["pemex"],
+        _node("dsra_topup_usd_bn"): PALETTE["reserve"],
+        _node("backstop_repaid_usd_bn"): PALETTE["pemex"],
     }
     order = list(colours)
     used = {a for a, _, _ in links} | {b for _, b, _ in links}
@@ -632,9 +641,9 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
         - ledger["backstop_draw_usd_bn"]
     )
     bars: tuple[tuple[str, pd.Series, str], ...] = (
-        ("Debt service paid", ledger["debt_service_paid_usd_bn"], PALETTE["debt"]),
-        ("MDF inflow", ledger["mdf_inflow_usd_bn"], PALETTE["mdf"]),
-        ("Pemex retained", ledger["pemex_retained_usd_bn"], PALETTE["pemex"]),
+        (_node("debt_service_paid_usd_bn"), ledger["debt_service_paid_usd_bn"], PALETTE["debt"]),
+        (output("mdf_inflow_usd_bn").label, ledger["mdf_inflow_usd_bn"], PALETTE["mdf"]),
+        (_node("pemex_retained_usd_bn"), ledger["pemex_retained_usd_bn"], PALETTE["pemex"]),
         ("DSRA and backstop, net", reserve_net, PALETTE["reserve"]),
     )
     kind = "cumulative since " + str(years[0]) if cumulative and len(years) else "by year"
