@@ -11,12 +11,11 @@ The layers, each importing only those below it: :mod:`simulator.present` (figure
 :mod:`simulator.analysis` (comparison, sensitivity, break-even, drivers) -> :mod:`simulator.run`
 (engine, results, batches) -> :mod:`simulator.model` (the vectorized model) ->
 :mod:`simulator.scenario` (schema, files, errors). :mod:`simulator.outputs`, the catalogue of
-outputs, and :mod:`simulator.history`, the built-in price history, are leaves every layer reads.
+outputs, :mod:`simulator.history`, the built-in price history, and :mod:`simulator.version`
+are leaves every layer may read.
 """
 
 from __future__ import annotations
-
-__version__ = "0.1.0"
 
 from .analysis.compare import Comparison, compare
 from .analysis.sensitivity import sobol, tornado
@@ -25,6 +24,7 @@ from .run.engine import simulate, simulate_sets
 from .run.results import Results
 from .run.sweep import collect_jobs, expand_sweep
 from .scenario import InputError, Scenario, ScenarioError, field_specs, load_scenario
+from .version import __version__
 
 __all__ = [
     "Comparison",

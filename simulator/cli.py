@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .outputs import format_value
 from .outputs import output as catalogue_entry
 from .run.results import os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
 from .scenario import InputError, Scenario, load_scenario, parse_override, read_yaml
+from .version import __version__
 
 __all__ = ["app_command", "main", "run_folder_name"]
 

@@ -152,8 +152,10 @@ class Plan:
             parts["base_kbd"].append(one.base_kbd)
             parts["discount"].append(one.discount)
 
+        counts = np.bincount(local, minlength=n_sets)  # paths of each set, in a row
+
         def spread(name: str) -> FloatArray:
-            return np.stack(parts[name], axis=-1)[..., local]
+            return np.repeat(np.stack(parts[name], axis=-1), counts, axis=-1)
 
         schedule = DebtSchedule(
             **{name: spread(name) for name in _SCHEDULE_ARRAYS},

@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..model.chain import Plan, path_metrics, run_paths
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
 from ..scenario.sets import FloatArray, ParameterSets
+from ..version import __version__
 from .results import Results
 
 __all__ = [
@@ -184,7 +184,8 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
 
     The paths are computed in blocks of :data:`COMPUTE_PATHS`, whose year rows stay in the
     processor's cache through the waterfall's loop (about 1.2x faster than one block of a whole
-    chunk); each block is reduced at once.
+    chunk); each block is reduced at once. A run over parameter sets reduces to its metrics
+    only (:func:`simulate_sets` returns nothing else): no ledger, no identity check.
 
     Parameters
     ----------
@@ -222,23 +223,22 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
         if kept > 0:
             for name, arr in series.items():
                 arr[:, b0 - start : b0 - start + kept] = flows[name][:, :kept]
-        # Sums per RNG block (a fixed partition of the paths), so the ledger does not depend on
-        # the chunk size either.
-        edges = np.arange(0, b1 - b0, RNG_BLOCK_PATHS)
-        ledger.append(
-            np.stack(
-                [np.add.reduceat(flows[name], edges, axis=1) for name in _per_path_ledger(plan)]
-            )
-        )
-        wf = flows.waterfall
-        residual = max(residual, _largest_magnitude(identity_residual(wf)))
-        cash = max(cash, _largest_magnitude(wf.cash_usd_bn))
-        del flows, wf  # before the next block is computed, so its memory is reused
+        if set_draws is None:  # parameter sets report their metrics only
+            # Sums per RNG block (a fixed partition of the paths), so the ledger does not
+            # depend on the chunk size either.
+            edges = np.arange(0, b1 - b0, RNG_BLOCK_PATHS)
+            names = _per_path_ledger(plan)
+            ledger.append(np.stack([np.add.reduceat(flows[n], edges, axis=1) for n in names]))
+            wf = flows.waterfall
+            residual = max(residual, _largest_magnitude(identity_residual(wf)))
+            cash = max(cash, _largest_magnitude(wf.cash_usd_bn))
+            del wf
+        del flows  # before the next block is computed, so its memory is reused
     return ChunkOutput(
         start=start,
         stop=stop,
         metrics={name: np.concatenate(parts) for name, parts in metrics.items()},
-        ledger_block_sums=np.concatenate(ledger, axis=2),
+        ledger_block_sums=np.concatenate(ledger, axis=2) if ledger else np.empty((0, 0, 0)),
         series=series,
         max_abs_residual=residual,
         max_abs_cash=cash,
