@@ -98,8 +98,7 @@ def check_aligned(a: Scenario, b: Scenario) -> None:
         pair unrelated draws.
     """
     for field in keys_with(roles=("draws",)):
-        section, name = field.split(".")
-        va, vb = getattr(getattr(a, section), name), getattr(getattr(b, section), name)
+        va, vb = a.value(field), b.value(field)
         if field == "oil_price.bootstrap_block_years" and "bootstrap" not in (
             a.oil_price.model,
             b.oil_price.model,

@@ -200,11 +200,6 @@ def _clip_int(x: int, spec: FieldSpec) -> int:
     return int(x)
 
 
-def _value_of(scenario: Scenario, key: str) -> Any:
-    section, name = key.split(".")
-    return getattr(getattr(scenario, section), name)
-
-
 def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
     """The default low and high value of a parameter around the scenario's value.
 
@@ -250,7 +245,7 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
     declared = _declared_range(spec)
     if declared is not None:
         return declared
-    value = _value_of(scenario, key)
+    value = scenario.value(key)
     if spec.kind == "int":
         half = max(1, math.floor(RELATIVE_STEP * abs(value) + 0.5))
         return _clip_int(value - half, spec), _clip_int(value + half, spec)
@@ -601,7 +596,7 @@ def tornado(
         seed=s,
         outputs=outs,
         ranges=MappingProxyType(resolved),
-        base_values=MappingProxyType({k: _value_of(scenario, k) for k in resolved}),
+        base_values=MappingProxyType({k: scenario.value(k) for k in resolved}),
         base=MappingProxyType(base),
         at_low=MappingProxyType(at_low),
         at_high=MappingProxyType(at_high),

@@ -629,6 +629,11 @@ class Scenario(_Section):
             )
         return out
 
+    def value(self, key: str) -> Any:
+        """The value of a dotted field (``"naef.coupon_rate"``)."""
+        section, name = key.split(".")
+        return getattr(getattr(self, section), name)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain, fully resolved data (lists, not tuples): what ``scenario.yaml`` holds."""
         return json.loads(self.model_dump_json())
