@@ -164,16 +164,23 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     f_grid = disc @ cf  # (grid, paths)
     neg = np.signbit(f_grid)
     # A root needs flows of both signs (otherwise NPV keeps one sign for every rate > -1).
-    possible = (cf > 0).any(axis=0) & (cf < 0).any(axis=0)
+    possible = (cf.max(axis=0) > 0) & (cf.min(axis=0) < 0)
     # Brackets ranked by the distance of their middle from zero; the first one present wins
-    # (a root exactly on a grid rate counts as a bracket starting there).
-    first = np.where(possible, -1, len(grid))
+    # (a root exactly on a grid rate counts as a bracket starting there). Paths whose NPV has
+    # no sign change and no zero on the grid have no bracket: they are settled first, so the
+    # search can stop once every other path has found its bracket.
+    some = (neg != neg[0]).any(axis=0) | (f_grid == 0.0).any(axis=0)
+    first = np.where(possible & some, -1, len(grid))
     hit = np.empty(n, dtype=bool)
-    for jj in np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable"):
+    open_ = first < 0
+    for k, jj in enumerate(np.argsort(np.abs(0.5 * (grid[:-1] + grid[1:])), kind="stable")):
         np.not_equal(neg[jj], neg[jj + 1], out=hit)
         hit |= f_grid[jj] == 0.0
-        hit &= first < 0
+        hit &= open_
         first[hit] = jj
+        open_ &= ~hit
+        if k % 8 == 7 and not open_.any():
+            break
     on_last = (first < 0) & (f_grid[-1] == 0.0)
     out[on_last] = grid[-1]
     found = (first >= 0) & (first < len(grid))
