@@ -19,6 +19,7 @@ import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.compare import check_aligned
 from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, tornado
+from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
 from simulator.present.cards import Card, breakeven_card, headline_cards
@@ -191,11 +192,19 @@ def widget_key(spec: FieldSpec) -> str:
     return f"field:{spec.key}"
 
 
+def derived_key(spec: FieldSpec) -> str:
+    """The key of the box that leaves an optional field null (derived from another field)."""
+    return f"derived:{spec.key}"
+
+
 def load_into_widgets(scenario: Scenario) -> None:
     """Set every editor widget to the scenario's values."""
     values = dict(iter_fields(scenario))
     for spec in simulator.field_specs():
         value = values[spec.key]
+        if spec.optional:
+            state[derived_key(spec)] = value is None
+            value = scenario.value(spec.key, resolved=True)
         if spec.kind == "list":
             value = ", ".join(repr(float(v)) for v in value)  # repr: every digit, round-trips
         state[widget_key(spec)] = value
@@ -216,7 +225,16 @@ def render_field(spec: FieldSpec) -> None:
         bounds.append(f"< {spec.lt:g}")
     help_text = spec.description + (f" Allowed: {', '.join(bounds)}." if bounds else "")
     key = widget_key(spec)
-    if spec.kind == "choice":
+    if spec.optional:
+        st.checkbox(
+            f"{spec.name}: as {spec.derived_from}",
+            key=derived_key(spec),
+            help=f"Ticked: the field is left null and takes the value of {spec.derived_from}; "
+            "the number below is then not used.",
+        )
+    if spec.kind == "bool":
+        st.checkbox(label, key=key, help=help_text)
+    elif spec.kind == "choice":
         st.selectbox(label, spec.choices, key=key, help=help_text)
     elif spec.kind == "list":
         st.text_input(label, key=key, help=help_text + " Comma-separated numbers.")
@@ -251,7 +269,9 @@ def edited_values() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for spec in simulator.field_specs():
         value = state.get(widget_key(spec))
-        if spec.kind == "list":
+        if spec.optional and state.get(derived_key(spec)):
+            value = None
+        elif spec.kind == "list":
             value = [_number(item) for item in str(value or "").split(",") if item.strip()]
         out[spec.key] = value
     return out
@@ -270,6 +290,7 @@ def on_run() -> None:
     base: Scenario = state["base_scenario"]
     try:
         scenario = base.with_overrides(edited_values(), source="inputs")
+        build_schedule(scenario)  # fees and reserves above a tranche's face are refused here
     except ScenarioError as exc:
         state["field_error"] = (exc.field, str(exc))
         state["scenario"] = None
@@ -377,7 +398,7 @@ elif scenario is not None:
                 delta_color=DELTA_COLOURS[card["better"]],
                 help=card_help(card),
             )
-    for w in scenario.warnings():
+    for w in results.manifest["warnings"]:
         st.caption(f"Note: {w}")
 
 inputs_tab, results_tab, sensitivity_tab = st.tabs(["Inputs", "Results", "Sensitivity"])

@@ -18,7 +18,7 @@ from .outputs import format_value
 from .outputs import output as catalogue_entry
 from .run.results import os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
-from .scenario import InputError, Scenario, load_scenario, parse_override, read_yaml
+from .scenario import InputError, Scenario, ScenarioError, load_scenario, parse_override, read_yaml
 from .version import __version__
 
 __all__ = ["app_command", "main", "run_folder_name"]
@@ -36,7 +36,16 @@ def _overrides(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def _load(path: str, sets: Sequence[str] | None) -> Scenario:
-    return load_scenario(path, overrides=_overrides(sets))
+    """The scenario of a file, refused (naming the file) when its debt cannot be structured:
+    fees and reserves above a tranche's face."""
+    from .model.chain import build_schedule
+
+    scenario = load_scenario(path, overrides=_overrides(sets))
+    try:
+        build_schedule(scenario)
+    except ScenarioError as exc:
+        raise ScenarioError(path, exc.field, exc.problem) from None
+    return scenario
 
 
 def _progress_bar(total: int, label: str) -> tuple[Any, Any]:
@@ -94,6 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             results = simulate(scenario, paths=args.paths, seed=args.seed, progress=update)
         finally:
             bar.close()
+    for w in results.manifest["warnings"][len(scenario.warnings()) :]:  # the model's own
+        print(f"warning: {args.scenario}: {w}", file=sys.stderr)
     print(results.summary_text())
     if not args.no_write:
         target = Path(args.out) / run_folder_name(scenario.name)
@@ -112,6 +123,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .model.chain import Plan
+
     failed = 0
     for path in args.files:
         try:
@@ -128,7 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             failed += 1
             continue
         print(f"ok: {path} ({sc.name}, {sc.horizon.years} years, {sc.oil_price.model})")
-        for w in sc.warnings():
+        for w in [*sc.warnings(), *Plan.build(sc).warnings()]:
             print(f"  warning: {w}")
     return 2 if failed else 0
 
@@ -176,7 +189,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     width = max(len(str(n)) for n in catalog["name"])
-    shown = ("prob_distress", "mdf_inflow_pv_p50")
+    shown = ("prob_default", "mdf_inflow_pv_p50")
     print(f"{'scenario':<{width}}  status  " + "  ".join(catalogue_entry(k).title for k in shown))
     for row in catalog.to_dict(orient="records"):
         if row["status"] == "ok":
@@ -207,31 +220,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
-    from .analysis.breakeven import breakeven_distress_long_run, breakeven_flat_price
+    from .analysis.breakeven import breakeven_flat_price, breakeven_long_run
 
     sc = _load(args.scenario, args.set)
-    print(f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl):")
-    rows = [
-        ("min_dscr_operating", "flat price: minimum DSCR once producing = 1"),
-        ("mdf_inflow_pv_usd_bn", "flat price: first money reaches the MDF"),
+    print(f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl), debt as sized:")
+    rows: list[tuple[str, float | None, str]] = [
+        ("min_dscr", 1.0, "flat price: minimum DSCR = 1"),
+        ("min_dscr", 1.3, "flat price: minimum DSCR = 1.3"),
+        ("default", None, "flat price: the median case does not default"),
+        ("mdf_inflow_pv_usd_bn", None, "flat price: first money reaches the MDF"),
     ]
-    for target, label in rows:
+    for target, level, label in rows:
         try:
-            be = breakeven_flat_price(sc, target=target)
+            be = breakeven_flat_price(sc, target=target, level=level)
             print(f"  {label:<48} {be.price_usd_per_bbl:9.2f}")
         except InputError as exc:
             print(f"  {label:<48}       n/a  ({exc.problem})")
+    label = f"long-run price: P(default) = {args.threshold:.0%}"
     try:
-        be = breakeven_distress_long_run(
-            sc, threshold=args.threshold, paths=args.paths, seed=args.seed
-        )
+        be = breakeven_long_run(sc, threshold=args.threshold, paths=args.paths, seed=args.seed)
         print(
-            f"  {'long-run price: P(distress) = ' + f'{args.threshold:.0%}':<48} "
-            f"{be.price_usd_per_bbl:9.2f}  (P = {be.metric_at_price:.3f} "
+            f"  {label:<48} {be.price_usd_per_bbl:9.2f}  (P = {be.metric_at_price:.3f} "
             f"± {be.standard_error:.3f}, {args.paths:,} paths)"
         )
     except InputError as exc:
-        print(f"  long-run price for P(distress)                   n/a  ({exc.problem})")
+        print(f"  {label:<48}       n/a  ({exc.problem})")
     print("  Flat prices are for the median case (no capex overrun, no reservoir surprise).")
     return 0
 
@@ -271,7 +284,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _sobol(sc, args)
     if args.method == "yearly":
         return _yearly(sc, args)
-    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
+    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_default"))
     result = tornado(
         sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
     )
@@ -351,7 +364,7 @@ def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
 def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
     from .analysis.sensitivity import DEFAULT_BASE_SAMPLES, DEFAULT_PATHS_PER_SAMPLE, sobol
 
-    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_distress"))
+    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_default"))
     bar, update = _progress_bar(0, "sobol")
 
     def progress(done: int, total: int) -> None:
@@ -538,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold",
         type=float,
         default=0.10,
-        help="probability of distress for the long-run break-even (default 0.10)",
+        help="probability of default for the long-run break-even (default 0.10)",
     )
     p.add_argument("--paths", type=int, default=4000, help="paths per evaluation (default 4000)")
     p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
@@ -585,8 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         action="append",
         metavar="NAME",
-        help="headline figure to rank by (repeatable; default: mdf_inflow_pv_p50 "
-        "and prob_distress)",
+        help="headline figure to rank by (repeatable; default: mdf_inflow_pv_p50 and prob_default)",
     )
     p.add_argument("--paths", type=int, help="paths per run (default: the scenario's)")
     p.add_argument("--seed", type=int, help="seed shared by every run (default: the scenario's)")

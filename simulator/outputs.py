@@ -26,11 +26,13 @@ from typing import Literal
 
 __all__ = [
     "CATALOGUE",
+    "FLAGS",
     "HEADLINE",
     "LEDGER",
     "METRICS",
     "OUTPUTS",
     "SERIES",
+    "UNDEFINED_METRICS",
     "Better",
     "Kind",
     "Output",
@@ -227,26 +229,87 @@ _METRICS: tuple[Output, ...] = (
         "higher",
     ),
     _metric(
+        "default",
+        "-",
+        "Default",
+        "Whether the securities default on the path: interest unpaid in some year, or principal "
+        "unpaid at a tranche's final maturity, after the interest reserve, the reserve account "
+        "and the backstop (1 or 0; its mean over paths is the probability of default).",
+        "lower",
+        percent=True,
+    ),
+    _metric(
+        "first_default_year",
+        "year",
+        "First default year",
+        "Calendar year of the path's first default; undefined without one.",
+        format=".0f",
+    ),
+    _metric(
+        "standalone_default",
+        "-",
+        "Stand-alone default",
+        "Whether the securities would default on the path without the backstop: the "
+        "structure's own credit, before Pemex's support.",
+        "lower",
+        percent=True,
+    ),
+    _metric(
+        "pemex_support",
+        "-",
+        "Pemex support",
+        "Whether Pemex's backstop pays some debt service on the path.",
+        "lower",
+        percent=True,
+    ),
+    _metric(
+        "pemex_support_pv_usd_bn",
+        "USD bn",
+        "Pemex support PV",
+        "Present value of what Pemex puts in: backstop draws less repayments with interest, "
+        "plus operating losses it carries.",
+        "lower",
+    ),
+    _metric(
         "min_dscr",
         "-",
         "Minimum DSCR",
-        "Lowest yearly ratio of CFADS to scheduled debt service over the years with service.",
+        "Lowest yearly ratio of CFADS to the debt service the interest reserve does not pay, "
+        "over the years with such service.",
         "higher",
     ),
     _metric(
-        "min_dscr_operating",
+        "avg_dscr",
         "-",
-        "Minimum DSCR once producing",
-        "Lowest yearly ratio of CFADS to scheduled debt service over the years with service "
-        "and production.",
+        "Average DSCR",
+        "Mean of the yearly ratios of CFADS to the debt service the interest reserve does not "
+        "pay, over the years with such service.",
         "higher",
+    ),
+    _metric(
+        "min_llcr",
+        "-",
+        "Minimum LLCR",
+        "Lowest loan life coverage ratio: CFADS to the last final maturity discounted at the "
+        "coupon, plus the reserve account, over the principal and arrears outstanding.",
+        "higher",
+    ),
+    _metric(
+        "tail_share",
+        "-",
+        "Production tail",
+        "Share of the added production within the horizon that comes after the last final "
+        "maturity (a cushion lenders look for; the horizon cuts it short).",
+        "higher",
+        format=".1f",
+        percent=True,
     ),
     _metric(
         "distress",
         "-",
-        "In distress",
-        "Whether the path ever leaves debt service unpaid after the reserve and the backstop "
-        "(1 or 0; its mean over paths is the probability of distress).",
+        "Any shortfall",
+        "Whether some debt service goes unpaid in some year, even principal paid later "
+        "(1 or 0; a default is the stricter event).",
         "lower",
         percent=True,
     ),
@@ -254,7 +317,7 @@ _METRICS: tuple[Output, ...] = (
         "first_shortfall_year",
         "year",
         "First shortfall year",
-        "Calendar year of the first unpaid debt service; undefined without distress.",
+        "Calendar year of the first unpaid debt service; undefined without one.",
         format=".0f",
     ),
     _metric(
@@ -270,6 +333,13 @@ _METRICS: tuple[Output, ...] = (
         "Backstop draws total",
         "Sum of what the pledged Pemex export revenue paid towards debt service.",
         "lower",
+    ),
+    _metric(
+        "cash_trapped_total_usd_bn",
+        "USD bn",
+        "Cash trapped total",
+        "Sum of the surplus kept in the reserve account in locked-up years.",
+        "none",
     ),
     _metric(
         "project_irr",
@@ -312,7 +382,20 @@ _METRICS: tuple[Output, ...] = (
 )
 
 _FLOWS: tuple[Output, ...] = (
-    _flow("capex_usd_bn", L, "Capex", "Issue proceeds net of fees spent by Pemex."),
+    _flow("capex_usd_bn", L, "Capex", "Issue proceeds left for Pemex's investment."),
+    _flow("fees_usd_bn", L, "Issuance cost", "Fees paid from the proceeds of each issue."),
+    _flow(
+        "interest_reserve_funding_usd_bn",
+        L,
+        "Interest reserve funded",
+        "Proceeds set aside at each issue for the tranche's first years of interest.",
+    ),
+    _flow(
+        "dsra_close_funding_usd_bn",
+        L,
+        "Reserve account funded at close",
+        "Proceeds put into the debt service reserve at each issue.",
+    ),
     _flow(
         "scheduled_service_usd_bn",
         L,
@@ -376,6 +459,13 @@ _FLOWS: tuple[Output, ...] = (
     ),
     _flow("cash_usd_bn", L, "Cash of the waterfall", "CFADS plus reserve income."),
     _flow(
+        "interest_reserve_paid_usd_bn",
+        L,
+        "Interest paid by the interest reserve",
+        "Interest the reserves funded at issue paid when due.",
+        short="Interest reserve",
+    ),
+    _flow(
         "dsra_draw_usd_bn",
         L,
         "Debt service reserve draws",
@@ -401,20 +491,22 @@ _FLOWS: tuple[Output, ...] = (
         "debt_service_due_usd_bn",
         SL,
         "Debt service due",
-        "Scheduled service plus last year's arrears with interest.",
+        "Scheduled service the interest reserve does not pay, plus last year's arrears with "
+        "interest.",
     ),
     _flow(
         "debt_service_paid_usd_bn",
         SL,
         "Debt service paid",
-        "What holders received.",
+        "What holders received, the interest reserve's payments included.",
         short="Debt service paid",
     ),
     _flow(
         "dscr",
         S,
         "Debt service coverage ratio, DSCR",
-        "CFADS over scheduled debt service; undefined in years with no service.",
+        "CFADS over the scheduled service the interest reserve does not pay; undefined in "
+        "years with none.",
         "higher",
         unit="-",
     ),
@@ -425,10 +517,16 @@ _FLOWS: tuple[Output, ...] = (
         "Balance of the reserve account at the end of the year.",
     ),
     _flow(
+        "interest_reserve_balance_usd_bn",
+        S,
+        "Interest reserve balance",
+        "What the interest reserves hold at the end of the year.",
+    ),
+    _flow(
         "shortfall_usd_bn",
         SL,
         "Debt service shortfall",
-        "Due but unpaid after the reserve and the backstop; carried as arrears.",
+        "Due but unpaid after the reserves and the backstop; carried as arrears.",
         "lower",
     ),
     _flow(
@@ -439,11 +537,39 @@ _FLOWS: tuple[Output, ...] = (
         short="DSRA top-ups",
     ),
     _flow(
+        "cash_trapped_usd_bn",
+        SL,
+        "Cash trapped",
+        "Surplus of a locked-up year (DSCR below the lock-up level, or not yet tested while "
+        "debt is outstanding) kept in the reserve account.",
+        short="Cash trapped",
+    ),
+    _flow(
+        "backstop_interest_usd_bn",
+        L,
+        "Backstop interest",
+        "Interest accrued on the backstop draws outstanding (Pemex's support is a loan).",
+    ),
+    _flow(
+        "backstop_outstanding_usd_bn",
+        S,
+        "Backstop outstanding",
+        "Backstop draws and their interest not yet repaid, at the end of the year.",
+        "lower",
+    ),
+    _flow(
         "backstop_repaid_usd_bn",
         L,
         "Backstop repaid",
-        "Earlier backstop draws repaid from the surplus.",
+        "Backstop draws and their interest repaid from the surplus.",
         short="Backstop repaid",
+    ),
+    _flow(
+        "debt_prepaid_usd_bn",
+        L,
+        "Principal prepaid",
+        "Principal prepaid by the cash sweep.",
+        short="Prepaid",
     ),
     _flow(
         "mdf_inflow_usd_bn",
@@ -459,6 +585,26 @@ _FLOWS: tuple[Output, ...] = (
         "Pemex retained",
         "Surplus kept by Pemex; negative where Pemex carried operating losses.",
         short="Pemex retained",
+    ),
+    _flow(
+        "interest_reserve_to_dsra_usd_bn",
+        L,
+        "Interest reserve to reserve account",
+        "What an interest reserve still holds when its window ends, moved to the reserve account.",
+    ),
+    _flow(
+        "operating_loss_carried_usd_bn",
+        SL,
+        "Operating losses carried",
+        "Negative operating cash (costs above revenue), carried by Pemex.",
+        "lower",
+    ),
+    _flow(
+        "pemex_support_usd_bn",
+        S,
+        "Pemex support",
+        "Backstop draws less repayments with interest, plus operating losses carried.",
+        "lower",
     ),
     _flow(
         "mdf_balance_usd_bn",
@@ -494,24 +640,43 @@ _METRIC_UNITS = {o.name: o.unit for o in _METRICS}
 
 _HEADLINE: tuple[Output, ...] = (
     _headline(
-        "prob_distress",
-        "distress",
+        "prob_default",
+        "default",
         "probability",
-        "Probability of distress",
-        "Share of paths that ever leave debt service unpaid after the reserve and the backstop.",
+        "Probability of default",
+        "Share of paths on which the securities default: interest unpaid, or principal unpaid "
+        "at final maturity, after the interest reserve, the reserve account and the backstop.",
         "lower",
         format=".2f",
         percent=True,
     ),
     _headline(
-        "prob_backstop_draw",
-        "backstop_draw_total_usd_bn",
-        "share_positive",
-        "Probability of a backstop draw",
-        "Share of paths on which the pledged Pemex export revenue pays some debt service.",
+        "prob_standalone_default",
+        "standalone_default",
+        "probability",
+        "Stand-alone probability of default",
+        "Share of paths on which the securities would default without Pemex's backstop.",
         "lower",
         format=".2f",
         percent=True,
+    ),
+    _headline(
+        "prob_pemex_support",
+        "pemex_support",
+        "probability",
+        "Probability of Pemex support",
+        "Share of paths on which Pemex's backstop pays some debt service.",
+        "lower",
+        format=".2f",
+        percent=True,
+    ),
+    _headline(
+        "pemex_support_pv_mean",
+        "pemex_support_pv_usd_bn",
+        "mean",
+        "Pemex support PV, mean",
+        "Mean over paths of the present value of what Pemex puts in.",
+        "lower",
     ),
     _headline(
         "mdf_inflow_pv_p10",
@@ -558,15 +723,23 @@ _HEADLINE: tuple[Output, ...] = (
         "min_dscr",
         "p50",
         "Minimum DSCR, median",
-        "Median over paths of the lowest yearly coverage of scheduled debt service.",
+        "Median over paths of the lowest yearly coverage of the service on cash.",
         "higher",
     ),
     _headline(
-        "min_dscr_operating_p50",
-        "min_dscr_operating",
+        "avg_dscr_p50",
+        "avg_dscr",
         "p50",
-        "Minimum DSCR once producing, median",
-        "Median over paths of the lowest yearly coverage over the years with production.",
+        "Average DSCR, median",
+        "Median over paths of the average yearly coverage of the service on cash.",
+        "higher",
+    ),
+    _headline(
+        "min_llcr_p50",
+        "min_llcr",
+        "p50",
+        "Minimum LLCR, median",
+        "Median over paths of the lowest loan life coverage ratio.",
         "higher",
     ),
     _headline(
@@ -595,9 +768,9 @@ _ANALYSIS: tuple[Output, ...] = (
         "breakeven_usd_per_bbl",
         ("analysis",),
         "USD/bbl",
-        "Break-even oil price (DSCR 1 once producing)",
-        "Flat WTI price, every year, at which the minimum DSCR over producing years is 1 in "
-        "the median case (no overrun or reservoir surprise).",
+        "Break-even oil price (minimum DSCR 1)",
+        "Flat WTI price, every year, at which the minimum DSCR is 1 in the median case (no "
+        "overrun or reservoir surprise).",
         "lower",
         format=",.1f",
     ),
@@ -623,6 +796,22 @@ SERIES = names("series")
 LEDGER = names("ledger")
 #: Headline figures: ``Results.headline``, the CLI summary and the cards, in order.
 HEADLINE = names("headline")
+#: Per-path metrics that are flags (booleans; a probability is their mean over paths).
+FLAGS: tuple[str, ...] = ("default", "standalone_default", "pemex_support", "distress")
+#: Per-path metrics undefined (NaN) on some paths, and where: the IRR without a root in
+#: (-99%, 10,000%); the first shortfall or default year without one; the coverage ratios
+#: without debt service on the cash within the horizon; the production tail without production.
+UNDEFINED_METRICS: frozenset[str] = frozenset(
+    {
+        "project_irr",
+        "first_shortfall_year",
+        "first_default_year",
+        "min_dscr",
+        "avg_dscr",
+        "min_llcr",
+        "tail_share",
+    }
+)
 
 
 def output(name: str) -> Output:

@@ -19,13 +19,21 @@ SHARED_SEED = 1
 
 @pytest.fixture
 def scenario() -> Scenario:
-    """The default scenario (the 2005 proposal as written)."""
+    """The default scenario (the 2005 proposal, structured as a revenue-backed financing)."""
     return Scenario()
+
+
+@pytest.fixture
+def literal() -> Scenario:
+    """The default scenario with the proposal's literal structure
+    (scenarios/proposal-as-written.yaml): level repayment, no interest reserve, no reserve
+    funded at close, a free fixed backstop, no lock-up."""
+    return simulator.load_scenario(ROOT / "scenarios" / "proposal-as-written.yaml")
 
 
 @pytest.fixture(scope="session")
 def baseline() -> Scenario:
-    """The shipped baseline, scenarios/naef-2005.yaml (the 2005 proposal as written)."""
+    """The shipped baseline, scenarios/naef-2005.yaml (the default scenario)."""
     return simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml")
 
 

@@ -34,7 +34,7 @@ SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "naef-2005.yaml"
 PATHS = 2000
 UPLOAD = "(uploaded file)"
-DISTRESS = "Probability of distress"
+DEFAULT = "Probability of default"
 MDF_P50 = "MDF inflow PV, P50"
 
 
@@ -199,8 +199,8 @@ def test_raising_the_coupon_moves_the_headline_as_the_library_does() -> None:
     assert high == {
         c["label"]: c["text"] for c in library_cards(baseline(**{"naef.coupon_rate": 0.09}))
     }
-    # A dearer debt: distress no less likely, less money for the Development Fund.
-    assert card_number(high[DISTRESS]) >= card_number(low[DISTRESS])
+    # A dearer debt: default no less likely, less money for the Development Fund.
+    assert card_number(high[DEFAULT]) >= card_number(low[DEFAULT])
     assert card_number(high[MDF_P50]) < card_number(low[MDF_P50])
 
 
@@ -223,6 +223,37 @@ def test_a_cross_field_error_shows_the_clis_message_and_the_page_recovers(
     assert cards(at) == {
         c["label"]: c["text"]
         for c in library_cards(baseline(**{"naef.tenor_years": 20, "naef.grace_years": 5}))
+    }
+
+
+def test_reserves_above_the_face_show_the_clis_message_under_the_tranches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A coupon of 50% needs an interest reserve of 1.5 times each tranche: refused with the
+    command line's message (from the field on), no traceback, no results."""
+    want = cli_message(capsys, "naef.issuance_usd_bn[0]", "naef.coupon_rate=0.5")
+    assert "exceed its face" in want
+    at = press_run(start(), naef__coupon_rate=0.5)
+    assert not at.exception, exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any(want in e for e in errors), (want, errors)
+    assert not at.metric, "no results for invalid inputs"
+
+
+def test_an_optional_field_is_left_null_or_set_by_hand() -> None:
+    """The interest reserve's years follow the lag while their box is ticked; unticked, the
+    number is used: 0 is the proposal's literal timing, and the cards are the library's."""
+    at = start()
+    box = at.checkbox(key="derived:naef.capitalized_interest_years")
+    assert box.value is True
+    assert field(at, "naef.capitalized_interest_years").value == 3  # the lag, shown
+    box.set_value(False)
+    at = press_run(at, naef__capitalized_interest_years=0)
+    assert not at.exception, exceptions(at)
+    assert at.session_state["scenario"].naef.capitalized_interest_years == 0
+    assert cards(at) == {
+        c["label"]: c["text"]
+        for c in library_cards(baseline(**{"naef.capitalized_interest_years": 0}))
     }
 
 
@@ -286,7 +317,7 @@ def test_compare_with_the_unedited_version_shows_signed_deltas() -> None:
     assert deltas(at) == {c["label"]: c["delta_text"] for c in want}
     got = deltas(at)
     assert got[MDF_P50].startswith("-"), got[MDF_P50]
-    assert not got[DISTRESS].startswith("-"), got[DISTRESS]
+    assert not got[DEFAULT].startswith("-"), got[DEFAULT]
     assert cards(at) == {c["label"]: c["text"] for c in want}, "values are still the edited run"
 
 
@@ -448,8 +479,8 @@ def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
     want_s = sobol(
         sc, outputs=DEFAULT_OUTPUTS, base_samples=32, paths_per_sample=64, seed=sc.simulation.seed
     )
-    at.selectbox(key="sens_output").set_value("prob_distress").run()
+    at.selectbox(key="sens_output").set_value("prob_default").run()
     shown = ranking_shown(at)
-    ranking = want_s.ranking("prob_distress")
+    ranking = want_s.ranking("prob_default")
     assert list(shown["parameter"]) == list(ranking["parameter"])
     assert list(shown["ST"]) == list(ranking["ST"])

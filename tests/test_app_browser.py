@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 PATHS = 2000
 START_TIMEOUT_S = 60.0
 RUN_TIMEOUT_MS = 60_000
-DISTRESS = "Probability of distress"
+DEFAULT = "Probability of default"
 
 # Set data-test-script-state watching up before a click, then wait for a full script run.
 WATCH_RUN = """() => {
@@ -129,20 +129,20 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
             _stop(proc)
 
 
-def _distress_text(coupon: float) -> str:
-    """The distress card the page must show: the library's headline at PATHS paths."""
+def _default_text(coupon: float) -> str:
+    """The default card the page must show: the library's headline at PATHS paths."""
     sc = simulator.load_scenario(BASELINE).with_overrides(
         {"simulation.paths": PATHS, "naef.coupon_rate": coupon}
     )
     results = simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
-    (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == DISTRESS]
+    (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == DEFAULT]
     return card["text"]
 
 
 def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
-    want_low, want_high = _distress_text(0.06), _distress_text(0.09)
+    want_low, want_high = _default_text(0.06), _default_text(0.09)
     assert want_low != want_high, "the check below needs the coupon to move the card"
 
     def press_run(page: Page) -> None:
@@ -173,19 +173,20 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
 
             press_run(page)
             cards = page.get_by_test_id("stMetric")
-            distress = cards.filter(has_text=DISTRESS)
-            expect(distress).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
+            # (exact: "Stand-alone probability of default" is another card)
+            default_card = cards.filter(has=page.get_by_text(DEFAULT, exact=True))
+            expect(default_card).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
             expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
             page.locator(".js-plotly-plot").first.wait_for(timeout=RUN_TIMEOUT_MS)
-            before = distress.inner_text()
+            before = default_card.inner_text()
 
             page.get_by_role("tab", name="Inputs").click()
             coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
             coupon.fill("0.09")
             coupon.press("Tab")
             press_run(page)
-            expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
-            assert distress.inner_text() != before
+            expect(default_card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            assert default_card.inner_text() != before
 
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -194,7 +195,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
 
             # Pressing Run again with identical inputs: same cards, from the cache.
             press_run(page)
-            expect(distress).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            expect(default_card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
             expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
         finally:
             browser.close()

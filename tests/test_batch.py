@@ -39,14 +39,18 @@ BIG_NAME = "big-split"
 RUN_FILES = ("metrics.parquet", "fan.parquet", "ledger.parquet")
 TIMING_COLUMNS = ["simulate_s"]
 HEADLINE_COLUMNS = [
-    "prob_distress",
-    "prob_backstop_draw",
+    "prob_default",
+    "prob_standalone_default",
+    "prob_pemex_support",
+    "pemex_support_pv_mean",
     "mdf_inflow_pv_p10",
     "mdf_inflow_pv_p50",
     "mdf_inflow_pv_p90",
     "mdf_inflow_pv_cvar5",
     "mdf_inflow_total_mean",
     "min_dscr_p50",
+    "avg_dscr_p50",
+    "min_llcr_p50",
     "project_irr_p50",
     "us_supply_total_mean",
 ]
@@ -391,9 +395,9 @@ def test_broken_scenario_files_among_good_ones(tmp_path: Path) -> None:
     assert "not valid YAML" in err_yaml and str(not_yaml) in err_yaml
     for name in ("naef-2005", "low-price"):
         assert pd.isna(catalog.loc[name, "error"])
-        assert 0.0 <= catalog.loc[name, "prob_distress"] <= 1.0
+        assert 0.0 <= catalog.loc[name, "prob_default"] <= 1.0
         assert catalog.loc[name, "paths"] == 1000
-    assert catalog.loc[["bad-tenor", "not-yaml"], "prob_distress"].isna().all()
+    assert catalog.loc[["bad-tenor", "not-yaml"], "prob_default"].isna().all()
     # The printed table says which failed, and why.
     failed_lines = [line for line in proc.stdout.splitlines() if "FAILED" in line]
     assert len(failed_lines) == 2
@@ -511,7 +515,7 @@ def test_catalog_has_one_column_per_swept_key(
         assert col in catalog.columns
     for col in HEADLINE_COLUMNS:
         assert pd.api.types.is_float_dtype(catalog[col]), col
-    assert catalog["prob_distress"].between(0, 1).all()
+    assert catalog["prob_default"].between(0, 1).all()
     # Higher coupons cost the fund: at a given oil price the MDF gets less.
     p50 = catalog.set_index("name")["mdf_inflow_pv_p50"]
     for lr in (35, 50, 70):
@@ -520,7 +524,7 @@ def test_catalog_has_one_column_per_swept_key(
     for name in catalog["name"]:
         m = pd.read_parquet(out / name / "metrics.parquet")
         row = catalog.set_index("name").loc[name]
-        assert row["prob_distress"] == m["distress"].sum() / len(m)
+        assert row["prob_default"] == m["default"].sum() / len(m)
         assert row["mdf_inflow_pv_p50"] == pytest.approx(
             float(np.median(m["mdf_inflow_pv_usd_bn"])), rel=1e-12, abs=1e-12
         )
@@ -531,16 +535,16 @@ def test_duckdb_reads_the_outputs(swept: tuple[Path, list[Job], pd.DataFrame]) -
     total = duckdb.sql(f"SELECT count(*) FROM '{out}/*/metrics.parquet'").fetchall()
     assert total == [(500 * len(jobs),)]
     rows = duckdb.sql(
-        f"SELECT name, prob_distress FROM '{out}/catalog.parquet' ORDER BY name"
+        f"SELECT name, prob_default FROM '{out}/catalog.parquet' ORDER BY name"
     ).fetchall()
     pdf = read_catalog(out).sort_values("name")
-    assert rows == list(zip(pdf["name"], pdf["prob_distress"], strict=True))
-    # duckdb's own mean of the per-path distress flags is the catalog's P(distress).
+    assert rows == list(zip(pdf["name"], pdf["prob_default"], strict=True))
+    # duckdb's own mean of the per-path default flags is the catalog's P(default).
     per_file = duckdb.sql(
-        f"SELECT filename, avg(CAST(distress AS DOUBLE)), count(*) "
+        f'SELECT filename, avg(CAST("default" AS DOUBLE)), count(*) '
         f"FROM read_parquet('{out}/*/metrics.parquet', filename=true) GROUP BY filename"
     ).fetchall()
-    want = dict(zip(pdf["name"], pdf["prob_distress"], strict=True))
+    want = dict(zip(pdf["name"], pdf["prob_default"], strict=True))
     assert len(per_file) == len(jobs)
     for filename, mean, count in per_file:
         assert count == 500

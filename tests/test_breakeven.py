@@ -1,10 +1,11 @@
 """Break-even prices (:mod:`simulator.analysis.breakeven`), each checked against an independent
 evaluation.
 
-The flat-price break-evens are recomputed with ``simulate`` on :func:`flat_price_case` (not read
-back from the returned ``metric_at_price``), and one of them against a closed form written by
-hand from DESIGN.md's formulas. The long-run distress break-even is checked by running the
-scenario a few dollars either side of the price found, with the same seed and paths.
+The flat-price break-evens are recomputed with ``simulate`` on :func:`flat_price_case` and the
+scenario's own debt schedule (not read back from the returned ``metric_at_price``), and one of
+them against a closed form written by hand from DESIGN.md's formulas. The long-run default
+break-even is checked by running the scenario a few dollars either side of the price found,
+with the same seed, paths and debt.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import pytest
 import simulator
 from simulator.analysis.breakeven import (
     BreakEven,
-    breakeven_distress_long_run,
     breakeven_flat_price,
+    breakeven_long_run,
     flat_price_case,
     median_case,
 )
+from simulator.model.chain import build_schedule
 from simulator.run.engine import simulate
 from simulator.scenario import InputError, Scenario
 
@@ -31,8 +33,14 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def _flat(scenario: Scenario, price: float, *, series: bool = False) -> simulator.Results:
-    """One deterministic path of the median case at a flat price."""
-    return simulate(flat_price_case(scenario, price), paths=1, keep_series=series)
+    """One deterministic path of the median case at a flat price, the debt as sized on the
+    scenario's own expectations."""
+    return simulate(
+        flat_price_case(scenario, price),
+        paths=1,
+        keep_series=series,
+        schedule=build_schedule(scenario),
+    )
 
 
 def _metric(scenario: Scenario, price: float, name: str) -> float:
@@ -57,26 +65,25 @@ def test_median_and_flat_price_case() -> None:
     prices = res.series("oil_price_usd_per_bbl").to_numpy()
     assert np.all(prices == 42.5)
     # Every path is the same deterministic path.
-    m = res.metrics.drop(columns=["first_shortfall_year", "project_irr"]).to_numpy(dtype=float)
+    undefined = ["first_shortfall_year", "first_default_year", "project_irr"]
+    m = res.metrics.drop(columns=undefined).to_numpy(dtype=float)
     assert np.all(m == m[0])
 
     with pytest.raises(InputError, match="price_usd_per_bbl"):
         flat_price_case(replay, 0.0)
 
 
-# ---------------------------------------------------------------------- min_dscr_operating = 1
+# ---------------------------------------------------------------------- min_dscr = 1
 
 
-def test_operating_breakeven_separates_shortfall_from_none(baseline: Scenario) -> None:
+def test_dscr_breakeven_separates_shortfall_from_none(baseline: Scenario) -> None:
     # With no reserve account and no backstop, a year whose CFADS falls short of its scheduled
     # service IS a shortfall, and one that covers it is not. lag_years 0 makes every year with
     # scheduled service (from year 1) a year with production (from year 0, the year of the
-    # first capex; an exponential decline never reaches 0), so there is no construction year
-    # whose interest would be a shortfall whatever the price, and min_dscr_operating is the
-    # minimum over every year with service. CFADS of each year is a_t * price - b_t with
-    # a_t > 0, so above the break-even price every year covers its service strictly (no
-    # arrears ever start, and the reserve yields nothing): no shortfall anywhere. Below it,
-    # the binding year does not: a shortfall.
+    # first capex; an exponential decline never reaches 0), and leaves no interest reserve.
+    # CFADS of each year is a_t * price - b_t with a_t > 0, so above the break-even price every
+    # year covers its service strictly (no arrears ever start, and the reserve yields
+    # nothing): no shortfall anywhere. Below it, the binding year does not: a shortfall.
     sc = baseline.with_overrides(
         {
             "waterfall.dsra_coverage_years": 0.0,
@@ -86,19 +93,18 @@ def test_operating_breakeven_separates_shortfall_from_none(baseline: Scenario) -
     )
     be = breakeven_flat_price(sc)
     assert isinstance(be, BreakEven)
-    assert be.target == "min_dscr_operating"
+    assert be.target == "min_dscr"
     assert be.level == 1.0
     p = be.price_usd_per_bbl
     assert 1.0 < p < 500.0
 
     at = _flat(sc, p).metrics.iloc[0]
-    assert at["min_dscr_operating"] == pytest.approx(1.0, abs=1e-6)
-    assert at["min_dscr"] == pytest.approx(1.0, abs=1e-6)  # every year with service produces
+    assert at["min_dscr"] == pytest.approx(1.0, abs=1e-6)
 
     above = _flat(sc, 1.05 * p, series=True)
     assert not above.metrics["distress"].iloc[0]
     assert np.all(above.series("shortfall_usd_bn").to_numpy() == 0.0)
-    assert above.metrics["min_dscr_operating"].iloc[0] > 1.0
+    assert above.metrics["min_dscr"].iloc[0] > 1.0
 
     below = _flat(sc, 0.95 * p, series=True)
     assert below.metrics["distress"].iloc[0]
@@ -141,6 +147,9 @@ def test_breakeven_matches_hand_computation() -> None:
             "oil_price.gas_price_ratio": gas_ratio,
             "fiscal.royalty_rate": 0.0,
             "fiscal.profit_duty_rate": 0.0,
+            # Capex is the face net of fees: no reserve account funded from the proceeds (and
+            # with lag 0, no interest reserve).
+            "waterfall.dsra_funded_at_close": False,
         }
     )
     kbd = face * (1.0 - fee) * 1e6 / capex_per_bpd
@@ -152,10 +161,6 @@ def test_breakeven_matches_hand_computation() -> None:
 
     be = breakeven_flat_price(sc)
     assert be.price_usd_per_bbl == pytest.approx(expected, abs=1e-6)
-    # Production starts with the capex, so min_dscr has no construction year either.
-    assert breakeven_flat_price(sc, target="min_dscr").price_usd_per_bbl == pytest.approx(
-        expected, abs=1e-6
-    )
     # A coverage of 1.25 is CFADS = 1.25 A.
     be125 = breakeven_flat_price(sc, level=1.25)
     assert be125.price_usd_per_bbl == pytest.approx(
@@ -186,13 +191,38 @@ def test_mdf_pv_positive_level_uses_the_continuous_part(baseline: Scenario) -> N
         breakeven_flat_price(baseline, target="mdf_inflow_pv_usd_bn", level=-1.0)
 
 
-# ---------------------------------------------------------------------- long-run distress
+# ---------------------------------------------------------------------- default
 
 
-def test_distress_long_run_breakeven(baseline: Scenario) -> None:
+def test_default_breakeven_is_where_the_median_case_stops_defaulting(baseline: Scenario) -> None:
+    be = breakeven_flat_price(baseline, target="default")
+    p = be.price_usd_per_bbl
+    assert be.metric_at_price == 0.0
+    assert _metric(baseline, p, "default") == 0.0
+    assert _metric(baseline, p - 1e-6, "default") == 1.0  # within xtol of the edge
+    assert _metric(baseline, 0.9 * p, "default") == 1.0
+    with pytest.raises(InputError, match="want none for default"):
+        breakeven_flat_price(baseline, target="default", level=1.0)
+
+
+def test_breakeven_keeps_the_debt_as_sized(baseline: Scenario) -> None:
+    """Sculpted service sized on the flat price itself would follow that price: the
+    break-even runs the debt sized on the scenario's expectations. At the price found, the
+    debt as sized is covered exactly once; debt re-sized to that price is not at its
+    break-even (it is sized to cover it)."""
+    p = breakeven_flat_price(baseline).price_usd_per_bbl
+    assert _metric(baseline, p, "min_dscr") == pytest.approx(1.0, abs=1e-6)
+    resized = simulate(flat_price_case(baseline, p), paths=1).metrics["min_dscr"].iloc[0]
+    assert resized > 1.01
+
+
+# ---------------------------------------------------------------------- long-run default
+
+
+def test_default_long_run_breakeven(baseline: Scenario) -> None:
     paths, seed = 2000, 777
-    be = breakeven_distress_long_run(baseline, paths=paths, seed=seed)
-    assert be.target == "distress"
+    be = breakeven_long_run(baseline, paths=paths, seed=seed)
+    assert be.target == "default"
     assert be.level == 0.10
     p = be.price_usd_per_bbl
     assert 5.0 < p < 300.0
@@ -200,10 +230,12 @@ def test_distress_long_run_breakeven(baseline: Scenario) -> None:
         math.sqrt(be.metric_at_price * (1 - be.metric_at_price) / paths)
     )
 
+    debt = build_schedule(baseline)
+
     def prob(long_run: float) -> float:
         sc = baseline.with_overrides({"oil_price.long_run_usd_per_bbl": long_run})
-        res = simulate(sc, paths=paths, seed=seed, keep_series=False)
-        return float(res.metrics["distress"].mean())
+        res = simulate(sc, paths=paths, seed=seed, keep_series=False, schedule=debt)
+        return float(res.metrics["default"].mean())
 
     # Same seed and paths as the search (common random numbers): a higher long-run level
     # raises every path's prices along the same shocks, so the probability falls
@@ -215,28 +247,35 @@ def test_distress_long_run_breakeven(baseline: Scenario) -> None:
 
 
 @pytest.mark.parametrize("model", ["gbm", "deck", "bootstrap"])
-def test_distress_long_run_needs_a_long_run_level(baseline: Scenario, model: str) -> None:
+def test_long_run_needs_a_long_run_level(baseline: Scenario, model: str) -> None:
     sc = baseline.with_overrides({"oil_price.model": model, "oil_price.deck_usd_per_bbl": [50.0]})
     with pytest.raises(InputError, match=rf"oil_price\.model: got '{model}'"):
-        breakeven_distress_long_run(sc, paths=100)
+        breakeven_long_run(sc, paths=100)
 
 
-def test_distress_long_run_no_crossing(baseline: Scenario) -> None:
-    with pytest.raises(InputError, match=r"stays above 0\.1 up to a long-run price of 6"):
-        breakeven_distress_long_run(baseline, paths=500, lo=5.0, hi=6.0)
+def test_long_run_no_crossing(baseline: Scenario) -> None:
+    with pytest.raises(
+        InputError,
+        match=r"probability of default of .* stays above 0\.1 up to a long-run price of 6",
+    ):
+        breakeven_long_run(baseline, paths=500, lo=5.0, hi=6.0)
+    with pytest.raises(InputError, match="target: got 'shortfall'"):
+        breakeven_long_run(baseline, target="shortfall", paths=100)
 
 
 # ---------------------------------------------------------------------- errors
 
 
-def test_min_dscr_with_construction_years_never_reaches_one(baseline: Scenario) -> None:
+def test_min_dscr_with_interest_before_first_oil_never_reaches_one(literal: Scenario) -> None:
+    """The proposal as written: interest falls due from 2007, first oil comes in 2009, and no
+    interest reserve pays it."""
     with pytest.raises(InputError) as info:
-        breakeven_flat_price(baseline, target="min_dscr")
+        breakeven_flat_price(literal, target="min_dscr")
     msg = str(info.value)
     assert info.value.field == "min_dscr"
     assert "at 1 and" in msg and "at 500 USD/bbl" in msg
     assert "never reaches 1 up to 500 USD/bbl" in msg
-    assert "construction years carry no revenue" in msg
+    assert "debt service is due before first oil" in msg
     assert "2007" in msg  # first year of interest, before first oil in 2009
 
 
@@ -248,6 +287,7 @@ def test_min_dscr_with_construction_years_never_reaches_one(baseline: Scenario) 
         ({"lo": -1.0}, "lo"),
         ({"xtol": 0.0}, "xtol"),
         ({"level": math.nan}, "level"),
+        ({"target": "default", "level": 0.5}, "level"),
     ],
 )
 def test_bad_arguments(baseline: Scenario, kwargs: dict[str, Any], field: str) -> None:

@@ -28,13 +28,17 @@ def test_headline_cards_values(baseline_run: Results) -> None:
     head = res.headline()
     assert [c["key"] for c in cards] == list(CARD_KEYS)
     assert list(CARD_KEYS) == [
-        "prob_distress",
+        "prob_default",
+        "prob_standalone_default",
+        "prob_pemex_support",
+        "pemex_support_pv_mean",
         "mdf_inflow_pv_p10",
         "mdf_inflow_pv_p50",
         "mdf_inflow_pv_p90",
-        "min_dscr_operating_p50",
-        "min_dscr_p50",
         "us_supply_total_mean",
+        "min_dscr_p50",
+        "avg_dscr_p50",
+        "min_llcr_p50",
     ]
     for card in cards:
         assert set(card) == {
@@ -56,15 +60,22 @@ def test_headline_cards_values(baseline_run: Results) -> None:
         assert card["delta"] is None and card["delta_text"] is None
         assert card["se_text"] is not None and card["se_text"].startswith("±")
     by_key = {c["key"]: c for c in cards}
-    p = by_key["prob_distress"]
-    assert p["text"].endswith(" %")
-    assert _number(p["text"]) == pytest.approx(100 * head["prob_distress"], abs=0.005 + 1e-9)
-    assert _number(p["se_text"]) == pytest.approx(100 * head["prob_distress_se"], abs=0.005 + 1e-9)
+    for key in ("prob_default", "prob_standalone_default", "prob_pemex_support"):
+        p = by_key[key]
+        assert p["text"].endswith(" %"), key
+        value, se = 100 * head[key], 100 * head[f"{key}_se"]
+        assert _number(p["text"]) == pytest.approx(value, abs=0.005 + 1e-9), key
+        assert _number(p["se_text"]) == pytest.approx(se, abs=0.005 + 1e-9), key
+    support = by_key["pemex_support_pv_mean"]
+    assert support["text"].endswith(" USD bn")
+    want = head["pemex_support_pv_mean"]
+    assert _number(support["text"]) == pytest.approx(want, abs=0.005 + 1e-9)
     m = by_key["mdf_inflow_pv_p50"]
     assert m["text"].endswith(" USD bn")
     assert _number(m["text"]) == pytest.approx(head["mdf_inflow_pv_p50"], abs=0.05 + 1e-9)
-    d = by_key["min_dscr_operating_p50"]
-    assert _number(d["text"]) == pytest.approx(head["min_dscr_operating_p50"], abs=0.005 + 1e-9)
+    for key in ("min_dscr_p50", "avg_dscr_p50", "min_llcr_p50"):
+        d = by_key[key]
+        assert _number(d["text"]) == pytest.approx(head[key], abs=0.005 + 1e-9), key
     s = by_key["us_supply_total_mean"]
     assert s["text"].endswith(" mmbbl")
     assert _number(s["text"]) == pytest.approx(head["us_supply_total_mean"], abs=0.5 + 1e-9)
@@ -82,12 +93,12 @@ def test_headline_cards_delta(baseline_run: Results, low20_run: Results) -> None
         assert card["delta_text"] is not None
         if card["delta"] is not None and math.isfinite(card["delta"]) and card["delta"] > 0:
             assert card["delta_text"].startswith("+")
-    p = next(c for c in cards if c["key"] == "prob_distress")
+    p = next(c for c in cards if c["key"] == "prob_default")
     assert p["delta_text"] is not None and p["delta_text"].endswith("pp")
     assert _number(p["delta_text"]) == pytest.approx(
-        100 * (head["prob_distress"] - base["prob_distress"]), abs=0.005 + 1e-9
+        100 * (head["prob_default"] - base["prob_default"]), abs=0.005 + 1e-9
     )
-    # Oil at $20 raises the probability of distress: a change whose "better" is "lower".
+    # Oil at $20 raises the probability of default: a change whose "better" is "lower".
     assert p["delta"] is not None and p["delta"] > 0 and p["better"] == "lower"
 
 

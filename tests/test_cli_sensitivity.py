@@ -52,7 +52,7 @@ def test_sobol_command_ranks_as_the_library(
 
     html = tmp_path / "sobol.html"
     argv = ["sensitivity", str(BASELINE), "--method", "sobol", "--seed", "5", "--html", str(html)]
-    argv += ["--base-samples", "32", "--paths-per-sample", "64", "--output", "prob_distress"]
+    argv += ["--base-samples", "32", "--paths-per-sample", "64", "--output", "prob_default"]
     for p in PARAMS:
         argv += ["--parameter", p]
     assert main(argv) == 0
@@ -60,11 +60,11 @@ def test_sobol_command_ranks_as_the_library(
     ranking = sobol(
         simulator.load_scenario(BASELINE),
         parameters=PARAMS,
-        outputs=("prob_distress",),
+        outputs=("prob_default",),
         base_samples=32,
         paths_per_sample=64,
         seed=5,
-    ).ranking("prob_distress")
+    ).ranking("prob_default")
     printed = [
         line.split()[0] for line in out.splitlines() if line.strip().startswith(tuple(PARAMS))
     ]

@@ -102,17 +102,18 @@ def test_paired_standard_error_matches_the_spread_over_seeds(
     assert 0.6 < ratio < 1.6, ratio
 
 
-def test_higher_coupon_lowers_mdf_and_raises_distress(coupon_comparison: Comparison) -> None:
+def test_higher_coupon_lowers_mdf_and_raises_default(coupon_comparison: Comparison) -> None:
     table = coupon_comparison.table()
     assert table.loc["mdf_inflow_pv_usd_bn", "diff_mean"] < 0
     # Clearly negative, not noise: many standard errors below zero.
     pv = table.loc["mdf_inflow_pv_usd_bn"]
     assert pv["diff_mean"] < -5 * pv["diff_se"]
-    assert table.loc["distress", "diff_mean"] >= 0
-    # The difference of distress is a change of probability: the two runs' own frequencies.
-    p_a = coupon_comparison.a.metrics["distress"].mean()
-    p_b = coupon_comparison.b.metrics["distress"].mean()
-    assert table.loc["distress", "diff_mean"] == pytest.approx(p_b - p_a, abs=1e-12)
+    for flag in ("default", "distress"):
+        assert table.loc[flag, "diff_mean"] >= 0, flag
+        # The difference of a flag is a change of probability: the two runs' own frequencies.
+        p_a = coupon_comparison.a.metrics[flag].mean()
+        p_b = coupon_comparison.b.metrics[flag].mean()
+        assert table.loc[flag, "diff_mean"] == pytest.approx(p_b - p_a, abs=1e-12), flag
 
 
 def test_table_agrees_with_numpy(baseline: Scenario) -> None:
@@ -211,7 +212,7 @@ def test_text_names_both_scenarios(coupon_comparison: Comparison) -> None:
     assert str(coupon_comparison.a.seed) in text
     row = coupon_comparison.table().loc["mdf_inflow_pv_usd_bn"]
     assert f"{row['independent_se'] / row['diff_se']:.1f}x smaller" in text
-    # Probability of distress is shown in percent: A's frequency x 100 with three decimals.
-    p_a = 100 * coupon_comparison.a.metrics["distress"].mean()
-    line = next(ln for ln in text.splitlines() if "distress" in ln)
+    # The default flag is shown in percent: A's frequency x 100 with three decimals.
+    p_a = 100 * coupon_comparison.a.metrics["default"].mean()
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("Default ["))
     assert f"{p_a:.3f}" in line

@@ -30,6 +30,7 @@ import yaml
 
 import simulator
 from simulator.cli import main
+from simulator.model.chain import Plan
 from simulator.run.batch import read_catalog, run_batch
 from simulator.run.results import Results, is_complete_run
 from simulator.run.sweep import expand_sweep
@@ -657,9 +658,10 @@ def test_naef_run_on_a_full_disk(
 ) -> None:
     """Tried: ``naef run --out DIR`` when the disk fills up while the run folder is written,
     into an empty folder and over a complete run of the scenario.
-    Holds: exit code 2 and one line on stderr naming DIR and the cause ("No space left on
-    device"), no traceback; no new run folder and no temporary; a previous run stays as it
-    was, complete."""
+    Holds: exit code 2 and one error line on stderr naming DIR and the cause ("No space left
+    on device"), besides the scenario's model warnings printed before it (the baseline's
+    sculpting short of its target), no traceback; no new run folder and no temporary; a
+    previous run stays as it was, complete."""
     out = tmp_path / "out"
     out.mkdir()
     before: dict[str, bytes] = {}
@@ -672,7 +674,12 @@ def test_naef_run_on_a_full_disk(
     monkeypatch.undo()
     captured = capsys.readouterr()
     assert rc == 2, captured.out + captured.err
-    _one_line_error(captured.err, str(out), ENOSPC_TEXT)
+    # The model's warnings of the scenario come first, one line each; then the one error.
+    warnings = Plan.build(simulator.load_scenario(BASELINE)).warnings()
+    assert warnings, "the baseline warns that its sculpting falls short of the target"
+    lines = captured.err.strip().splitlines()
+    assert lines[: len(warnings)] == [f"warning: {BASELINE}: {w}" for w in warnings]
+    _one_line_error("\n".join(lines[len(warnings) :]), str(out), ENOSPC_TEXT)
     assert sorted(p.name for p in out.iterdir()) == (["naef-2005"] if previous else [])
     if previous:
         assert {p.name: p.read_bytes() for p in (out / "naef-2005").iterdir()} == before

@@ -116,11 +116,11 @@ def _tranche_by_hand(naef: Naef) -> tuple[np.ndarray, np.ndarray]:
     return np.array(interest), np.array(principal)
 
 
-def test_default_debt_schedule(scenario: Scenario) -> None:
-    naef = scenario.naef
+def test_default_debt_schedule(literal: Scenario) -> None:
+    naef = literal.naef
     assert naef.issuance_usd_bn == (15.0,) * 5
     assert naef.amortization == "level"
-    years = scenario.horizon.years
+    years = literal.horizon.years
     ds = debt_schedule(naef, years=years)
     for arr in (ds.issuance_usd_bn, ds.capex_usd_bn, ds.interest_usd_bn, ds.principal_usd_bn):
         assert arr.shape == (years,)
@@ -161,8 +161,8 @@ def _remaining_level(face: float, c: float, m: int, g: int, served: int) -> floa
 
 
 @pytest.mark.parametrize("years", [5, 8, 15, 21, 24, 25])
-def test_debt_schedule_clipped_at_the_horizon(scenario: Scenario, years: int) -> None:
-    naef = scenario.naef
+def test_debt_schedule_clipped_at_the_horizon(literal: Scenario, years: int) -> None:
+    naef = literal.naef
     ds = debt_schedule(naef, years=years)
     m, g, c = naef.tenor_years, naef.grace_years, naef.coupon_rate
     expected_out = 0.0

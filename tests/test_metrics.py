@@ -1,6 +1,6 @@
-"""Coverage ratios, present values and the statistics over paths (simulator.model.metrics).
+"""Present values and the statistics over paths (simulator.model.metrics).
 
-References: small arrays whose ratios, minima, sums, means, percentiles (numpy's linear
+References: small arrays whose sums, means, percentiles (numpy's linear
 interpolation written out here) and standard errors are worked out by hand or by plain Python
 loops in each test. ``irr`` and ``npv`` are covered by tests/test_irr_npv.py.
 """
@@ -13,10 +13,7 @@ import numpy as np
 import pytest
 
 from simulator.model.metrics import (
-    MIN_SERVICE_USD_BN,
     cvar_lower,
-    dscr_series,
-    min_dscr,
     present_value,
     row_statistic,
     standard_error,
@@ -39,97 +36,7 @@ def _assert_same(got: np.ndarray, expected: list[float]) -> None:
     np.testing.assert_allclose(got, np.array(expected, dtype=float), rtol=1e-14, equal_nan=True)
 
 
-# --- dscr_series ----------------------------------------------------------------------------
-
-
-def test_dscr_series_with_one_schedule() -> None:
-    """CFADS / service by year and path; NaN where service is 0 or below 1e-9 (hand ratios)."""
-    cfads = np.array([[2.0, -1.0], [3.0, 4.0], [1.0, 1.0], [5.0, 6.0], [1e-9, -2e-9]])
-    scheduled = np.array([1.0, 0.0, 0.5 * MIN_SERVICE_USD_BN, 2.0, 2.0 * MIN_SERVICE_USD_BN])
-    assert MIN_SERVICE_USD_BN == 1e-9
-    got = dscr_series(cfads, scheduled)
-    assert got.shape == (5, 2)
-    expected = [[2.0, -1.0], [NAN, NAN], [NAN, NAN], [2.5, 3.0], [0.5, -1.0]]
-    np.testing.assert_allclose(got, expected, rtol=1e-14, equal_nan=True)
-
-
-def test_dscr_series_with_a_schedule_per_path() -> None:
-    """A (years, paths) schedule divides each path by its own service (hand ratios)."""
-    cfads = np.array([[3.0, 3.0, 1.0], [1.0, 2.0, -4.0]])
-    scheduled = np.array([[1.0, 0.0, 4.0], [2.0, 4.0, 0.0]])
-    got = dscr_series(cfads, scheduled)
-    expected = [[3.0, NAN, 0.25], [0.5, 0.5, NAN]]
-    np.testing.assert_allclose(got, expected, rtol=1e-15, equal_nan=True)
-
-
-# --- min_dscr -------------------------------------------------------------------------------
-
-
-CFADS_1D = np.array([[-5.0, 10.0], [3.0, 2.0], [1.5, 4.0], [0.5, 9.0]])
-SCHED_1D = np.array([0.0, 2.0, 1.0, 0.0])
-
-
-def test_min_dscr_skips_years_without_service() -> None:
-    """Years 1 and 2 have service: min(3/2, 1.5/1) = 1.5 and min(2/2, 4/1) = 1; the negative
-    CFADS of year 0, which has no service, is not a coverage ratio."""
-    _assert_same(min_dscr(CFADS_1D, SCHED_1D), [1.5, 1.0])
-
-
-def test_min_dscr_restricted_by_a_mask_of_years() -> None:
-    """A mask keeping years 2 and 3 leaves only year 2 with service: 1.5/1 and 4/1; a mask
-    keeping only years without service leaves nothing: NaN."""
-    _assert_same(min_dscr(CFADS_1D, SCHED_1D, np.array([False, False, True, True])), [1.5, 4.0])
-    _assert_same(min_dscr(CFADS_1D, SCHED_1D, np.array([True, False, False, True])), [NAN, NAN])
-    _assert_same(min_dscr(CFADS_1D, SCHED_1D, np.ones(4, dtype=bool)), [1.5, 1.0])
-
-
-def test_min_dscr_without_any_service_is_nan() -> None:
-    """No debt (all service 0 or below 1e-9): NaN for every path."""
-    sched = np.array([0.0, 1e-12, 0.0, 5e-10])
-    _assert_same(min_dscr(CFADS_1D, sched), [NAN, NAN])
-
-
-CFADS_2D = np.array([[3.0, 1.0, 4.0], [1.0, 1.0, -1.0], [2.0, 1.0, 5.0]])
-SCHED_2D = np.array([[1.0, 0.0, 2.0], [2.0, 0.0, 0.0], [4.0, 1e-12, 1.0]])
-
-
-def test_min_dscr_with_a_schedule_per_path() -> None:
-    """Path 0: min(3, 0.5, 0.5); path 1 owes nothing: NaN; path 2: min(4/2, 5/1) = 2, its
-    year 1 (no service, negative CFADS) left out."""
-    _assert_same(min_dscr(CFADS_2D, SCHED_2D), [0.5, NAN, 2.0])
-
-
-def test_min_dscr_with_a_schedule_and_mask_per_path() -> None:
-    """Masks per path: path 0 keeps years 0, 2 (min(3, 0.5)); path 1 has no service; path 2
-    keeps year 2 only (5/1)."""
-    mask = np.array([[True, True, False], [False, True, False], [True, True, True]])
-    _assert_same(min_dscr(CFADS_2D, SCHED_2D, mask), [0.5, NAN, 5.0])
-
-
-@pytest.mark.parametrize("years", [3, 2])
-def test_min_dscr_per_path_schedule_with_one_mask_for_all_paths(years: int) -> None:
-    """A (years, paths) schedule with a (years,) mask, as the docstring allows: the mask keeps
-    the last year only, so the result is the last row's CFADS / service (hand ratios). With
-    years == paths (2 x 2) a wrong broadcast would pass silently, so both shapes are tried."""
-    cfads = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])[:years]
-    sched = np.array([[1.0, 1.0], [2.0, 1.0], [0.5, 3.0]])[:years]
-    mask = np.zeros(years, dtype=bool)
-    mask[-1] = True
-    last_c, last_s = cfads[-1].tolist(), sched[-1].tolist()
-    expected = [last_c[0] / last_s[0], last_c[1] / last_s[1]]
-    _assert_same(min_dscr(cfads, sched, mask), expected)
-
-
-def test_min_dscr_one_schedule_with_a_mask_per_path() -> None:
-    """A (years,) schedule with a (years, paths) mask, as the docstring allows: path 0 keeps
-    years 0 and 2 (min(4/1, 3/1)), path 1 keeps year 1 only (6/2), path 2 keeps nothing."""
-    cfads = np.array([[4.0, 1.0, 1.0], [8.0, 6.0, 1.0], [3.0, 0.5, 1.0]])
-    sched = np.array([1.0, 2.0, 1.0])
-    mask = np.array([[True, False, False], [False, True, False], [True, False, False]])
-    _assert_same(min_dscr(cfads, sched, mask), [3.0, 3.0, NAN])
-
-
-# --- present_value --------------------------------------------------------------------------
+# --- present values ---------------------------------------------------------------------------
 
 
 def _loop_pv(discount: np.ndarray, values: np.ndarray) -> list[float]:

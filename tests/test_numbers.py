@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator.outputs import SERIES
+from simulator.outputs import FLAGS, SERIES
 from simulator.run.engine import DEFAULT_CHUNK_PATHS
 from simulator.run.results import Results
 
@@ -150,7 +150,8 @@ def test_no_reduced_precision_types_in_the_sources() -> None:
 def test_every_output_is_float64(tmp_path: Path) -> None:
     """Tried: the baseline (2,000 paths) and the historical replay; every output in memory
     and read back from a run folder.
-    Holds: metrics are float64 (``distress`` bool), every series, the fans, the ledger and the
+    Holds: metrics are float64 (the flags ``default``, ``standalone_default``,
+    ``pemex_support`` and ``distress`` bool), every series, the fans, the ledger and the
     summary are float64, the headline figures are Python floats, and the Parquet files keep
     float64 (nothing is narrowed on the way to disk).
     """
@@ -160,7 +161,7 @@ def test_every_output_is_float64(tmp_path: Path) -> None:
         back = Results.from_dir(res.to_dir(tmp_path / name))
         for r in (res, back):
             for col, dtype in r.metrics.dtypes.items():
-                want = np.dtype(bool) if col == "distress" else np.dtype(np.float64)
+                want = np.dtype(bool) if col in FLAGS else np.dtype(np.float64)
                 assert dtype == want, f"{name}: metric {col} is {dtype}"
             assert (r.ledger().dtypes == np.float64).all(), r.ledger().dtypes
             assert r.fans()["value"].dtype == np.float64

@@ -104,13 +104,14 @@ def test_the_chain_names_every_flow_the_catalogue_lists() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "text", "change"),
     [
-        ("prob_distress", 0.0544, "5.44 %", "+5.44 pp"),
+        ("prob_default", 0.0544, "5.44 %", "+5.44 pp"),
         ("mdf_inflow_pv_p50", 74.1349, "74.13 USD bn", "+74.13 USD bn"),
         ("min_dscr_p50", -0.0004, "0.00", "0.00"),  # no "-0.00"
         ("us_supply_total_mean", 6795.6, "6,796 mmbbl", "+6,796 mmbbl"),
         ("project_irr_p50", 0.1914, "19.1 %", "+19.1 pp"),
         ("first_shortfall_year", 2031.0, "2031", "+2031"),
-        ("prob_distress", float("nan"), "n/a", "n/a"),
+        ("prob_default", float("nan"), "n/a", "n/a"),
+        ("tail_share", 0.087, "8.7 %", "+8.7 pp"),
     ],
 )
 def test_display_texts(name: str, value: float, text: str, change: str) -> None:
@@ -119,9 +120,9 @@ def test_display_texts(name: str, value: float, text: str, change: str) -> None:
 
 
 def test_unknown_output_names_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="prob_distress"):
-        output("prob_distres")
-    assert output("prob_distress_se") is output("prob_distress")
+    with pytest.raises(KeyError, match="prob_default"):
+        output("prob_defaul")
+    assert output("prob_default_se") is output("prob_default")
 
 
 def test_readme_table_is_the_catalogue() -> None:
@@ -137,10 +138,22 @@ def test_headline_statistics_are_the_documented_ones(baseline_run: Results) -> N
     """Each headline figure recomputed here from the per-path metrics with numpy."""
     m, head = baseline_run.metrics, baseline_run.headline()
     pv = m["mdf_inflow_pv_usd_bn"].to_numpy()
-    assert head["prob_distress"] == pytest.approx(m["distress"].mean(), rel=1e-15)
-    assert head["prob_backstop_draw"] == pytest.approx(
-        (m["backstop_draw_total_usd_bn"] > 0).mean(), rel=1e-15
+    for key, flag in (
+        ("prob_default", "default"),
+        ("prob_standalone_default", "standalone_default"),
+        ("prob_pemex_support", "pemex_support"),
+    ):
+        assert head[key] == pytest.approx(m[flag].mean(), rel=1e-15)
+    assert head["pemex_support_pv_mean"] == pytest.approx(
+        m["pemex_support_pv_usd_bn"].mean(), rel=1e-12
     )
+    for key, metric in (
+        ("min_dscr_p50", "min_dscr"),
+        ("avg_dscr_p50", "avg_dscr"),
+        ("min_llcr_p50", "min_llcr"),
+    ):
+        x = m[metric].to_numpy()
+        assert head[key] == pytest.approx(np.median(x[np.isfinite(x)]), rel=1e-15)
     for q in (10, 50, 90):
         assert head[f"mdf_inflow_pv_p{q}"] == pytest.approx(np.percentile(pv, q), rel=1e-15)
     worst = np.sort(pv)[: int(np.ceil(0.05 * pv.size))]
@@ -152,5 +165,5 @@ def test_headline_statistics_are_the_documented_ones(baseline_run: Results) -> N
     assert head["us_supply_total_mean_se"] == pytest.approx(
         supply.std(ddof=1) / np.sqrt(supply.size), rel=1e-12
     )
-    p = head["prob_distress"]
-    assert head["prob_distress_se"] == pytest.approx(np.sqrt(p * (1 - p) / pv.size), rel=1e-12)
+    p = head["prob_default"]
+    assert head["prob_default_se"] == pytest.approx(np.sqrt(p * (1 - p) / pv.size), rel=1e-12)

@@ -208,7 +208,7 @@ def test_fan_chart_unknown_series(res: Results) -> None:
 # ---------------------------------------------------------------------------- histogram
 
 
-@pytest.mark.parametrize("metric", ["mdf_inflow_pv_usd_bn", "project_irr", "min_dscr_operating"])
+@pytest.mark.parametrize("metric", ["mdf_inflow_pv_usd_bn", "project_irr", "min_dscr"])
 def test_pv_histogram_counts(res_low: Results, metric: str) -> None:
     bins = 37
     fig = plots.pv_histogram(res_low, metric=metric, bins=bins)
@@ -245,6 +245,16 @@ def test_pv_histogram_distress_and_percentiles(res: Results) -> None:
     texts = [a.text for a in fig.layout.annotations]
     for q in ("P10", "P50", "P90"):
         assert any(t.startswith(q) for t in texts)
+    # The subtitle gives the share in distress (the bars' split) and, apart, the share in
+    # default (the stricter event), each as computed here from the paths.
+    p_distress = 100 * float(res.metrics["distress"].mean())
+    p_default = 100 * float(res.metrics["default"].mean())
+    assert p_default < p_distress - 1.0, "precondition: the two shares differ"
+    title = fig.layout.title.text
+    shown = re.search(r"in distress \(any shortfall\) ([0-9.]+) %, in default ([0-9.]+) %", title)
+    assert shown is not None, title
+    assert float(shown[1]) == pytest.approx(p_distress, abs=0.051)
+    assert float(shown[2]) == pytest.approx(p_default, abs=0.051)
 
 
 def test_pv_histogram_bad_input(res: Results) -> None:
@@ -391,27 +401,27 @@ def test_sweep_heatmap_cells_are_the_frame() -> None:
     rng = np.random.default_rng(3)
     xs, ys = [35.0, 50.0, 70.0], [0.08, 0.04]
     rows = [
-        {"oil_price.long_run_usd_per_bbl": x, "naef.coupon_rate": y, "prob_distress": rng.random()}
+        {"oil_price.long_run_usd_per_bbl": x, "naef.coupon_rate": y, "prob_default": rng.random()}
         for x in xs
         for y in ys
     ]
     frame = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # any row order
     fig = plots.sweep_heatmap(
-        frame, x="oil_price.long_run_usd_per_bbl", y="naef.coupon_rate", value="prob_distress"
+        frame, x="oil_price.long_run_usd_per_bbl", y="naef.coupon_rate", value="prob_default"
     )
     (heat,) = fig.data
     assert list(heat.x) == xs and list(heat.y) == sorted(ys)
     for row in rows:
         i = sorted(ys).index(row["naef.coupon_rate"])
         j = xs.index(row["oil_price.long_run_usd_per_bbl"])
-        assert heat.z[i][j] == pytest.approx(100 * row["prob_distress"])
+        assert heat.z[i][j] == pytest.approx(100 * row["prob_default"])
     assert "USD/bbl" in fig.layout.xaxis.title.text
     with pytest.raises(InputError, match="two runs for one cell"):
         plots.sweep_heatmap(
             pd.concat([frame, frame]),
             x="oil_price.long_run_usd_per_bbl",
             y="naef.coupon_rate",
-            value="prob_distress",
+            value="prob_default",
         )
     with pytest.raises(InputError, match="not a column"):
         plots.sweep_heatmap(frame, x="naef.tenor_years", y="naef.coupon_rate", value="x")

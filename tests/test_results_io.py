@@ -73,8 +73,8 @@ def test_run_folder_holds_exactly_the_contract_files(results: Results, tmp_path:
     assert "year" in ledger.columns
     assert list(ledger["year"]) == list(results.scenario.years)
     summary = _strict_json((out / "summary.json").read_text())
-    assert summary["headline"]["prob_distress"] == pytest.approx(
-        results.headline()["prob_distress"], abs=0
+    assert summary["headline"]["prob_default"] == pytest.approx(
+        results.headline()["prob_default"], abs=0
     )
     assert set(summary["metrics"]) == set(results.metrics.columns)
     _strict_json((out / "manifest.json").read_text())
@@ -281,6 +281,7 @@ def test_ledger_balances(results: Results) -> None:
     assert list(led.index) == list(results.scenario.years)
     sources = (
         led["cash_usd_bn"]
+        + led["interest_reserve_paid_usd_bn"]
         + led["dsra_draw_usd_bn"]
         + led["dsra_release_usd_bn"]
         + led["backstop_draw_usd_bn"]
@@ -288,14 +289,20 @@ def test_ledger_balances(results: Results) -> None:
     uses = (
         led["debt_service_paid_usd_bn"]
         + led["dsra_topup_usd_bn"]
+        + led["cash_trapped_usd_bn"]
         + led["backstop_repaid_usd_bn"]
+        + led["debt_prepaid_usd_bn"]
         + led["mdf_inflow_usd_bn"]
         + led["pemex_retained_usd_bn"]
     )
     np.testing.assert_allclose(sources.to_numpy(), uses.to_numpy(), rtol=0, atol=1e-9)
     np.testing.assert_allclose(
         led["debt_service_paid_usd_bn"].to_numpy(),
-        (led["debt_service_due_usd_bn"] - led["shortfall_usd_bn"]).to_numpy(),
+        (
+            led["debt_service_due_usd_bn"]
+            + led["interest_reserve_paid_usd_bn"]
+            - led["shortfall_usd_bn"]
+        ).to_numpy(),
         rtol=0,
         atol=1e-9,
     )
@@ -314,10 +321,18 @@ def test_ledger_balances(results: Results) -> None:
     # Something actually flows: the identity is not trivially 0 = 0.
     assert led["mdf_inflow_usd_bn"].sum() > 1.0
     assert led["debt_service_paid_usd_bn"].sum() > 1.0
-    # Capex is the issuance net of costs, once.
+    # The proceeds pay fees, the interest reserve, the reserve account at close and capex,
+    # once: with face sizing their sum is the issuance, and the fees its share.
     naef = results.scenario.naef
-    assert led["capex_usd_bn"].sum() == pytest.approx(
-        sum(naef.issuance_usd_bn) * (1 - naef.issuance_cost_rate), rel=1e-12
+    proceeds = (
+        led["capex_usd_bn"]
+        + led["fees_usd_bn"]
+        + led["interest_reserve_funding_usd_bn"]
+        + led["dsra_close_funding_usd_bn"]
+    )
+    assert proceeds.sum() == pytest.approx(sum(naef.issuance_usd_bn), rel=1e-12)
+    assert led["fees_usd_bn"].sum() == pytest.approx(
+        sum(naef.issuance_usd_bn) * naef.issuance_cost_rate, rel=1e-12
     )
 
 

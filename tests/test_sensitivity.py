@@ -1,9 +1,9 @@
 """One-at-a-time (tornado) sensitivity analysis (simulator.analysis.sensitivity).
 
 References are computed here from separate ``simulate`` calls and from the model's own
-definitions (DSCR = CFADS / scheduled service, DESIGN.md sections 2 and 6), never taken from the
-code under test. Effects that must vanish are checked for exact zeros: common random numbers make
-a parameter that does not enter an output leave it bit-identical.
+definitions (DSCR = CFADS / the scheduled service the interest reserve does not pay), never
+taken from the code under test. Effects that must vanish are checked for exact zeros: common
+random numbers make a parameter that does not enter an output leave it bit-identical.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ SPECS = {s.key: s for s in field_specs()}
 #: output elasticity shape capital and GDP, not the waterfall).
 AFTER_INFLOW = ("mdf.efficiency", "mdf.gdp_growth", "mdf.output_elasticity")
 #: Headline outputs decided by the waterfall and before it.
-UPSTREAM_OUTPUTS = ("mdf_inflow_pv_p50", "mdf_inflow_pv_p10", "prob_distress", "min_dscr_p50")
+UPSTREAM_OUTPUTS = ("mdf_inflow_pv_p50", "mdf_inflow_pv_p10", "prob_default", "min_dscr_p50")
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +79,18 @@ def test_fields_after_the_mdf_inflow_have_exactly_zero_effect(small: Tornado) ->
     assert float(coupon["swing"].iloc[0]) > 1.0
 
 
-def test_coupon_lowers_the_mdf_pv_and_does_not_lower_distress(small: Tornado) -> None:
+def test_coupon_lowers_the_mdf_pv_and_does_not_lower_default(small: Tornado) -> None:
     low, high = small.ranges["naef.coupon_rate"]
     assert low < small.base_values["naef.coupon_rate"] < high
     pv_low = small.at_low["naef.coupon_rate"]["mdf_inflow_pv_p50"]
     pv_high = small.at_high["naef.coupon_rate"]["mdf_inflow_pv_p50"]
     pv_base = small.base["mdf_inflow_pv_p50"]
-    assert pv_high < pv_base < pv_low  # more debt service, less surplus for the MDF
-    d_low = small.at_low["naef.coupon_rate"]["prob_distress"]
-    d_high = small.at_high["naef.coupon_rate"]["prob_distress"]
-    d_base = small.base["prob_distress"]
+    # More debt service (and, with the interest reserve funded from the proceeds, less capex):
+    # less surplus for the MDF.
+    assert pv_high < pv_base < pv_low
+    d_low = small.at_low["naef.coupon_rate"]["prob_default"]
+    d_high = small.at_high["naef.coupon_rate"]["prob_default"]
+    d_base = small.base["prob_default"]
     assert d_low <= d_base <= d_high
     assert d_high > d_low  # and at 2000 paths the effect is visible, not only non-negative
 
@@ -98,7 +100,7 @@ def test_ranking_is_stable_across_seeds(baseline: Scenario) -> None:
     expected = ["oil_price.long_run_usd_per_bbl", "naef.coupon_rate", "mdf.efficiency"]
     for seed in (1, 2, 3):
         t = tornado(baseline, parameters=params, paths=PATHS, seed=seed)
-        for output in ("mdf_inflow_pv_p50", "prob_distress"):
+        for output in ("mdf_inflow_pv_p50", "prob_default"):
             rank = t.ranking(output)
             assert list(rank.index) == [1, 2, 3]
             assert rank.index.name == "rank"
@@ -109,7 +111,7 @@ def test_ranking_is_stable_across_seeds(baseline: Scenario) -> None:
 
 def test_table_matches_two_direct_simulate_calls(baseline: Scenario) -> None:
     key, low, high = "pemex.opex_usd_per_boe", 4.0, 7.0
-    outputs = ("mdf_inflow_pv_p50", "prob_distress")
+    outputs = ("mdf_inflow_pv_p50", "prob_default")
     t = tornado(
         baseline, parameters=[key], ranges={key: (low, high)}, outputs=outputs, paths=PATHS, seed=3
     )
@@ -227,8 +229,8 @@ def test_invalid_variants_raise_naming_the_parameter(baseline: Scenario) -> None
     # A range for a parameter that is not in the list, and an unknown output.
     with pytest.raises(InputError, match="not in parameters"):
         tornado(baseline, parameters=["naef.coupon_rate"], ranges={"mdf.efficiency": (0.5, 0.9)})
-    with pytest.raises(InputError, match=r"did you mean 'prob_distress'"):
-        tornado(baseline, parameters=["naef.coupon_rate"], outputs=["prob_distres"], paths=PATHS)
+    with pytest.raises(InputError, match=r"did you mean 'prob_default'"):
+        tornado(baseline, parameters=["naef.coupon_rate"], outputs=["prob_defaul"], paths=PATHS)
 
 
 def test_tornado_figure(small: Tornado) -> None:
@@ -253,34 +255,41 @@ def test_tornado_figure(small: Tornado) -> None:
     assert len(notes) == len(AFTER_INFLOW)
     assert fig.layout.yaxis.autorange == "reversed"  # largest swing at the top
     # Probabilities are drawn in percentage points.
-    pfig = plots.tornado_chart(small.ranking("prob_distress"))
-    prank = small.ranking("prob_distress")
+    pfig = plots.tornado_chart(small.ranking("prob_default"))
+    prank = small.ranking("prob_default")
     np.testing.assert_allclose(
         np.asarray(pfig.data[1].x), 100.0 * prank["effect_high"].to_numpy(), rtol=1e-12
     )
     assert "percentage points" in pfig.layout.xaxis.title.text
     with pytest.raises(InputError, match="did you mean"):
-        small.ranking("prob_distres")
+        small.ranking("prob_defaul")
 
 
 # ---------------------------------------------------------------------------- by year
 
 
-def test_yearly_coupon_effect_on_dscr_follows_the_model(baseline: Scenario) -> None:
+def test_yearly_coupon_effect_on_dscr_follows_the_model(literal: Scenario) -> None:
+    """On the proposal's literal structure the coupon moves the service only, not CFADS.
+
+    (On the built structure the interest reserve and the reserve account are funded from the
+    proceeds, so a higher coupon also leaves less capex, less production and less CFADS.)
+    """
     low, high = 0.05, 0.07
     key = "naef.coupon_rate"
     df = yearly_sensitivity(
-        baseline, series="dscr", parameters=[key], ranges={key: (low, high)}, paths=PATHS, seed=5
+        literal, series="dscr", parameters=[key], ranges={key: (low, high)}, paths=PATHS, seed=5
     )
     assert df.index.name == "year"
-    assert list(df.index) == list(baseline.years)
+    assert list(df.index) == list(literal.years)
     assert list(df.columns) == [key]
     change = df[key].to_numpy()
 
-    # The model: DSCR = CFADS / scheduled service; the coupon changes the (deterministic)
-    # service only, so the yearly median moves by median(CFADS) x (1/S_high - 1/S_low).
-    run_low = simulate(baseline.with_overrides({key: low}), paths=PATHS, seed=5)
-    run_high = simulate(baseline.with_overrides({key: high}), paths=PATHS, seed=5)
+    # The model: DSCR = CFADS / scheduled service (no interest reserve pays any of it here);
+    # the coupon changes the (deterministic) service only, so the yearly median moves by
+    # median(CFADS) x (1/S_high - 1/S_low).
+    run_low = simulate(literal.with_overrides({key: low}), paths=PATHS, seed=5)
+    run_high = simulate(literal.with_overrides({key: high}), paths=PATHS, seed=5)
+    assert not run_low.ledger()["interest_reserve_paid_usd_bn"].any()
     cfads = run_low.series("cfads_usd_bn").to_numpy()
     np.testing.assert_array_equal(cfads, run_high.series("cfads_usd_bn").to_numpy())
     s_low = run_low.ledger()["scheduled_service_usd_bn"].to_numpy()
@@ -357,19 +366,19 @@ def test_sensitivity_block_sets_parameters_and_ranges() -> None:
     from simulator.scenario import scenario_from_text
 
     sc = scenario_from_text(BLOCK, source="block.yaml")
-    t = tornado(sc, outputs=("prob_distress",), paths=300, seed=1)
+    t = tornado(sc, outputs=("prob_default",), paths=300, seed=1)
     assert dict(t.ranges) == {
         "naef.coupon_rate": (0.03, 0.09),
         "mdf.efficiency": default_range(sc, "mdf.efficiency"),
     }
-    s = sobol(sc, outputs=("prob_distress",), base_samples=8, paths_per_sample=8, seed=1)
+    s = sobol(sc, outputs=("prob_default",), base_samples=8, paths_per_sample=8, seed=1)
     assert dict(s.ranges) == dict(t.ranges)
     # The caller's choice wins: its parameters (the block's range still applies to those
     # listed), and its ranges over the block's.
     t2 = tornado(
         sc,
         parameters=["naef.coupon_rate", "pemex.decline_rate"],
-        outputs=("prob_distress",),
+        outputs=("prob_default",),
         paths=300,
         seed=1,
     )
@@ -378,7 +387,7 @@ def test_sensitivity_block_sets_parameters_and_ranges() -> None:
     t3 = tornado(
         sc,
         ranges={"naef.coupon_rate": (0.05, 0.07)},
-        outputs=("prob_distress",),
+        outputs=("prob_default",),
         paths=300,
         seed=1,
     )

@@ -14,6 +14,7 @@ import yaml
 import simulator
 from simulator.cli import main
 from simulator.history import WTI_ANNUAL_USD_PER_BBL
+from simulator.outputs import FLAGS, UNDEFINED_METRICS
 from simulator.run.results import Results
 from simulator.scenario import SECTIONS, Scenario, iter_fields
 
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 
-#: Per-path outputs of DESIGN.md section 6 (plus min_dscr_operating), in order.
+#: Per-path outputs of DESIGN.md section 6 and section B (coverage, outcomes), in order.
 METRIC_NAMES = [
     "mdf_inflow_total_usd_bn",
     "mdf_inflow_pv_usd_bn",
@@ -29,20 +30,31 @@ METRIC_NAMES = [
     "infrastructure_capital_final_usd_bn",
     "gdp_uplift_final_pct",
     "gdp_uplift_pv_usd_bn",
+    "default",
+    "first_default_year",
+    "standalone_default",
+    "pemex_support",
+    "pemex_support_pv_usd_bn",
     "min_dscr",
-    "min_dscr_operating",
+    "avg_dscr",
+    "min_llcr",
+    "tail_share",
     "distress",
     "first_shortfall_year",
     "shortfall_total_usd_bn",
     "backstop_draw_total_usd_bn",
+    "cash_trapped_total_usd_bn",
     "project_irr",
     "us_supply_total_mmbbl",
     "debt_outstanding_at_horizon_usd_bn",
     "capex_overrun_factor",
     "reservoir_factor",
 ]
-#: Metrics that may legitimately be NaN (no IRR, no shortfall, no scheduled service).
-MAY_BE_NAN = {"project_irr", "first_shortfall_year", "min_dscr", "min_dscr_operating"}
+#: Flags (booleans) among them.
+FLAG_NAMES = set(FLAGS)
+#: Metrics that may legitimately be NaN (no IRR, no shortfall or default, no service on cash);
+#: every shipped scenario produces, so its production tail is defined.
+MAY_BE_NAN = UNDEFINED_METRICS - {"tail_share"}
 
 PATHS = 1000
 SEED = 20240607
@@ -60,6 +72,7 @@ def test_the_shipped_set_is_there() -> None:
         "ordinary-fiscal-take",
         "delayed-weaker-production",
         "rerun-2026",
+        "proposal-as-written",
     }
     assert want <= names, f"missing: {sorted(want - names)}"
 
@@ -118,9 +131,10 @@ def test_scenario_runs_and_outputs_are_well_formed(
     assert list(m.columns) == METRIC_NAMES
     assert len(m) == PATHS
     assert list(res.summary().index) == METRIC_NAMES
-    assert m["distress"].dtype == bool
+    for name in FLAG_NAMES:
+        assert m[name].dtype == bool, name
     for name in METRIC_NAMES:
-        if name in MAY_BE_NAN or name == "distress":
+        if name in MAY_BE_NAN or name in FLAG_NAMES:
             continue
         col = m[name].to_numpy(dtype=float)
         assert np.isfinite(col).all(), (
@@ -133,10 +147,15 @@ def test_scenario_runs_and_outputs_are_well_formed(
     np.testing.assert_array_equal(fsy.isna().to_numpy(), ~m["distress"].to_numpy())
     years = set(res.scenario.years)
     assert set(fsy.dropna().astype(int)) <= years
-    # Distress means an actual shortfall, and vice versa.
+    # Distress means an actual shortfall, and vice versa; a default is a distress, and its
+    # year is a horizon year exactly where there is one.
     np.testing.assert_array_equal(
         m["distress"].to_numpy(), m["shortfall_total_usd_bn"].to_numpy() > 0
     )
+    assert not (m["default"] & ~m["distress"]).any()
+    fdy = m["first_default_year"]
+    np.testing.assert_array_equal(fdy.isna().to_numpy(), ~m["default"].to_numpy())
+    assert set(fdy.dropna().astype(int)) <= years
     assert res.manifest["identity_max_residual"] < 1e-9
     assert res.manifest["paths"] == PATHS
     assert res.manifest["seed"] == SEED
@@ -221,7 +240,9 @@ def test_naef_validate_all_shipped_files(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def _p_distress(res: Results) -> float:
-    return float(res.metrics["distress"].mean())
+    """The stand-alone probability of default: the structure's own credit, before the
+    backstop (on more paths than the default itself, so a direction shows on 2,000)."""
+    return float(res.metrics["standalone_default"].mean())
 
 
 def _median_pv(res: Results) -> float:
@@ -264,3 +285,30 @@ def test_ordinary_fiscal_take_leaves_less_for_the_mdf(
         base.series("oil_price_usd_per_bbl"), taxed.series("oil_price_usd_per_bbl")
     )
     pd.testing.assert_frame_equal(base.series("production_kbd"), taxed.series("production_kbd"))
+
+
+def test_the_structure_alone_changes_the_headlines(crn_run_of: Callable[[str], Results]) -> None:
+    """The proposal read literally against the baseline built as revenue-backed financings
+    are, on the same draws: interest falls due before first oil in the literal structure, so
+    the backstop pays on every path and the minimum coverage is the construction years'
+    negative constant; with the interest reserve the backstop pays on a minority of paths and
+    the minimum coverage is an operating year's."""
+    literal, built = crn_run_of("proposal-as-written"), crn_run_of("naef-2005")
+    lm, bm = literal.metrics, built.metrics
+    assert lm["pemex_support"].all()
+    assert lm["standalone_default"].all()
+    assert bm["pemex_support"].mean() < 0.5
+    assert bm["standalone_default"].mean() < 0.5
+    # The literal minimum DSCR is, on (nearly) every path, the first service year's: CFADS is
+    # minus the oversight cost whatever the price, over the first tranche's interest. The
+    # built one varies with the path.
+    sc = literal.scenario
+    first_year = -sc.pemex.oversight_cost_usd_bn_per_year / (
+        sc.naef.coupon_rate * sc.naef.issuance_usd_bn[0]
+    )
+    assert (np.isclose(lm["min_dscr"], first_year, rtol=1e-12)).mean() > 0.99
+    assert bm["min_dscr"].nunique() > 100 and bm["min_dscr"].median() > 0
+    # Same draws: the prices and the factors are the same paths.
+    pd.testing.assert_frame_equal(
+        literal.series("oil_price_usd_per_bbl"), built.series("oil_price_usd_per_bbl")
+    )

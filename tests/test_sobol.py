@@ -123,7 +123,7 @@ def model_sobol():
         s = sobol(
             Scenario(),
             parameters=PARAMS,
-            outputs=("mdf_inflow_pv_p50", "prob_distress", "mdf_inflow_total_mean"),
+            outputs=("mdf_inflow_pv_p50", "prob_default", "mdf_inflow_total_mean"),
             base_samples=128,
             paths_per_sample=128,
             seed=7,
@@ -156,10 +156,10 @@ def test_model_first_orders_sum_to_at_most_one(model_sobol) -> None:
 
 
 def test_model_parameter_without_effect_has_zero_indices(model_sobol) -> None:
-    """MDF efficiency acts after the waterfall: it cannot move distress or the MDF inflow."""
+    """MDF efficiency acts after the waterfall: it cannot move default or the MDF inflow."""
     s, _ = model_sobol
     t = s.table().set_index(["output", "parameter"])
-    for output in ("prob_distress", "mdf_inflow_pv_p50", "mdf_inflow_total_mean"):
+    for output in ("prob_default", "mdf_inflow_pv_p50", "mdf_inflow_total_mean"):
         row = t.loc[(output, "mdf.efficiency")]
         assert row[["S1", "S1_conf", "ST", "ST_conf"]].tolist() == [0.0, 0.0, 0.0, 0.0], output
 
@@ -169,7 +169,7 @@ def test_model_price_matters_more_than_coupon_for_mdf_pv(model_sobol) -> None:
     s, _ = model_sobol
     r = s.ranking("mdf_inflow_pv_p50").set_index("parameter")
     assert r.loc["oil_price.long_run_usd_per_bbl", "ST"] > 5 * r.loc["naef.coupon_rate", "ST"]
-    assert plots.sobol_chart(s.ranking("prob_distress")).data[0].name == "first order (S1)"
+    assert plots.sobol_chart(s.ranking("prob_default")).data[0].name == "first order (S1)"
 
 
 @pytest.mark.parametrize("output", sorted(SET_OUTPUTS))
@@ -189,7 +189,7 @@ def test_set_statistic_matches_headline(output: str) -> None:
     [
         ({"parameters": ["pemex.lag_years"]}, "pemex.lag_years", "integer field"),
         ({"parameters": ["naef.coupon"]}, "naef.coupon", "unknown parameter"),
-        ({"outputs": ["prob_distres"]}, "prob_distres", "did you mean 'prob_distress'"),
+        ({"outputs": ["prob_defaul"]}, "prob_defaul", "did you mean 'prob_default'"),
         ({"base_samples": 100}, "base_samples", "power of two"),
         ({"paths_per_sample": 0}, "paths_per_sample", "want an integer >= 1"),
     ],

@@ -85,7 +85,11 @@ def test_grid_expansion_of_the_shipped_sweep() -> None:
         assert job.overrides == {COUPON: c, LONG_RUN: p}
         assert job.scenario.naef.coupon_rate == c
         assert job.scenario.oil_price.long_run_usd_per_bbl == p
-        _assert_only_changed(job.scenario, base, {COUPON: c, LONG_RUN: p, "name": job.name})
+        # The file's set: keeps the debt sized on the baseline's $50 at every point.
+        sized = {"naef.sizing_long_run_usd_per_bbl": 50.0}
+        _assert_only_changed(
+            job.scenario, base, {COUPON: c, LONG_RUN: p, "name": job.name, **sized}
+        )
     # All nine points are different scenarios.
     assert len({j.scenario.content_hash() for j in jobs if j.scenario}) == 9
 

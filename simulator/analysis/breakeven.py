@@ -1,45 +1,50 @@
 """Break-even oil prices: the price at which a metric of the scheme crosses a given level.
 
+The structure is sized once, on the scenario's own expectations (its sculpted service, its
+reserves and so the capex they leave: :func:`simulator.model.chain.build_schedule`); a
+break-even price asks which price then breaks it. Every evaluation runs that same debt
+schedule (``simulate(..., schedule=...)``): a sculpted schedule re-sized to each trial price
+would follow the price down, and the break-even would measure a different deal at each price.
+
 Two questions, two methods.
 
 *Flat-price break-even* (:func:`breakeven_flat_price`). The deterministic median case
 (:func:`median_case`: capex overrun and reservoir factor at their median, 1) is run under a flat
 benchmark price deck, the same price every year (:func:`flat_price_case`), and the price at
-which a per-path metric of that single path equals a level is found by root finding:
+which a per-path metric of that single path crosses a level is found:
 
-- ``min_dscr_operating`` (default level 1): the flat price at which CFADS just covers the
-  scheduled service in every year in which the fields produce. It is the usual project-finance
-  break-even. Revenue is linear in the price, so each year's coverage ratio rises with it and
-  the minimum over years is continuous and increasing; ``scipy.optimize.brentq`` finds the
-  crossing.
-- ``min_dscr`` (default level 1): the same over every year with scheduled service, construction
-  years included. Before first oil CFADS is minus the oversight cost whatever the price, so in
-  any scenario whose debt is serviced before production starts (the baseline: interest from
-  2007, first oil in 2009) it never reaches a positive level, and the function says so.
+- ``min_dscr`` (default level 1; 1.3 is the other level the CLI reports): the flat price at
+  which the lowest yearly DSCR, CFADS over the service the interest reserve does not pay, is the
+  level. It is the usual project-finance break-even. Revenue is linear in the price, so each
+  year's ratio rises with it and the minimum over years is continuous and increasing;
+  ``scipy.optimize.brentq`` finds the crossing. Where interest falls due before first oil and no
+  interest reserve pays it (the proposal as written), CFADS in that year is minus the oversight
+  cost whatever the price, the ratio never reaches a positive level, and the function says so.
+- ``default`` (level: the flag, 0 or 1): the lowest flat price at which the median case does not
+  default. A flag has no root to interpolate; the predicate ``default`` is bisected to ``xtol``.
 - ``mdf_inflow_pv_usd_bn`` (default level 0): the lowest flat price at which anything reaches
   the Mexican Development Fund. The PV of the MDF inflows is exactly 0 on a whole interval of
   low prices (all cash goes to debt service, the reserve and backstop repayment), so a root
   finder on ``pv - 0`` has nothing to work with: the function is flat, and brentq would return
   any point of that interval. Instead the predicate ``pv > 0`` is bisected to ``xtol``, which
   gives the left end of the interval of prices where the PV is positive. For a level above 0 the
-  PV is continuous and increasing there, and brentq is used as for the ratios.
+  PV is continuous and increasing there, and brentq is used as for the ratio.
 
-*Long-run distress break-even* (:func:`breakeven_distress_long_run`). Under the scenario's own
-stochastic price model (and its capex and reservoir spreads), the long-run price level
-``oil_price.long_run_usd_per_bbl`` at which the probability of distress (any shortfall on a
-path) crosses a threshold. Every evaluation runs the same paths with the same seed (common
-random numbers), so a higher long-run level raises the prices of every path along the same
-shocks; the estimated probability is then a step function of the level, non-increasing up to
-the rare path on which more cash changes the waterfall's order of events. A root finder that
-interpolates (brentq, secant) is not suited to a step function; plain bisection on the
-predicate ``probability > threshold`` is, and it stops after ``log2((hi - lo) / tol_usd)``
-evaluations, each one ``simulate`` call. The result carries the binomial standard error of
-the probability at the price found; the Monte Carlo error of the *price* itself is that
-standard error divided by the slope of the probability curve (rerun with another seed to see
-it).
+*Long-run break-even* (:func:`breakeven_long_run`). Under the scenario's own stochastic price
+model (and its capex and reservoir spreads), the long-run price level
+``oil_price.long_run_usd_per_bbl`` at which the probability of an event on a path (``default``
+by default; ``standalone_default``, ``pemex_support`` or ``distress``) crosses a threshold.
+Every evaluation runs the same paths with the same seed (common random numbers), so a higher
+long-run level raises the prices of every path along the same shocks; the estimated
+probability is then a step function of the level, non-increasing up to the rare path on which
+more cash changes the waterfall's order of events. A root finder that interpolates (brentq,
+secant) is not suited to a step function; plain bisection on the predicate ``probability >
+threshold`` is, and it stops after ``log2((hi - lo) / tol_usd)`` evaluations, each one
+``simulate`` call. The result carries the binomial standard error of the probability at the
+price found; the Monte Carlo error of the *price* itself is that standard error divided by the
+slope of the probability curve (rerun with another seed to see it).
 
-The breakeven price is a property of the scenario's structure, so every other field (issuance,
-coupon, costs, fiscal take, waterfall) is kept as given.
+Every other field (issuance, coupon, costs, fiscal take, waterfall) is kept as given.
 
 Everything here is pure: no file I/O, no printing. Bad arguments raise
 :class:`~simulator.scenario.InputError`.
@@ -54,34 +59,49 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from ..model.chain import build_schedule
+from ..model.financing import DebtSchedule
 from ..run.engine import simulate
 from ..scenario import InputError, Scenario
 
 __all__ = [
-    "DISTRESS_MODELS",
     "FLAT_PRICE_TARGETS",
+    "LONG_RUN_MODELS",
+    "LONG_RUN_TARGETS",
     "BreakEven",
-    "breakeven_distress_long_run",
     "breakeven_flat_price",
+    "breakeven_long_run",
     "flat_price_case",
     "median_case",
 ]
 
-#: Metrics :func:`breakeven_flat_price` can solve for, with their default level [-, or USD bn].
+#: Metrics :func:`breakeven_flat_price` can solve for, with their default level [-, or USD bn];
+#: ``default`` is a flag, solved for the lowest price at which it is off.
 FLAT_PRICE_TARGETS: dict[str, float] = {
-    "min_dscr_operating": 1.0,
     "min_dscr": 1.0,
+    "default": 0.0,
     "mdf_inflow_pv_usd_bn": 0.0,
 }
 
-#: Price models with a long-run level that :func:`breakeven_distress_long_run` can move.
-DISTRESS_MODELS: tuple[str, ...] = ("mean_reverting", "two_factor")
+#: Flags :func:`breakeven_long_run` can take the probability of.
+LONG_RUN_TARGETS: tuple[str, ...] = ("default", "standalone_default", "pemex_support", "distress")
+
+#: Price models with a long-run level that :func:`breakeven_long_run` can move.
+LONG_RUN_MODELS: tuple[str, ...] = ("mean_reverting", "two_factor")
 
 #: Highest price a scenario admits [USD/bbl] (the bound of the price fields).
 _MAX_PRICE_USD_PER_BBL = 10_000.0
 
 #: Source named in the messages about bad arguments.
 _SOURCE = "breakeven"
+
+#: How each flag reads in a message.
+_EVENT = {
+    "default": "default",
+    "standalone_default": "stand-alone default",
+    "pemex_support": "Pemex support",
+    "distress": "a shortfall",
+}
 
 
 @dataclass(frozen=True)
@@ -93,16 +113,17 @@ class BreakEven:
     price_usd_per_bbl
         The break-even benchmark (WTI) price [USD/bbl]: a flat price every year for
         :func:`breakeven_flat_price`, the long-run level of the price model for
-        :func:`breakeven_distress_long_run`.
+        :func:`breakeven_long_run`.
     target
-        The metric solved for: a per-path metric name, or ``"distress"`` (the probability of
-        distress).
+        The metric solved for: a per-path metric name; for :func:`breakeven_long_run`, the
+        flag whose probability crosses the level.
     level
-        The level the metric crosses at the price [the metric's unit: - for ratios and
+        The level the metric crosses at the price [the metric's unit: - for ratios, flags and
         probabilities, USD bn for the MDF PV].
     metric_at_price
         The metric evaluated at ``price_usd_per_bbl`` [same unit as ``level``]. For the MDF PV
-        at level 0 it is the (small, positive) PV at the left end of the positive interval.
+        at level 0 it is the (small, positive) PV at the left end of the positive interval;
+        for ``default``, 0 (the median case does not default there).
     iterations
         Root-finder iterations (brentq's count, or the number of bisection steps).
     standard_error
@@ -157,7 +178,9 @@ def flat_price_case(scenario: Scenario, price_usd_per_bbl: float) -> Scenario:
     Scenario
         :func:`median_case` with ``oil_price.model`` ``"deck"``, ``deck_usd_per_bbl`` the price
         repeated ``horizon.years`` times and ``fixed_path_usd_per_bbl`` cleared: every path is
-        the same deterministic path.
+        the same deterministic path. Run it with the schedule of ``scenario``
+        (``simulate(..., schedule=build_schedule(scenario))``) to keep the structure as sized:
+        a sculpted scenario of its own sizes its debt on the flat price.
 
     Raises
     ------
@@ -209,34 +232,55 @@ def _check_positive(name: str, value: float) -> float:
     return x
 
 
+def _bisect(
+    holds: Callable[[float], tuple[bool, float]], a: float, b: float, f_b: float, xtol: float
+) -> tuple[float, float, int]:
+    """Bisect a predicate false at ``a`` and true at ``b`` to ``xtol``: the last true price,
+    the metric there and the steps."""
+    steps = 0
+    while b - a > xtol:
+        mid = 0.5 * (a + b)
+        if mid <= a or mid >= b:  # the bracket is down to adjacent floats
+            break
+        ok, f_mid = holds(mid)
+        if ok:
+            b, f_b = mid, f_mid
+        else:
+            a = mid
+        steps += 1
+    return b, f_b, steps
+
+
 # ---------------------------------------------------------------------- flat-price break-even
 
 
 def breakeven_flat_price(
     scenario: Scenario,
     *,
-    target: str = "min_dscr_operating",
+    target: str = "min_dscr",
     level: float | None = None,
     lo: float = 1.0,
     hi: float = 500.0,
     xtol: float = 1e-9,
 ) -> BreakEven:
-    """The flat oil price at which a metric of the deterministic median case equals a level.
+    """The flat oil price at which a metric of the deterministic median case crosses a level.
 
     Parameters
     ----------
     scenario
         The scenario; its median case under a flat price deck is what is solved
-        (:func:`flat_price_case`), each evaluation one ``simulate(paths=1)``.
+        (:func:`flat_price_case`), each evaluation one ``simulate(paths=1)`` with the
+        scenario's own debt schedule.
     target
-        The per-path metric: ``"min_dscr_operating"``, ``"min_dscr"`` or
-        ``"mdf_inflow_pv_usd_bn"`` (see :data:`FLAT_PRICE_TARGETS`).
+        The per-path metric: ``"min_dscr"``, ``"default"`` or ``"mdf_inflow_pv_usd_bn"`` (see
+        :data:`FLAT_PRICE_TARGETS`).
     level
-        The level to reach [-, for the coverage ratios; USD bn, for the MDF PV]. Default: the
-        target's own (1 for the coverage ratios, 0 for the MDF PV). For the MDF PV at level 0
-        the result is the smallest price at which the PV becomes positive (bisection on
-        ``pv > 0``, since the PV is identically 0 below it); a negative level is refused, as
-        the PV is never negative.
+        The level to reach [-, for the ratio; USD bn, for the MDF PV]. Default: the target's
+        own (1 for the ratio, 0 for the MDF PV). For the MDF PV at level 0 the result is the
+        smallest price at which the PV becomes positive (bisection on ``pv > 0``, since the PV
+        is identically 0 below it); a negative level is refused, as the PV is never negative.
+        ``default`` takes no level: the result is the smallest price at which the median case
+        does not default.
     lo, hi
         The bracket searched [USD/bbl], ``0 < lo < hi <= 10,000``.
     xtol
@@ -253,20 +297,24 @@ def breakeven_flat_price(
     InputError
         For an unknown target, a bad bracket, tolerance or level; when the metric does not
         cross the level in ``[lo, hi]`` (the message gives its value at both ends and says on
-        which side it stays); or when it is undefined (no year with scheduled service).
+        which side it stays); or when it is undefined (no year with debt service on the cash).
 
     Notes
     -----
-    The coverage ratios are increasing in the price as long as CFADS is (revenue minus costs
-    minus a take that grows more slowly than revenue). A fiscal take with
-    ``royalty_rate + profit_duty_rate > 1`` makes CFADS fall as the price rises, and the root
-    returned is then one crossing in the bracket, not necessarily the only one.
+    The ratio is increasing in the price as long as CFADS is (revenue minus costs minus a take
+    that grows more slowly than revenue). A fiscal take with ``royalty_rate +
+    profit_duty_rate > 1`` makes CFADS fall as the price rises, and the root returned is then
+    one crossing in the bracket, not necessarily the only one.
     """
     if target not in FLAT_PRICE_TARGETS:
         raise InputError(
             _SOURCE,
             "target",
             f"got {target!r}; want one of {', '.join(FLAT_PRICE_TARGETS)}",
+        )
+    if target == "default" and level is not None:
+        raise InputError(
+            _SOURCE, "level", f"got {level!r}; want none for default (a flag, solved for off)"
         )
     lvl = FLAT_PRICE_TARGETS[target] if level is None else float(level)
     if not math.isfinite(lvl):
@@ -278,9 +326,12 @@ def breakeven_flat_price(
     lo, hi = _check_bracket(lo, hi)
     xtol = _check_positive("xtol", xtol)
     median = median_case(scenario)
+    schedule = build_schedule(scenario)
 
     def metric(price: float) -> float:
-        res = simulate(_with_flat_price(median, price), paths=1, keep_series=False)
+        res = simulate(
+            _with_flat_price(median, price), paths=1, keep_series=False, schedule=schedule
+        )
         return float(res.metrics[target].iloc[0])
 
     f_lo, f_hi = metric(lo), metric(hi)
@@ -289,59 +340,41 @@ def breakeven_flat_price(
             raise InputError(
                 scenario.name,
                 target,
-                f"undefined at {price:g} USD/bbl (no year with scheduled service"
-                + (" and production)" if target == "min_dscr_operating" else ")"),
+                f"undefined at {price:g} USD/bbl (no year with debt service on the cash)",
             )
+
+    if target == "default":  # the lowest price at which the median case does not default
+        if not f_lo or f_hi:
+            raise _no_crossing(median, schedule, target, lvl, lo, hi, f_lo, f_hi)
+        price, value, steps = _bisect(lambda p: (not metric(p), 0.0), lo, hi, 0.0, xtol)
+        return BreakEven(price, target, lvl, metric(price), steps)
 
     if target == "mdf_inflow_pv_usd_bn" and lvl == 0.0:
         # The PV is 0 on a whole interval of low prices: bisect the predicate pv > 0.
         if f_lo > 0.0 or f_hi <= 0.0:
-            raise _no_crossing(median, target, lvl, lo, hi, f_lo, f_hi)
-        a, b, f_b = lo, hi, f_hi  # invariant: pv(a) == 0 < pv(b)
-        steps = 0
-        while b - a > xtol:
-            mid = 0.5 * (a + b)
-            if mid <= a or mid >= b:  # the bracket is down to adjacent floats
-                break
-            f_mid = metric(mid)
-            if f_mid > 0.0:
-                b, f_b = mid, f_mid
-            else:
-                a = mid
-            steps += 1
-        return BreakEven(
-            price_usd_per_bbl=b,
-            target=target,
-            level=lvl,
-            metric_at_price=f_b,
-            iterations=steps,
-        )
+            raise _no_crossing(median, schedule, target, lvl, lo, hi, f_lo, f_hi)
+
+        def positive(p: float) -> tuple[bool, float]:
+            value = metric(p)
+            return value > 0.0, value
+
+        price, value, steps = _bisect(positive, lo, hi, f_hi, xtol)
+        return BreakEven(price, target, lvl, value, steps)
 
     g_lo, g_hi = f_lo - lvl, f_hi - lvl
     if g_lo == 0.0 or g_hi == 0.0:
         price = lo if g_lo == 0.0 else hi
-        return BreakEven(
-            price_usd_per_bbl=price,
-            target=target,
-            level=lvl,
-            metric_at_price=f_lo if g_lo == 0.0 else f_hi,
-            iterations=0,
-        )
+        return BreakEven(price, target, lvl, f_lo if g_lo == 0.0 else f_hi, 0)
     if (g_lo > 0.0) == (g_hi > 0.0):
-        raise _no_crossing(median, target, lvl, lo, hi, f_lo, f_hi)
+        raise _no_crossing(median, schedule, target, lvl, lo, hi, f_lo, f_hi)
     root, info = brentq(lambda p: metric(p) - lvl, lo, hi, xtol=xtol, full_output=True)
     price = float(root)
-    return BreakEven(
-        price_usd_per_bbl=price,
-        target=target,
-        level=lvl,
-        metric_at_price=metric(price),
-        iterations=int(info.iterations),
-    )
+    return BreakEven(price, target, lvl, metric(price), int(info.iterations))
 
 
 def _no_crossing(
     median: Scenario,
+    schedule: DebtSchedule,
     target: str,
     level: float,
     lo: float,
@@ -355,6 +388,13 @@ def _no_crossing(
         if f_lo == f_hi
         else f"got {f_lo:.4g} at {lo:g} and {f_hi:.4g} at {hi:g} USD/bbl"
     )
+    if target == "default":
+        side = (
+            f"the median case does not default even at {lo:g} USD/bbl; lower lo"
+            if not f_lo
+            else f"the median case defaults even at {hi:g} USD/bbl"
+        )
+        return InputError(median.name, target, f"{got}; {side}")
     if target == "mdf_inflow_pv_usd_bn" and level == 0.0:
         side = (
             f"something already reaches the MDF at {lo:g} USD/bbl; lower lo"
@@ -364,45 +404,44 @@ def _no_crossing(
         return InputError(median.name, target, f"{got}; {side}")
     if max(f_lo, f_hi) < level:
         side = f"it never reaches {level:g} up to {hi:g} USD/bbl"
-        why = _why_below(median, target, level, hi)
+        why = _why_below(median, schedule, target, hi)
     else:
         side = f"it is already above {level:g} at {lo:g} USD/bbl; lower lo"
         why = ""
     return InputError(median.name, target, f"{got}; {side}{why}")
 
 
-def _why_below(median: Scenario, target: str, level: float, price: float) -> str:
-    """Why a coverage ratio stays below the level even at a high price (or ``""``).
+def _why_below(median: Scenario, schedule: DebtSchedule, target: str, price: float) -> str:
+    """Why the coverage ratio stays below the level even at a high price (or ``""``).
 
-    A ratio whose binding year has scheduled service but no production does not depend on the
-    price at all: CFADS there is minus the oversight cost.
+    A ratio whose binding year has debt service on the cash but no production does not depend
+    on the price at all: CFADS there is minus the oversight cost.
     """
-    if target not in ("min_dscr", "min_dscr_operating"):
+    if target != "min_dscr":
         return ""
-    res = simulate(_with_flat_price(median, price), paths=1, keep_series=True)
+    res = simulate(_with_flat_price(median, price), paths=1, keep_series=True, schedule=schedule)
     dscr = res.series("dscr").iloc[:, 0].to_numpy()
     kbd = res.series("production_kbd").iloc[:, 0].to_numpy()
-    if target == "min_dscr_operating":
-        dscr = np.where(kbd > 0.0, dscr, np.nan)
     if np.isnan(dscr).all():
         return ""
     t = int(np.nanargmin(dscr))
     year = median.horizon.start_year + t
     if kbd[t] <= 0.0:
         return (
-            f" (construction years carry no revenue: in {year} debt service is due before "
-            "first oil, and CFADS is minus the oversight cost whatever the price; "
-            "min_dscr_operating leaves such years out)"
+            f" (in {year} debt service is due before first oil and no interest reserve pays "
+            "it: CFADS is minus the oversight cost whatever the price; "
+            "naef.capitalized_interest_years covers such years)"
         )
     return f" (the lowest coverage, {dscr[t]:.4g}, is in {year})"
 
 
-# ---------------------------------------------------------------------- long-run distress
+# ---------------------------------------------------------------------- long-run break-even
 
 
-def breakeven_distress_long_run(
+def breakeven_long_run(
     scenario: Scenario,
     *,
+    target: str = "default",
     threshold: float = 0.10,
     paths: int = 4000,
     seed: int | None = None,
@@ -410,16 +449,20 @@ def breakeven_distress_long_run(
     hi: float = 300.0,
     tol_usd: float = 0.25,
 ) -> BreakEven:
-    """The long-run price level at which the probability of distress crosses a threshold.
+    """The long-run price level at which the probability of an event crosses a threshold.
 
     Parameters
     ----------
     scenario
         The scenario, with its own stochastic price model (``mean_reverting`` or
-        ``two_factor``; see :data:`DISTRESS_MODELS`) and its capex and reservoir spreads.
-        Only ``oil_price.long_run_usd_per_bbl`` is varied.
+        ``two_factor``; see :data:`LONG_RUN_MODELS`) and its capex and reservoir spreads.
+        Only ``oil_price.long_run_usd_per_bbl`` is varied; the debt schedule stays the one
+        sized on the scenario as given.
+    target
+        The flag whose probability is taken: ``default``, ``standalone_default``,
+        ``pemex_support`` or ``distress`` (:data:`LONG_RUN_TARGETS`).
     threshold
-        Probability of distress to cross [-], in (0, 1).
+        Probability to cross [-], in (0, 1).
     paths
         Monte Carlo paths of every evaluation [paths].
     seed
@@ -436,21 +479,20 @@ def breakeven_distress_long_run(
     BreakEven
         ``price_usd_per_bbl`` the middle of the final bracket ``[a, b]``, where the estimated
         probability is above ``threshold`` at ``a`` and at most ``threshold`` at ``b``, with
-        ``b - a <= tol_usd`` [USD/bbl]; ``target`` ``"distress"``; ``level`` the threshold;
-        ``metric_at_price`` the probability of distress at that price and ``standard_error``
-        its binomial standard error ``sqrt(p (1 - p) / paths)`` [-]; ``iterations`` the
-        bisection steps. Each evaluation, including the final one, is one ``simulate`` call
-        of ``paths`` paths.
+        ``b - a <= tol_usd`` [USD/bbl]; ``target`` the flag; ``level`` the threshold;
+        ``metric_at_price`` the probability at that price and ``standard_error`` its binomial
+        standard error ``sqrt(p (1 - p) / paths)`` [-]; ``iterations`` the bisection steps.
+        Each evaluation, including the final one, is one ``simulate`` call of ``paths`` paths.
 
     Raises
     ------
     InputError
-        For a price model without a long-run level (``gbm``, ``bootstrap``, ``deck``), a bad
-        threshold, bracket, tolerance, number of paths or seed, or when the probability does
-        not cross the threshold in ``[lo, hi]``.
+        For a price model without a long-run level (``gbm``, ``bootstrap``, ``deck``), an
+        unknown target, a bad threshold, bracket, tolerance, number of paths or seed, or when
+        the probability does not cross the threshold in ``[lo, hi]``.
     """
     model = scenario.oil_price.model
-    if model not in DISTRESS_MODELS:
+    if model not in LONG_RUN_MODELS:
         why = {
             "gbm": "gbm has no long-run level (it drifts at drift_per_year)",
             "bootstrap": "the bootstrap resamples historical returns and has no long-run level",
@@ -459,7 +501,11 @@ def breakeven_distress_long_run(
         raise InputError(
             scenario.name,
             "oil_price.model",
-            f"got {model!r}; want one of {', '.join(DISTRESS_MODELS)} ({why})",
+            f"got {model!r}; want one of {', '.join(LONG_RUN_MODELS)} ({why})",
+        )
+    if target not in LONG_RUN_TARGETS:
+        raise InputError(
+            _SOURCE, "target", f"got {target!r}; want one of {', '.join(LONG_RUN_TARGETS)}"
         )
     try:
         thr = float(threshold)
@@ -473,23 +519,32 @@ def breakeven_distress_long_run(
     tol = _check_positive("tol_usd", tol_usd)
     n = int(paths)
     run_seed = scenario.simulation.seed if seed is None else seed
+    schedule = build_schedule(scenario)
 
     def probability(price: float) -> float:
         sc = scenario.with_overrides(
             {"oil_price.long_run_usd_per_bbl": price},
             source=f"{scenario.name} (long run {price:g} USD/bbl)",
         )
-        res = simulate(sc, paths=n, seed=run_seed, keep_series=False)
-        return float(res.metrics["distress"].to_numpy(dtype=float).mean())
+        res = simulate(sc, paths=n, seed=run_seed, keep_series=False, schedule=schedule)
+        return float(res.metrics[target].to_numpy(dtype=float).mean())
 
     return _bisect_step(
-        probability, threshold=thr, lo=lo, hi=hi, tol=tol, paths=n, name=scenario.name
+        probability,
+        target=target,
+        threshold=thr,
+        lo=lo,
+        hi=hi,
+        tol=tol,
+        paths=n,
+        name=scenario.name,
     )
 
 
 def _bisect_step(
     probability: Callable[[float], float],
     *,
+    target: str,
     threshold: float,
     lo: float,
     hi: float,
@@ -500,7 +555,10 @@ def _bisect_step(
     """Bisect ``probability(x) > threshold`` (true at ``lo``, false at ``hi``) to ``tol``."""
     p_lo, p_hi = probability(lo), probability(hi)
     if not p_lo > threshold or p_hi > threshold:
-        got = f"got a probability of distress of {p_lo:.4g} at {lo:g} and {p_hi:.4g} at {hi:g}"
+        got = (
+            f"got a probability of {_EVENT[target]} of {p_lo:.4g} at {lo:g} and {p_hi:.4g} at "
+            f"{hi:g}"
+        )
         if p_hi > threshold:
             side = (
                 f"it stays above {threshold:g} up to a long-run price of {hi:g} USD/bbl; raise hi"
@@ -510,7 +568,7 @@ def _bisect_step(
                 f"it is already at most {threshold:g} at a long-run price of {lo:g} USD/bbl; "
                 "lower lo"
             )
-        raise InputError(name, "distress", f"{got} USD/bbl; {side}")
+        raise InputError(name, target, f"{got} USD/bbl; {side}")
     a, b = lo, hi  # invariant: probability(a) > threshold >= probability(b)
     steps = 0
     while b - a > tol:
@@ -524,7 +582,7 @@ def _bisect_step(
     p = probability(price)
     return BreakEven(
         price_usd_per_bbl=price,
-        target="distress",
+        target=target,
         level=threshold,
         metric_at_price=p,
         iterations=steps,

@@ -46,14 +46,18 @@ TABLE_COLUMNS: tuple[str, ...] = (
 #: in order; labels, units and scales come from the catalogue (:mod:`simulator.outputs`), so
 #: a probability or the IRR is shown in percent and its difference in percentage points.
 TEXT_METRICS: tuple[str, ...] = (
+    "default",
+    "standalone_default",
+    "pemex_support",
+    "pemex_support_pv_usd_bn",
     "mdf_inflow_pv_usd_bn",
     "mdf_inflow_total_usd_bn",
-    "distress",
     "min_dscr",
-    "min_dscr_operating",
+    "avg_dscr",
+    "min_llcr",
     "project_irr",
     "shortfall_total_usd_bn",
-    "backstop_draw_total_usd_bn",
+    "cash_trapped_total_usd_bn",
     "gdp_uplift_pv_usd_bn",
     "us_supply_total_mmbbl",
 )

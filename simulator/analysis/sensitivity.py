@@ -81,7 +81,7 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
 )
 
 #: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
-DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_distress")
+DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_default")
 
 #: Half-width of a default range as a fraction of the scenario's value [-].
 RELATIVE_STEP = 0.25
@@ -245,7 +245,7 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
     declared = _declared_range(spec)
     if declared is not None:
         return declared
-    value = scenario.value(key)
+    value = scenario.value(key, resolved=True)
     if spec.kind == "int":
         half = max(1, math.floor(RELATIVE_STEP * abs(value) + 0.5))
         return _clip_int(value - half, spec), _clip_int(value + half, spec)
@@ -546,7 +546,7 @@ def tornado(
         of them.
     outputs
         Keys of :meth:`Results.headline` to record (e.g. ``"mdf_inflow_pv_p50"`` [USD bn],
-        ``"prob_distress"`` [-]).
+        ``"prob_default"`` [-]).
     paths
         Paths of every run [paths]; default ``scenario.simulation.paths``.
     seed
@@ -570,6 +570,13 @@ def tornado(
             "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"
         )
     outs = tuple(outputs)
+    for output in outs:  # before anything is run
+        if output not in HEADLINE:
+            raise InputError(
+                "sensitivity",
+                str(output),
+                "unknown output" + suggest(str(output), list(HEADLINE)),
+            )
     variants = _variants(scenario, resolved)
     n, s = _run_settings(scenario, paths, seed)
 
@@ -577,13 +584,6 @@ def tornado(
         return simulate(sc, paths=n, seed=s, keep_series=False).headline()
 
     base = headline(scenario)
-    for output in outs:
-        if output not in base:
-            raise InputError(
-                "sensitivity",
-                str(output),
-                "unknown output" + suggest(str(output), list(base)),
-            )
     at_low: dict[str, Mapping[str, float]] = {}
     at_high: dict[str, Mapping[str, float]] = {}
     for key, (low_sc, high_sc) in variants.items():
@@ -596,7 +596,7 @@ def tornado(
         seed=s,
         outputs=outs,
         ranges=MappingProxyType(resolved),
-        base_values=MappingProxyType({k: scenario.value(k) for k in resolved}),
+        base_values=MappingProxyType({k: scenario.value(k, resolved=True) for k in resolved}),
         base=MappingProxyType(base),
         at_low=MappingProxyType(at_low),
         at_high=MappingProxyType(at_high),

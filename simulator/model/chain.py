@@ -31,20 +31,19 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from ..scenario.errors import ScenarioError
 from ..scenario.schema import Fiscal, Mdf, Naef, OilPrice, Pemex, Scenario, Waterfall
-from ..scenario.sets import FloatArray, ParameterSets, PerPath
+from ..scenario.sets import SET_FIELDS, FloatArray, ParameterSets, PerPath
 from .financing import DebtSchedule, debt_schedule
 from .fund import FundFlows, run_fund
 from .metrics import (
     SHORTFALL_EPS_USD_BN,
     discount_factors,
-    dscr_series,
     irr,
-    min_dscr,
     present_value,
     sum_over_years,
 )
-from .prices import n_price_shocks, price_paths
+from .prices import median_price_path, n_price_shocks, price_paths
 from .production import (
     FieldCashFlows,
     capacity_kbd,
@@ -55,21 +54,126 @@ from .production import (
 )
 from .waterfall import WaterfallFlows, run_waterfall
 
-__all__ = ["FACTOR_DRAWS", "PathFlows", "Plan", "path_metrics", "run_paths"]
+__all__ = [
+    "FACTOR_DRAWS",
+    "SIZING_FIELDS",
+    "PathFlows",
+    "Plan",
+    "build_schedule",
+    "path_metrics",
+    "run_paths",
+]
 
 #: Draws of a path before its price shocks: the capex overrun and the reservoir factor.
 FACTOR_DRAWS = 2
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
 
-_SCHEDULE_ARRAYS = (
-    "issuance_usd_bn",
-    "capex_usd_bn",
-    "interest_usd_bn",
-    "principal_usd_bn",
-    "service_usd_bn",
-    "balance_end_usd_bn",
+#: Fields a sculpted schedule depends on beyond the plan's own
+#: (:data:`~simulator.scenario.sets.PLAN_FIELDS`): what
+#: the base-case CFADS it is sized on reads (prices, production, costs, fiscal terms; the
+#: per-path spreads stay out, as the base case is at median factors).
+SIZING_FIELDS: frozenset[str] = frozenset(
+    k
+    for k in SET_FIELDS
+    if k.split(".")[0] in ("oil_price", "pemex", "fiscal")
+    and k not in ("pemex.capex_overrun_sd", "pemex.reservoir_factor_sd")
 )
+
+#: Most rounds of the fixed point between sculpted service and the capex it leaves.
+_SCULPT_ROUNDS = 100
+
+
+def build_schedule(scenario: Scenario) -> DebtSchedule:
+    """The debt schedule of a scenario, with its interest reserves and reserve funded at close.
+
+    Sculpted service follows each tranche's own base-case CFADS: production bought by the
+    tranche's capex at median factors (reservoir and overrun 1), at the pointwise median price
+    path, the year's CFADS shared between the tranches by their production. The capex a face
+    leaves depends on the reserves funded from it, and those on the service; the two are
+    solved together by fixed-point iteration (a round or two: the reserves are small).
+
+    The median price path is the price model's from its initial price, without
+    ``oil_price.fixed_path_usd_per_bbl``: prices fixed on every path are what happened (a
+    historical replay), not what the issuer expected when the debt was sized, and sizing on
+    them would be hindsight. Its long-run level is ``naef.sizing_long_run_usd_per_bbl`` (by
+    default the model's own), so a scenario can size the debt on one expectation and run it
+    in another price world.
+
+    Raises
+    ------
+    ScenarioError
+        Named after the scenario, when a tranche's fees and reserves exceed its face (or, with
+        ``net_capex`` sizing, grow faster than the face that pays for them).
+    """
+    try:
+        return _build_schedule(scenario)
+    except ScenarioError as exc:  # named after the scenario, not the section
+        raise ScenarioError(scenario.name, exc.field, exc.problem) from None
+
+
+def _build_schedule(scenario: Scenario) -> DebtSchedule:
+    years = scenario.horizon.years
+    naef = scenario.naef
+    kwargs: dict[str, Any] = {
+        "years": years,
+        "reserve_years": scenario.value("naef.capitalized_interest_years", resolved=True),
+        "dsra_coverage_years": scenario.waterfall.dsra_coverage_years,
+        "fund_dsra_at_close": scenario.waterfall.dsra_funded_at_close,
+    }
+    if naef.amortization != "sculpted":
+        return debt_schedule(naef, **kwargs)
+    expected = scenario.oil_price.model_copy(
+        update={
+            "fixed_path_usd_per_bbl": (),
+            "long_run_usd_per_bbl": scenario.value(
+                "naef.sizing_long_run_usd_per_bbl", resolved=True
+            ),
+        }
+    )
+    price = median_price_path(expected, years=years)
+    amounts = np.asarray(naef.issuance_usd_bn, dtype=float)
+    capex = np.zeros(years)
+    capex[: len(amounts)] = amounts * (
+        1.0 if naef.sizing == "net_capex" else 1.0 - naef.issuance_cost_rate
+    )
+    for _ in range(_SCULPT_ROUNDS):
+        cf = tranche_cfads(scenario, capex, price)
+        sched = debt_schedule(naef, tranche_cfads_usd_bn=cf, **kwargs)
+        if np.allclose(sched.capex_usd_bn, capex, rtol=1e-13, atol=1e-13):
+            return sched
+        capex = sched.capex_usd_bn
+    raise RuntimeError("sculpted service and capex did not settle")  # pragma: no cover
+
+
+def tranche_cfads(scenario: Scenario, capex_usd_bn: FloatArray, price: FloatArray) -> FloatArray:
+    """Each tranche's base-case CFADS by year [USD bn], shape (tranches, years).
+
+    The CFADS of the whole programme at median factors and the given price path, shared
+    between the tranches by the production each one's capex bought (tranche ``j``'s capex is
+    spent in year ``j``).
+    """
+    years = scenario.horizon.years
+    n_tr = len(scenario.naef.issuance_usd_bn)
+    own = np.zeros((n_tr, years))
+    for j in range(min(n_tr, years)):
+        one = np.zeros(years)
+        one[j] = capex_usd_bn[j]
+        own[j] = capacity_kbd(one, scenario.pemex)
+    total = own.sum(axis=0)
+    cash = field_cash_flows(
+        total,
+        np.ones(1),
+        price[:, None],
+        oil_price=scenario.oil_price,
+        pemex=scenario.pemex,
+        fiscal=scenario.fiscal,
+    )
+    cfads = cash.cfads_usd_bn[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(total > 0, own / total, 0.0)
+    result: FloatArray = shares * cfads
+    return result
 
 
 @dataclass(frozen=True)
@@ -102,10 +206,19 @@ class Plan:
     values: Mapping[str, FloatArray] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, scenario: Scenario) -> Plan:
-        """Debt schedule, production at median factors, discount factors, draw count."""
+    def build(cls, scenario: Scenario, *, schedule: DebtSchedule | None = None) -> Plan:
+        """Debt schedule, production at median factors, discount factors, draw count.
+
+        ``schedule``: the debt schedule to run instead of the scenario's own
+        (:func:`build_schedule` of another scenario: a structure sized on other expectations,
+        as a break-even price needs); the capex it leaves sets the production capacity.
+        """
         years = scenario.horizon.years
-        sched = debt_schedule(scenario.naef, years=years)
+        sched = build_schedule(scenario) if schedule is None else schedule
+        if sched.capex_usd_bn.shape != (years,):
+            raise ValueError(
+                f"a schedule of {sched.capex_usd_bn.shape} years for a horizon of {years}"
+            )
         return cls(
             scenario=scenario,
             schedule=sched,
@@ -129,52 +242,100 @@ class Plan:
         Plan
             Every varied field as one value per path (:attr:`values`). Where a varied field
             shapes the plan (:data:`~simulator.scenario.sets.PLAN_FIELDS`: coupon, capex per
-            barrel, decline, discount rate...), the schedule, production and discount factors
-            are computed once for each set present and spread to its paths, as (years, paths)
-            arrays.
+            barrel, decline, discount rate...; under sculpted amortization also the fields of
+            :data:`SIZING_FIELDS`, which its base case reads), the schedule, production and
+            discount factors are computed once for each set present and spread to its paths,
+            as (years, paths) arrays.
         """
         first = int(set_of_path[0])
         local = set_of_path - first
         n_sets = int(set_of_path[-1]) - first + 1
         per_set = {key: v[first : first + n_sets] for key, v in sets.values.items()}
         values = {key: v[local] for key, v in per_set.items()}
-        if not sets.plan_keys:
+        keys = sets.plan_keys
+        if self.scenario.naef.amortization == "sculpted":
+            keys += tuple(k for k in sets.values if k in SIZING_FIELDS and k not in keys)
+        if not keys:
             return replace(self, values=values)
-        parts: dict[str, list[Any]] = {name: [] for name in _SCHEDULE_ARRAYS}
-        parts.update(base_kbd=[], discount=[], outstanding=[])
-        for j in range(n_sets):
-            one = Plan.build(
-                _with_scalars(self.scenario, {k: float(per_set[k][j]) for k in sets.plan_keys})
-            )
-            for name in _SCHEDULE_ARRAYS:
-                parts[name].append(getattr(one.schedule, name))
-            parts["outstanding"].append(one.schedule.outstanding_at_horizon_usd_bn)
-            parts["base_kbd"].append(one.base_kbd)
-            parts["discount"].append(one.discount)
-
+        plans = [
+            Plan.build(_with_scalars(self.scenario, {k: float(per_set[k][j]) for k in keys}))
+            for j in range(n_sets)
+        ]
         counts = np.bincount(local, minlength=n_sets)  # paths of each set, in a row
 
         def spread(name: str) -> FloatArray:
-            return np.repeat(np.stack(parts[name], axis=-1), counts, axis=-1)
+            return np.repeat(np.stack([getattr(p, name) for p in plans], axis=-1), counts, -1)
 
-        schedule = DebtSchedule(
-            **{name: spread(name) for name in _SCHEDULE_ARRAYS},
-            outstanding_at_horizon_usd_bn=spread("outstanding"),
-        )
         return replace(
             self,
-            schedule=schedule,
+            schedule=DebtSchedule.stack([p.schedule for p in plans], local),
             base_kbd=spread("base_kbd"),
             discount=spread("discount"),
             values=values,
         )
 
     def flows(self) -> dict[str, FloatArray]:
-        """The deterministic flows of the ledger: capex and scheduled debt service [USD bn]."""
+        """The deterministic flows of the ledger: what the proceeds paid for and the scheduled
+        debt service [USD bn]."""
+        sched = self.schedule
         return {
-            "capex_usd_bn": self.schedule.capex_usd_bn,
-            "scheduled_service_usd_bn": self.schedule.service_usd_bn,
+            "capex_usd_bn": sched.capex_usd_bn,
+            "fees_usd_bn": sched.fees_usd_bn,
+            "interest_reserve_funding_usd_bn": sched.interest_reserve_funding_usd_bn,
+            "dsra_close_funding_usd_bn": sched.dsra_close_funding_usd_bn,
+            "scheduled_service_usd_bn": sched.service_usd_bn,
         }
+
+    def take(self, paths: npt.NDArray[np.int64]) -> Plan:
+        """The plan of some of the paths, in that order (the plan itself when every path
+        shares it)."""
+        if not self.values:
+            return self
+
+        def part(values: FloatArray) -> FloatArray:
+            return values[..., paths] if values.ndim == 2 else values
+
+        sched = self.schedule
+        return replace(
+            self,
+            schedule=sched.take(paths) if sched.capex_usd_bn.ndim == 2 else sched,
+            base_kbd=part(self.base_kbd),
+            discount=part(self.discount),
+            values={k: v[paths] for k, v in self.values.items()},
+        )
+
+    def warnings(self) -> list[str]:
+        """Noteworthy facts of the plan: sculpted tranches whose base-case CFADS cannot carry
+        the target coverage over their tenor, and the coverage they are sized at instead."""
+        naef = self.scenario.naef
+        sched = self.schedule
+        if naef.amortization != "sculpted" or sched.sculpted_dscr.ndim != 1:
+            return []
+        start = self.scenario.horizon.start_year
+        issued = sched.face_usd_bn > 0
+        short = [
+            f"tranche {j} ({start + j}) at {d:.2f}"
+            for j, d in enumerate(sched.sculpted_dscr)
+            if np.isfinite(d) and d < naef.target_dscr
+        ]
+        level = [
+            f"tranche {j} ({start + j})"
+            for j, d in enumerate(sched.sculpted_dscr)
+            if issued[j] and not np.isfinite(d)
+        ]
+        out = []
+        if short:
+            out.append(
+                f"naef.target_dscr: the base-case CFADS cannot repay every tranche within its "
+                f"tenor at a coverage of {naef.target_dscr:g}; sized at the coverage that "
+                f"repays it by its final maturity instead: {', '.join(short)}"
+            )
+        if level:
+            out.append(
+                "naef.amortization: sculpted, but the base-case CFADS over the amortization "
+                f"years has no positive value; repaid as a level annuity: {', '.join(level)}"
+            )
+        return out
 
     def _section(self, section: SectionT, name: str) -> SectionT | PerPath[SectionT]:
         prefix = name + "."
@@ -241,27 +402,27 @@ class PathFlows:
         The factors drawn for each path [-], shape (paths,).
     base_kbd
         Added production at median factors [kb/d], (years,) or (years, paths).
-    scheduled_service_usd_bn
-        Scheduled debt service [USD bn], (years,) or (years, paths).
     field
         Revenue, operating cost, government take and CFADS [USD bn].
     waterfall
         The waterfall's flows and balances [USD bn].
     fund
         The Development Fund's balance, investment, capital and GDP effect [USD bn].
+    standalone_default
+        Whether the path defaults without the backstop, shape (paths,).
 
-    ``production_kbd`` and ``dscr`` are worked out when asked for (only the paths whose
-    series are kept need them).
+    ``production_kbd``, ``operating_loss_carried_usd_bn`` and ``pemex_support_usd_bn`` are
+    worked out when asked for (only the paths whose series are kept need them).
     """
 
     oil_price_usd_per_bbl: FloatArray
     capex_overrun_factor: FloatArray
     reservoir_factor: FloatArray
     base_kbd: FloatArray
-    scheduled_service_usd_bn: FloatArray
     field: FieldCashFlows
     waterfall: WaterfallFlows
     fund: FundFlows
+    standalone_default: npt.NDArray[np.bool_]
 
     @functools.cached_property
     def production_kbd(self) -> FloatArray:
@@ -271,9 +432,18 @@ class PathFlows:
         )
 
     @functools.cached_property
-    def dscr(self) -> FloatArray:
-        """CFADS over scheduled debt service [-]; NaN in years with no service."""
-        return dscr_series(self.field.cfads_usd_bn, self.scheduled_service_usd_bn)
+    def operating_loss_carried_usd_bn(self) -> FloatArray:
+        """Negative operating cash, carried by Pemex [USD bn]."""
+        return np.maximum(-self.waterfall.cash_usd_bn, 0.0)
+
+    @functools.cached_property
+    def pemex_support_usd_bn(self) -> FloatArray:
+        """What Pemex puts in: backstop draws less repayments (with interest) plus operating
+        losses carried [USD bn]."""
+        wf = self.waterfall
+        support = wf.backstop_draw_usd_bn - wf.backstop_repaid_usd_bn
+        support += self.operating_loss_carried_usd_bn
+        return support
 
     def __getitem__(self, name: str) -> FloatArray:
         for part in (self, self.field, self.waterfall, self.fund):
@@ -288,7 +458,14 @@ _FLOW_NAMES: dict[type, frozenset[str]] = {
     for cls in (PathFlows, FieldCashFlows, WaterfallFlows, FundFlows)
 }
 _FLOW_NAMES[PathFlows] = frozenset(
-    {"oil_price_usd_per_bbl", "capex_overrun_factor", "reservoir_factor", "production_kbd", "dscr"}
+    {
+        "oil_price_usd_per_bbl",
+        "capex_overrun_factor",
+        "reservoir_factor",
+        "production_kbd",
+        "operating_loss_carried_usd_bn",
+        "pemex_support_usd_bn",
+    }
 )
 
 
@@ -306,6 +483,8 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
     Returns
     -------
     PathFlows
+        With the default of each path without the backstop: the waterfall run again, on the
+        paths that drew it (the others would follow the same course).
     """
     years = plan.scenario.horizon.years
     pemex = plan.pemex
@@ -320,20 +499,94 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         pemex=pemex,
         fiscal=plan.fiscal,
     )
-    scheduled = plan.schedule.service_usd_bn
+    coupon = plan.naef.coupon_rate
+    # The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
+    # (an index past 1e300, from a pledge at a subnormal price, is as good as unlimited).
+    with np.errstate(over="ignore"):
+        index = price / np.asarray(plan.oil_price.initial_usd_per_bbl, dtype=float)
+    np.minimum(index, 1e300, out=index)
     wf = run_waterfall(
-        cash.cfads_usd_bn, scheduled, coupon_rate=plan.naef.coupon_rate, waterfall=plan.waterfall
+        cash.cfads_usd_bn, plan.schedule, index, coupon_rate=coupon, waterfall=plan.waterfall
     )
+    defaulted, _ = default_year(wf, plan.schedule)
+    standalone = defaulted.copy()
+    drew = (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0)
+    if drew.any():  # without the backstop, only a path that drew on it can fare otherwise
+        sub = plan.take(np.flatnonzero(drew))
+        alone = run_waterfall(
+            cash.cfads_usd_bn[:, drew],
+            sub.schedule,
+            index[:, drew],
+            coupon_rate=sub.naef.coupon_rate,
+            waterfall=sub.waterfall,
+            backstop=False,
+        )
+        standalone[drew] = default_year(alone, sub.schedule)[0]
     return PathFlows(
         oil_price_usd_per_bbl=price,
         capex_overrun_factor=overrun,
         reservoir_factor=reservoir,
         base_kbd=plan.base_kbd,
-        scheduled_service_usd_bn=scheduled,
         field=cash,
         waterfall=wf,
         fund=run_fund(wf.mdf_inflow_usd_bn, plan.mdf),
+        standalone_default=standalone,
     )
+
+
+def default_year(
+    flows: WaterfallFlows, schedule: DebtSchedule
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Whether each path defaults, and the index of the year it first does (-1: never).
+
+    A default is interest left unpaid in a year, or principal still unpaid at the end of a
+    year in which a tranche reaches its final maturity (amounts above
+    :data:`~simulator.model.metrics.SHORTFALL_EPS_USD_BN`, which is rounding).
+    """
+    bad = flows.unpaid_interest_usd_bn > SHORTFALL_EPS_USD_BN
+    final = schedule.legal_final
+    if final.any():
+        bad[final] |= flows.shortfall_usd_bn[final] > SHORTFALL_EPS_USD_BN
+    defaulted: npt.NDArray[np.bool_] = np.asarray(bad.any(axis=0))
+    first: npt.NDArray[np.int64] = np.where(defaulted, bad.argmax(axis=0), -1)
+    return defaulted, first
+
+
+def _nan_min_mean(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Minimum and mean over the years of the finite values of each path (NaN: none)."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    some = count > 0
+    low = np.where(finite, values, np.inf).min(axis=0)
+    total = sum_over_years(np.where(finite, values, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(some, total / count, np.nan)
+    return np.where(some, low, np.nan), mean
+
+
+def llcr(plan: Plan, flows: PathFlows) -> FloatArray:
+    """Loan life coverage ratio by year and path [-]; NaN outside the years with net service.
+
+    ``LLCR_t = [sum_{s=t..T_m} CFADS_s (1+c)^-(s-t+1) + DSRA at the start of t] / (principal
+    + arrears outstanding at the start of t)``, ``T_m`` the last final maturity (or the last
+    year of the horizon, whose CFADS is all there is).
+    """
+    wf = flows.waterfall
+    cfads = flows.field.cfads_usd_bn
+    years = cfads.shape[0]
+    last = min(plan.schedule.last_maturity, years - 1)
+    discount = 1.0 / (1.0 + np.asarray(plan.naef.coupon_rate, dtype=float))
+    value = np.zeros_like(cfads)
+    ahead = np.zeros(cfads.shape[1])
+    for t in range(last, -1, -1):
+        ahead = (cfads[t] + ahead) * discount
+        value[t] = ahead
+    value[1:] += wf.dsra_balance_usd_bn[:-1]
+    owed = wf.debt_balance_start_usd_bn.copy()
+    owed[1:] += wf.shortfall_usd_bn[:-1]
+    window = np.isfinite(wf.dscr) & (owed > SHORTFALL_EPS_USD_BN)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # outside the window
+        return np.where(window, value / owed, np.nan)
 
 
 def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
@@ -349,19 +602,26 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     Returns
     -------
     dict
-        Metric name -> array of shape (paths,), in the unit the catalogue gives it; ``distress``
-        is boolean.
+        Metric name -> array of shape (paths,), in the unit the catalogue gives it; flags
+        (``default``, ``standalone_default``, ``pemex_support``, ``distress``) are boolean.
     """
     sc = plan.scenario
     years = sc.horizon.years
     wf, fund = flows.waterfall, flows.fund
     cfads = flows.field.cfads_usd_bn
-    scheduled = plan.schedule.service_usd_bn
     short = wf.shortfall_usd_bn
     in_short = short > SHORTFALL_EPS_USD_BN
     distress = in_short.any(axis=0)
+    defaulted, first_default = default_year(wf, plan.schedule)
     factor = flows.reservoir_factor / flows.capex_overrun_factor
     pemex = plan.pemex
+    min_dscr, avg_dscr = _nan_min_mean(wf.dscr)
+    min_llcr, _ = _nan_min_mean(llcr(plan, flows))
+    base = plan.base_kbd.reshape(years, -1)
+    after = base[plan.schedule.last_maturity + 1 :] if plan.schedule.last_maturity >= 0 else base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = sum_over_years(after) / sum_over_years(base) if len(after) else 0.0 * base[0]
+    n = cfads.shape[1]
     return {
         "mdf_inflow_total_usd_bn": sum_over_years(wf.mdf_inflow_usd_bn),
         "mdf_inflow_pv_usd_bn": present_value(plan.discount, wf.mdf_inflow_usd_bn),
@@ -371,14 +631,22 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "infrastructure_capital_final_usd_bn": fund.infrastructure_capital_usd_bn[-1].copy(),
         "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
         "gdp_uplift_pv_usd_bn": present_value(plan.discount, fund.gdp_uplift_usd_bn),
-        "min_dscr": min_dscr(cfads, scheduled),
-        "min_dscr_operating": min_dscr(cfads, scheduled, plan.base_kbd > 0),
+        "default": defaulted,
+        "first_default_year": np.where(defaulted, sc.horizon.start_year + first_default, np.nan),
+        "standalone_default": flows.standalone_default,
+        "pemex_support": (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0),
+        "pemex_support_pv_usd_bn": present_value(plan.discount, flows.pemex_support_usd_bn),
+        "min_dscr": min_dscr,
+        "avg_dscr": avg_dscr,
+        "min_llcr": min_llcr,
+        "tail_share": np.broadcast_to(tail, (n,)).copy(),
         "distress": distress,
         "first_shortfall_year": np.where(
             distress, sc.horizon.start_year + in_short.argmax(axis=0), np.nan
         ),
         "shortfall_total_usd_bn": sum_over_years(wf.new_shortfall_usd_bn),
         "backstop_draw_total_usd_bn": sum_over_years(wf.backstop_draw_usd_bn),
+        "cash_trapped_total_usd_bn": sum_over_years(wf.cash_trapped_usd_bn),
         "project_irr": irr(cfads - plan.schedule.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": pemex.us_export_share
         * oil_mmbbl_total(plan.base_kbd, factor, pemex),

@@ -1,4 +1,4 @@
-"""The measures the metrics are made of (present value, vectorized IRR, coverage ratios) and
+"""The measures the metrics are made of (present value, vectorized IRR) and
 the statistics taken of them over the paths (summaries, headline figures).
 
 Present values follow the numpy-financial convention: ``PV = sum_t v_t / (1 + r)^t`` with
@@ -20,9 +20,7 @@ __all__ = [
     "aggregate",
     "cvar_lower",
     "discount_factors",
-    "dscr_series",
     "irr",
-    "min_dscr",
     "npv",
     "present_value",
     "row_statistic",
@@ -237,48 +235,9 @@ def irr(values: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.nda
     return out.reshape(()) if scalar else out
 
 
-#: Scheduled service below this [USD bn] (one dollar) is no service for coverage ratios.
+#: Scheduled service below this [USD bn] (one dollar) is no service: no coverage ratio, no
+#: lock-up.
 MIN_SERVICE_USD_BN = 1e-9
-
-
-def dscr_series(cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray) -> np.ndarray:
-    """CFADS / scheduled debt service by year and path [-]; NaN in years with no service.
-
-    ``scheduled_usd_bn`` is shape (years,), or (years, paths) when each path owes its own
-    schedule. Years whose scheduled service is under :data:`MIN_SERVICE_USD_BN` count as no
-    service.
-    """
-    safe = np.where(scheduled_usd_bn > MIN_SERVICE_USD_BN, scheduled_usd_bn, np.nan)
-    return cfads_usd_bn / safe.reshape(safe.shape[0], -1)
-
-
-def min_dscr(
-    cfads_usd_bn: np.ndarray, scheduled_usd_bn: np.ndarray, years: np.ndarray | None = None
-) -> np.ndarray:
-    """Minimum over years with scheduled service of CFADS / scheduled service, per path [-].
-
-    NaN where nothing is scheduled over the horizon (no debt, so no coverage ratio); years
-    with less than :data:`MIN_SERVICE_USD_BN` scheduled count as no service. ``years`` (a
-    boolean mask over the years) restricts the minimum further, e.g. to the years in which the
-    fields produce (``min_dscr_operating``); NaN where no year is left.
-
-    ``scheduled_usd_bn`` and ``years`` are shape (years,), or (years, paths) when each path has
-    its own schedule or production profile (a run over many parameter sets).
-    """
-    has = scheduled_usd_bn > MIN_SERVICE_USD_BN
-    if years is not None:
-        if has.ndim == years.ndim:
-            has = has & years
-        else:  # one of them is (years,), the other (years, paths): align on the years
-            has = has.reshape(has.shape[0], -1) & years.reshape(years.shape[0], -1)
-    if has.ndim == 1:
-        if not has.any():
-            return np.full(cfads_usd_bn.shape[1], np.nan)
-        return (cfads_usd_bn[has] / scheduled_usd_bn[has, None]).min(axis=0)
-    has = np.broadcast_to(has, cfads_usd_bn.shape)
-    sched = np.broadcast_to(scheduled_usd_bn.reshape(has.shape[0], -1), has.shape)
-    ratio = np.divide(cfads_usd_bn, sched, out=np.full(has.shape, np.inf), where=has)
-    return np.where(has.any(axis=0), ratio.min(axis=0, initial=np.inf), np.nan)
 
 
 def cvar_lower(x: np.ndarray, alpha: float = 0.05) -> float:

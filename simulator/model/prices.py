@@ -19,7 +19,7 @@ from ..history import wti_log_returns
 from ..scenario.schema import OilPrice
 from ..scenario.sets import PerPath
 
-__all__ = ["n_price_shocks", "price_paths"]
+__all__ = ["median_price_path", "n_price_shocks", "price_paths"]
 
 
 #: Log-price bounds: 1 cent and USD 100,000 per barrel. No calibrated path comes near them;
@@ -159,10 +159,7 @@ def _bootstrap(
     Each block of ``bootstrap_block_years`` steps starts at a uniformly drawn position of the
     return series (the normal shock of the block mapped to a uniform by its CDF).
     """
-    if op.history_usd_per_bbl:
-        returns = np.diff(np.log(np.asarray(op.history_usd_per_bbl, dtype=float)))
-    else:
-        returns = wti_log_returns()
+    returns = _history_returns(op)
     block = op.bootstrap_block_years
     starts_max = len(returns) - block + 1
     u = ndtr(shocks)  # (n_blocks, paths) uniforms
@@ -172,3 +169,41 @@ def _bootstrap(
     inc = returns[idx[t0:]]
     np.cumsum(inc, axis=0, out=inc)
     x[t0 + 1 :] = x[t0] + inc
+
+
+def _history_returns(op: OilPrice | PerPath[OilPrice]) -> np.ndarray:
+    """The annual log returns the bootstrap resamples: the scenario's history, else EIA's."""
+    if op.history_usd_per_bbl:
+        return np.diff(np.log(np.asarray(op.history_usd_per_bbl, dtype=float)))
+    return wti_log_returns()
+
+
+def median_price_path(op: OilPrice, *, years: int) -> np.ndarray:
+    """The pointwise median price path ``exp(E[ln P_t])`` [USD/bbl], shape (years,).
+
+    For ``gbm``, ``mean_reverting`` and ``two_factor`` the log price is Gaussian and linear in
+    the shocks, so the median path is the path of zero shocks. For ``bootstrap`` the expected
+    log return of each step is the mean of the returns its block position can take (every
+    block start equally likely). A ``deck`` is its own median; fixed prices stay as given.
+    """
+    if op.model != "bootstrap":
+        zeros = np.zeros((n_price_shocks(op, years), 1))
+        return price_paths(op, years=years, shocks=zeros)[:, 0]
+    fixed = np.asarray(op.fixed_path_usd_per_bbl, dtype=float)
+    k = len(fixed)
+    t0 = max(k - 1, 0)
+    p0 = fixed[-1] if k else op.initial_usd_per_bbl
+    returns = _history_returns(op)
+    block = op.bootstrap_block_years
+    starts = len(returns) - block + 1
+    by_offset = np.array([returns[o : o + starts].mean() for o in range(block)])
+    steps = np.arange(years - 1)
+    x = np.empty(years)
+    x[: t0 + 1] = np.log(p0)
+    x[t0 + 1 :] = np.log(p0) + np.cumsum(by_offset[steps % block][t0:])
+    np.clip(x, _LOG_PRICE_MIN, _LOG_PRICE_MAX, out=x)
+    out = np.exp(x)
+    out[t0] = p0
+    if k:
+        out[:k] = fixed
+    return out

@@ -34,15 +34,21 @@ class Card(TypedDict):
     better: Better
 
 
-#: Headline keys shown as cards, in order (keys of :data:`simulator.outputs.HEADLINE`).
+#: Headline keys shown as cards, in order (keys of :data:`simulator.outputs.HEADLINE`), in
+#: rows of four: the securities' credit and Pemex's support; what reaches Mexico's fund and
+#: the United States; coverage (the break-even price card follows).
 CARD_KEYS: tuple[str, ...] = (
-    "prob_distress",
+    "prob_default",
+    "prob_standalone_default",
+    "prob_pemex_support",
+    "pemex_support_pv_mean",
     "mdf_inflow_pv_p10",
     "mdf_inflow_pv_p50",
     "mdf_inflow_pv_p90",
-    "min_dscr_operating_p50",
-    "min_dscr_p50",
     "us_supply_total_mean",
+    "min_dscr_p50",
+    "avg_dscr_p50",
+    "min_llcr_p50",
 )
 
 
@@ -96,8 +102,8 @@ def headline_cards(results: Results, *, compare: Results | None = None) -> list[
 
 
 def breakeven_card(price: float | None, *, compare: float | None = None) -> Card:
-    """The card of the break-even oil price (flat benchmark at which the minimum DSCR once
-    producing is 1, in the deterministic median case); ``price`` None: never reached.
+    """The card of the break-even oil price (flat benchmark at which the minimum DSCR is 1, in
+    the deterministic median case); ``price`` None: never reached.
 
     Parameters
     ----------

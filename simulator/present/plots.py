@@ -362,7 +362,11 @@ def pv_histogram(
     n_finite = int(finite.sum())
     n_left_out = len(x) - n_finite
     p_distress = float(distress.mean()) if len(x) else math.nan
-    sub = f"{results.scenario.name}, {len(x):,} paths; in distress {100 * p_distress:.1f} %"
+    p_default = float(results.metrics["default"].mean()) if len(x) else math.nan
+    sub = (
+        f"{results.scenario.name}, {len(x):,} paths; in distress (any shortfall) "
+        f"{100 * p_distress:.1f} %, in default {100 * p_default:.1f} %"
+    )
     if n_left_out:
         sub += f"; {n_left_out:,} paths without a finite value left out"
     fig = new_figure(f"{axis}: distribution over paths" + subtitle(sub))
@@ -448,14 +452,16 @@ def money_flow(results: Results) -> go.Figure:
 
     Values are the sums over the years of the ledger (:meth:`Results.ledger`, means over paths)
     [USD bn]. Revenue splits into operating cost, government take and CFADS; CFADS, reserve
-    income, draws on the reserve account (DSRA), its releases, backstop draws and, when Pemex
-    carried operating losses, the node ``"Pemex covers losses"`` flow into ``"Cash available"``,
-    which flows out to debt service paid, DSRA top-ups, backstop repaid, the MDF and Pemex
-    retained. Those two sides balance by the waterfall's sources-and-uses identity (DESIGN.md
-    section 4), summed over the years::
+    income, the interest reserve's payments, draws on the reserve account (DSRA), its
+    releases, backstop draws and, when Pemex carried operating losses, the node ``"Pemex covers
+    losses"`` flow into ``"Cash available"``, which flows out to debt service paid, DSRA
+    top-ups, cash trapped, backstop repaid, principal prepaid, the MDF and Pemex retained.
+    Those two sides balance by the waterfall's sources-and-uses identity
+    (:mod:`simulator.model.waterfall`), summed over the years::
 
-        cash + dsra_draw + dsra_release + backstop_draw
-            = debt_service_paid + dsra_topup + backstop_repaid + mdf_inflow + pemex_retained
+        cash + ir_paid + dsra_draw + dsra_release + backstop_draw
+            = debt_service_paid + dsra_topup + cash_trapped + backstop_repaid + debt_prepaid
+              + mdf_inflow + pemex_retained
 
     with ``cash = CFADS + reserve income``. Each term enters with its ledger value; a term
     whose total is negative moves to the other side with its sign reversed, so every link
@@ -490,6 +496,7 @@ def money_flow(results: Results) -> go.Figure:
     pool_in = {
         "cfads_usd_bn": "Operating loss",
         "reserve_income_usd_bn": "Negative reserve income",
+        "interest_reserve_paid_usd_bn": "",
         "dsra_draw_usd_bn": "",
         "dsra_release_usd_bn": "",
         "backstop_draw_usd_bn": "",
@@ -497,7 +504,9 @@ def money_flow(results: Results) -> go.Figure:
     pool_out = {
         "debt_service_paid_usd_bn": "Debt service refunded",
         "dsra_topup_usd_bn": "",
+        "cash_trapped_usd_bn": "",
         "backstop_repaid_usd_bn": "",
+        "debt_prepaid_usd_bn": "",
         "mdf_inflow_usd_bn": "MDF pays in",
         "pemex_retained_usd_bn": "Pemex covers losses",
     }
@@ -540,6 +549,7 @@ def money_flow(results: Results) -> go.Figure:
         _node("cfads_usd_bn"): PALETTE["base"],
         "Operating loss": PALETTE["distress"],
         _node("reserve_income_usd_bn"): PALETTE["reserve"],
+        _node("interest_reserve_paid_usd_bn"): PALETTE["reserve"],
         _node("dsra_draw_usd_bn"): PALETTE["reserve"],
         _node("dsra_release_usd_bn"): PALETTE["reserve"],
         _node("backstop_draw_usd_bn"): PALETTE["pemex"],
@@ -551,7 +561,9 @@ def money_flow(results: Results) -> go.Figure:
         _node("mdf_inflow_usd_bn"): PALETTE["mdf"],
         _node("pemex_retained_usd_bn"): PALETTE["pemex"],
         _node("dsra_topup_usd_bn"): PALETTE["reserve"],
+        _node("cash_trapped_usd_bn"): PALETTE["reserve"],
         _node("backstop_repaid_usd_bn"): PALETTE["pemex"],
+        _node("debt_prepaid_usd_bn"): PALETTE["debt"],
     }
     order = list(colours)
     used = {a for a, _, _ in links} | {b for _, b, _ in links}
@@ -610,11 +622,12 @@ def money_flow(results: Results) -> go.Figure:
 def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure:
     """Stacked bars by year of where the waterfall's cash went, with CFADS as a line.
 
-    A simpler alternative to :func:`money_flow`. The bars are debt service paid, MDF inflow,
-    Pemex retained (negative where Pemex carried operating losses) and the net of the reserve
-    account and backstop (top-ups and repayments less draws and releases), so by the
-    sources-and-uses identity each year's stack sums to the cash of the waterfall (CFADS plus
-    reserve income). Values are ledger means over paths [USD bn].
+    A simpler alternative to :func:`money_flow`. The bars are debt service paid from the cash
+    (what the interest reserve paid is left out: it came from the proceeds), principal
+    prepaid, MDF inflow, Pemex retained (negative where Pemex carried operating losses) and the
+    net of the reserve account and backstop (top-ups, trapped cash and repayments less draws
+    and releases), so by the sources-and-uses identity each year's stack sums to the cash of
+    the waterfall (CFADS plus reserve income). Values are ledger means over paths [USD bn].
 
     Parameters
     ----------
@@ -626,7 +639,7 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
     Returns
     -------
     plotly.graph_objects.Figure
-        Four bar traces (``barmode="relative"``: negative values stack below zero) and a line
+        Five bar traces (``barmode="relative"``: negative values stack below zero) and a line
         trace ``"CFADS"``.
     """
     ledger = results.ledger()
@@ -635,13 +648,16 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
     years = ledger.index.to_numpy()
     reserve_net = (
         ledger["dsra_topup_usd_bn"]
+        + ledger["cash_trapped_usd_bn"]
         + ledger["backstop_repaid_usd_bn"]
         - ledger["dsra_draw_usd_bn"]
         - ledger["dsra_release_usd_bn"]
         - ledger["backstop_draw_usd_bn"]
     )
+    from_cash = ledger["debt_service_paid_usd_bn"] - ledger["interest_reserve_paid_usd_bn"]
     bars: tuple[tuple[str, pd.Series, str], ...] = (
-        (_node("debt_service_paid_usd_bn"), ledger["debt_service_paid_usd_bn"], PALETTE["debt"]),
+        ("Debt service paid from cash", from_cash, PALETTE["debt"]),
+        (_node("debt_prepaid_usd_bn"), ledger["debt_prepaid_usd_bn"], PALETTE["debt"]),
         (output("mdf_inflow_usd_bn").label, ledger["mdf_inflow_usd_bn"], PALETTE["mdf"]),
         (_node("pemex_retained_usd_bn"), ledger["pemex_retained_usd_bn"], PALETTE["pemex"]),
         ("DSRA and backstop, net", reserve_net, PALETTE["reserve"]),
@@ -1000,7 +1016,7 @@ def sweep_heatmap(
         The swept columns: dotted fields (``"oil_price.long_run_usd_per_bbl"``), labelled with
         their description and unit from :func:`simulator.scenario.field_specs`, or any column.
     value
-        A headline key (``"prob_distress"``, ``"mdf_inflow_pv_p50"``...). Probabilities and
+        A headline key (``"prob_default"``, ``"mdf_inflow_pv_p50"``...). Probabilities and
         the IRR are shown in percent.
     subtitle
         Second line of the title (e.g. the scenario and the paths).

@@ -45,12 +45,12 @@ __all__ = [
 
 #: Headline keys whose relative standard error :func:`simulate_to_precision` targets by
 #: default: the median MDF inflow PV, the mean MDF inflow total, the mean U.S. supply added
-#: and the probability of distress.
+#: and the probability of default.
 PRECISION_METRICS: tuple[str, ...] = (
     "mdf_inflow_pv_p50",
     "mdf_inflow_total_mean",
     "us_supply_total_mean",
-    "prob_distress",
+    "prob_default",
 )
 
 #: A probability's standard error is taken relative to ``max(p, PROBABILITY_FLOOR)`` [-], so

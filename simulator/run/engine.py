@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..model.chain import Plan, path_metrics, run_paths
+from ..model.financing import DebtSchedule
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
@@ -122,9 +123,16 @@ class RunSpec:
     paths_per_set: int = 0
 
     @classmethod
-    def build(cls, scenario: Scenario, *, paths: int, seed: int) -> RunSpec:
+    def build(
+        cls,
+        scenario: Scenario,
+        *,
+        paths: int,
+        seed: int,
+        schedule: DebtSchedule | None = None,
+    ) -> RunSpec:
         """The plan of ``scenario`` (:meth:`simulator.model.chain.Plan.build`) for a run."""
-        return cls(plan=Plan.build(scenario), seed=seed, paths=paths)
+        return cls(plan=Plan.build(scenario, schedule=schedule), seed=seed, paths=paths)
 
     @property
     def scenario(self) -> Scenario:
@@ -329,6 +337,7 @@ def simulate(
     keep_series: int | bool | None = None,
     progress: Callable[[int, int], Any] | None = None,
     map_fn: MapFn | None = None,
+    schedule: DebtSchedule | None = None,
 ) -> Results:
     """Simulate a scenario over many paths.
 
@@ -350,6 +359,10 @@ def simulate(
     map_fn
         A ``map``-like callable (``executor.map``) to run chunks elsewhere; it must return the
         outputs in the order of its inputs. Default: the built-in ``map``, in this process.
+    schedule
+        The debt schedule to run instead of the scenario's own: the structure as sized on
+        another scenario's expectations (:func:`simulator.model.chain.build_schedule` of it),
+        met by this scenario's prices and costs. Default: the scenario's own.
 
     Returns
     -------
@@ -371,7 +384,7 @@ def simulate(
     else:
         keep = min(paths, int(keep_series))
     t0 = time.perf_counter()
-    spec = RunSpec.build(scenario, paths=paths, seed=seed)
+    spec = RunSpec.build(scenario, paths=paths, seed=seed, schedule=schedule)
     outputs = _run_chunks(spec, chunk_bounds(paths, chunk_paths), keep, progress, map_fn)
     return assemble(spec, outputs, keep=keep, elapsed_s=time.perf_counter() - t0)
 
@@ -444,5 +457,9 @@ def assemble(spec: RunSpec, outputs: list[ChunkOutput], *, keep: int, elapsed_s:
             "draws_per_path": plan.n_draws,
             "chunk_paths_max": max(o.stop - o.start for o in outputs),
             "paths_per_second": spec.paths / elapsed_s if elapsed_s > 0 else math.inf,
+            "sculpted_dscr": [
+                None if not math.isfinite(d) else float(d) for d in plan.schedule.sculpted_dscr
+            ],
         },
+        warnings=plan.warnings(),
     )

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.metrics import aggregate, row_statistic, standard_error
-from ..outputs import HEADLINE, LEDGER, METRICS, OUTPUTS, SERIES, format_value, output
+from ..outputs import FLAGS, HEADLINE, LEDGER, METRICS, OUTPUTS, SERIES, format_value, output
 from ..scenario import InputError, Scenario, parse_yaml_text, validate_scenario
 
 __all__ = [
@@ -117,11 +117,14 @@ class Results:
         identity_residual: float,
         timings: dict[str, float],
         extra_manifest: dict[str, Any],
+        warnings: Sequence[str] = (),
     ) -> Results:
         """Label raw engine arrays (used by the engine): metrics by name, shape (paths,);
-        series by name, shape (years, kept paths); the ledger by column, shape (years,)."""
+        series by name, shape (years, kept paths); the ledger by column, shape (years,);
+        ``warnings`` of the model's plan, after the scenario's own."""
         df = pd.DataFrame({name: metrics[name] for name in METRICS})
-        df["distress"] = df["distress"].astype(bool)
+        for name in FLAGS:
+            df[name] = df[name].astype(bool)
         df.index = pd.RangeIndex(paths, name="path")
         years = pd.Index(list(scenario.years), name="year")
         table = pd.DataFrame({name: ledger[name] for name in LEDGER}, index=years)
@@ -136,7 +139,7 @@ class Results:
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "warnings": scenario.warnings(),
+            "warnings": [*scenario.warnings(), *warnings],
         }
         return cls(
             scenario=scenario,

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from .errors import ScenarioError, describe, field_name, suggest
 
 __all__ = [
+    "DERIVED_FROM",
     "MAX_SEED",
     "ROLES",
     "SECTIONS",
@@ -59,6 +60,7 @@ MAX_SEED = 2**53 - 1
 # A float that refuses strings and booleans (ints are fine); NaN and inf are refused by the config.
 Real = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
 
 Role = Literal["path", "plan", "draws", "setup"]
 
@@ -75,11 +77,23 @@ ROLES: Mapping[str, str] = {
 }
 
 
-def _f(default: Any, description: str, unit: str, *, role: Role, **bounds: Any) -> Any:
-    """A field with its default, description, unit and role (in the JSON schema) and bounds."""
-    return Field(
-        default, description=description, json_schema_extra={"unit": unit, "role": role}, **bounds
-    )
+def _f(
+    default: Any,
+    description: str,
+    unit: str,
+    *,
+    role: Role,
+    derived_from: str | None = None,
+    **bounds: Any,
+) -> Any:
+    """A field with its default, description, unit and role (in the JSON schema) and bounds.
+
+    ``derived_from``: a field that may be null takes, when null, the value of this field.
+    """
+    extra: dict[str, Any] = {"unit": unit, "role": role}
+    if derived_from is not None:
+        extra["derived_from"] = derived_from
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
 class _Section(BaseModel):
@@ -263,9 +277,54 @@ class Naef(_Section):
         le=99,
         role="plan",
     )
-    amortization: Literal["level", "linear", "bullet"] = _f(
-        "level",
-        "Principal repayment after the grace years: level annuity, linear, or bullet.",
+    amortization: Literal["level", "linear", "bullet", "sculpted"] = _f(
+        "sculpted",
+        "Principal repayment after the grace years: level annuity, linear, bullet, or sculpted "
+        "(each tranche's service follows its own base-case CFADS at target_dscr).",
+        "-",
+        role="plan",
+    )
+    target_dscr: Real = _f(
+        1.5,
+        "Coverage of sculpted service: service = the tranche's base-case CFADS / this; a "
+        "tranche whose CFADS cannot repay it within its tenor at this coverage is sized at "
+        "the coverage that does (assumption: 1.5, the level of project-finance teaching "
+        "examples; no published norm for oil).",
+        "-",
+        ge=1,
+        le=10,
+        role="plan",
+    )
+    sizing_long_run_usd_per_bbl: Real | None = _f(
+        None,
+        "Long-run price level of the expectation sculpted service is sized on: the price "
+        "model's median path from its initial price, without the fixed history, reverting to "
+        "this level (mean_reverting and two_factor); null: oil_price.long_run_usd_per_bbl. "
+        "Set it to size the debt on one expectation and run it in another price world.",
+        "USD/bbl",
+        gt=0,
+        le=10_000,
+        role="plan",
+        derived_from="oil_price.long_run_usd_per_bbl",
+    )
+    capitalized_interest_years: Int | None = _f(
+        None,
+        "Years of its interest each tranche's interest reserve, funded from its proceeds at "
+        "issue, pays when due; null: pemex.lag_years (at most tenor_years), the years to "
+        "first production, as "
+        "interest is commonly capitalized for the construction period (MSRB glossary, "
+        "'capitalized interest'); 0: none.",
+        "years",
+        ge=0,
+        le=100,
+        role="plan",
+        derived_from="pemex.lag_years",
+    )
+    sizing: Literal["face", "net_capex"] = _f(
+        "face",
+        "face: issuance_usd_bn is the face value and capex what is left after fees, the "
+        "interest reserve and the reserve account funded at close; net_capex: the face is "
+        "grossed up so that capex equals issuance_usd_bn (proposal: US$75bn of securities).",
         "-",
         role="plan",
     )
@@ -360,7 +419,7 @@ class Waterfall(_Section):
         "years",
         ge=0,
         le=10,
-        role="path",
+        role="plan",
     )
     reserve_yield: Real = _f(
         0.03, "Yield earned on the reserve balance.", "1/year", ge=0, le=0.5, role="path"
@@ -376,6 +435,55 @@ class Waterfall(_Section):
     mdf_share: Real = _f(
         1.0,
         "Share of the surplus paid to the Mexican Development Fund.",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
+    )
+    dsra_funded_at_close: Bool = _f(
+        True,
+        "Fund the debt service reserve from the proceeds of each issue up to its target for "
+        "the coming year (service the interest reserve pays is not counted twice); reserve "
+        "funding is part of the project's cost, with interest during construction and fees "
+        "(Corality, 'Debt service reserve account', 2013).",
+        "-",
+        role="plan",
+    )
+    backstop_rate: Real | None = _f(
+        None,
+        "Interest on backstop draws outstanding (Pemex's support is a loan); null: the coupon "
+        "(assumption: Pemex lends at the securities' own rate).",
+        "1/year",
+        ge=0,
+        le=1,
+        role="path",
+        derived_from="naef.coupon_rate",
+    )
+    backstop_basis: Literal["fixed", "price_linked"] = _f(
+        "price_linked",
+        "fixed: draws are capped at backstop_usd_bn_per_year; price_linked: the cap moves "
+        "with the oil price, scaled by P[t] / oil_price.initial_usd_per_bbl, the price when "
+        "it was pledged (assumption: a pledged volume of export revenue is worth less when "
+        "oil falls).",
+        "-",
+        role="path",
+    )
+    lockup_dscr: Real = _f(
+        1.2,
+        "When a year's DSCR is below this, or not yet tested while debt is outstanding "
+        "(construction), its surplus is trapped in the reserve account (or swept) instead of "
+        "reaching the MDF, and backstop repayment waits; 0: never (assumption: loan-agreement "
+        "examples put lock-up hurdles at 1.10-1.25).",
+        "-",
+        ge=0,
+        le=10,
+        role="path",
+    )
+    cash_sweep_share: Real = _f(
+        0.0,
+        "Share of the distributable surplus that prepays principal, pro rata across the "
+        "tranches (each one's remaining schedule shrinks in proportion); 0: none (the "
+        "proposal has none).",
         "-",
         ge=0,
         le=1,
@@ -500,6 +608,15 @@ SECTION_TITLES: dict[str, str] = {
 }
 
 
+#: Fields that may be null -> the field whose value they then take (declared with each field).
+DERIVED_FROM: dict[str, str] = {
+    f"{section}.{name}": str(info.json_schema_extra["derived_from"])
+    for section, model in SECTIONS.items()
+    for name, info in model.model_fields.items()
+    if isinstance(info.json_schema_extra, dict) and "derived_from" in info.json_schema_extra
+}
+
+
 class Scenario(_Section):
     """A complete, validated scenario (frozen; change it with :meth:`with_overrides`)."""
 
@@ -527,6 +644,13 @@ class Scenario(_Section):
         if n.amortization != "bullet" and n.grace_years >= n.tenor_years:
             raise _Cross(
                 "naef.grace_years", n.grace_years, f"fewer than tenor_years ({n.tenor_years})"
+            )
+        ir_years = self.value("naef.capitalized_interest_years", resolved=True)
+        if ir_years > n.tenor_years:
+            raise _Cross(
+                "naef.capitalized_interest_years",
+                ir_years,
+                f"at most tenor_years ({n.tenor_years}): a reserve for interest not owed",
             )
         if len(n.issuance_usd_bn) > years:
             raise _Cross(
@@ -627,12 +751,30 @@ class Scenario(_Section):
                 f"oil_price.deck_usd_per_bbl: {len(op.deck_usd_per_bbl)} prices for "
                 f"{years} years; the last price is held flat"
             )
+        if n.sizing_long_run_usd_per_bbl is not None and (
+            n.amortization != "sculpted" or op.model not in ("mean_reverting", "two_factor")
+        ):
+            why = (
+                f"amortization is {n.amortization}, not sculpted"
+                if n.amortization != "sculpted"
+                else f"the {op.model} price model has no long-run level"
+            )
+            out.append(f"naef.sizing_long_run_usd_per_bbl is not used: {why}")
         return out
 
-    def value(self, key: str) -> Any:
-        """The value of a dotted field (``"naef.coupon_rate"``)."""
+    def value(self, key: str, *, resolved: bool = False) -> Any:
+        """The value of a dotted field (``"naef.coupon_rate"``).
+
+        ``resolved``: for a field left null, the value it takes from the field it is derived
+        from (``naef.capitalized_interest_years`` null is ``pemex.lag_years``).
+        """
         section, name = key.split(".")
-        return getattr(getattr(self, section), name)
+        value = getattr(getattr(self, section), name)
+        if value is None and resolved:
+            value = self.value(DERIVED_FROM[key], resolved=True)
+            if key == "naef.capitalized_interest_years":  # no reserve for interest not owed
+                value = min(value, self.naef.tenor_years)
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, fully resolved data (lists, not tuples): what ``scenario.yaml`` holds."""
@@ -687,8 +829,10 @@ class FieldSpec:
     default: Any
     description: str
     unit: str
-    kind: str  # "int", "float", "choice", "list"
+    kind: str  # "int", "float", "bool", "choice", "list"
     role: Role  # see ROLES
+    optional: bool = False  # null is allowed: the field then takes a value derived from others
+    derived_from: str | None = None  # the field whose value a null takes
     choices: tuple[str, ...] = ()
     ge: float | None = None
     gt: float | None = None
@@ -709,8 +853,14 @@ def field_specs() -> tuple[FieldSpec, ...]:
                     if isinstance(m, cls):
                         bounds[attr] = float(getattr(m, attr))
             ann = info.annotation
+            args = typing.get_args(ann)
+            optional = type(None) in args
+            if optional:  # X | None: the kind of X
+                ann = next(a for a in args if a is not type(None))
             origin = typing.get_origin(ann)
-            if origin is Literal:
+            if ann is bool or (origin is Annotated and typing.get_args(ann)[0] is bool):
+                kind, choices = "bool", ()
+            elif origin is Literal:
                 kind, choices = "choice", tuple(typing.get_args(ann))
             elif origin is tuple:
                 kind, choices = "list", ()
@@ -730,6 +880,8 @@ def field_specs() -> tuple[FieldSpec, ...]:
                     unit=str(extra.get("unit", "-")),
                     kind=kind,
                     role=extra["role"],  # type: ignore[arg-type]
+                    optional=optional,
+                    derived_from=extra.get("derived_from"),  # type: ignore[arg-type]
                     choices=choices,
                     **bounds,
                 )
@@ -738,7 +890,7 @@ def field_specs() -> tuple[FieldSpec, ...]:
 
 
 def keys_with(
-    *, roles: tuple[Role, ...], kinds: tuple[str, ...] = ("int", "float", "choice", "list")
+    *, roles: tuple[Role, ...], kinds: tuple[str, ...] = ("int", "float", "bool", "choice", "list")
 ) -> tuple[str, ...]:
     """Dotted keys of the fields with one of these roles and kinds, in declaration order.
 
