@@ -383,3 +383,50 @@ def test_bad_structure_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1, err
     assert str(BASELINE) in err and field in err
     assert not out.exists() or not any(out.iterdir())
+
+
+# ---------------------------------------------------------------------- sizing and the tail
+
+
+def test_net_capex_sizing_grosses_the_face_up_to_pay_for_its_reserves() -> None:
+    """Net-capex sizing with an interest reserve of two grace years and a 1% fee: the face F
+    leaves the tranche's 10 for capex once its fee and reserve are paid,
+    F (1 - fee) - 2 c F = 10, so F = 10 / (1 - fee - 2 c)."""
+    fee, c = 0.01, 0.05
+    res = run(
+        case(
+            [60.0] * YEARS,
+            **{
+                "naef.sizing": "net_capex",
+                "naef.issuance_cost_rate": fee,
+                "naef.grace_years": 2,
+                "naef.capitalized_interest_years": 2,
+            },
+        )
+    )
+    face = 10.0 / (1.0 - fee - 2 * c)
+    assert close(ledger(res, "capex_usd_bn")[0], 10.0)
+    assert close(ledger(res, "fees_usd_bn")[0], fee * face)
+    assert close(ledger(res, "interest_reserve_funding_usd_bn")[0], 2 * c * face)
+
+
+def test_production_tail_is_what_comes_after_the_last_final_maturity() -> None:
+    """Constant production over the twelve years, a tranche issued in 2030 with a six-year
+    tenor (final maturity 2036): the tail is the five years 2037-2041 of twelve."""
+    res = run(case([60.0] * YEARS))
+    assert close(float(res.metrics["tail_share"].iloc[0]), 5.0 / 12.0)
+
+
+def test_naef_compare_prints_what_the_structure_alone_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The literal structure against the built one, on the same draws: the stand-alone
+    default and Pemex's support fall, each difference with its standard error."""
+    literal = BASELINE.parent / "proposal-as-written.yaml"
+    assert main(["compare", str(literal), str(BASELINE), "--paths", "400"]) == 0
+    out = capsys.readouterr().out
+    assert "A = proposal-as-written, B = naef-2005" in out
+    for label in ("Stand-alone default", "Pemex support [%"):
+        (row,) = [ln for ln in out.splitlines() if ln.strip().startswith(label)]
+        diff = float(row.split()[-3])
+        assert diff < -10.0, row  # percentage points
