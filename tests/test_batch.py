@@ -22,6 +22,7 @@ import yaml
 
 import simulator
 from simulator.cli import main
+from simulator.outputs import HEADLINE
 from simulator.run.batch import Progress, read_catalog, run_batch
 from simulator.run.engine import DEFAULT_CHUNK_PATHS, chunk_bounds
 from simulator.run.results import is_complete_run
@@ -38,22 +39,7 @@ BIG_PATHS = 40_000
 BIG_NAME = "big-split"
 RUN_FILES = ("metrics.parquet", "fan.parquet", "ledger.parquet")
 TIMING_COLUMNS = ["simulate_s"]
-HEADLINE_COLUMNS = [
-    "prob_default",
-    "prob_standalone_default",
-    "prob_pemex_support",
-    "pemex_support_pv_mean",
-    "mdf_inflow_pv_p10",
-    "mdf_inflow_pv_p50",
-    "mdf_inflow_pv_p90",
-    "mdf_inflow_pv_cvar5",
-    "mdf_inflow_total_mean",
-    "min_dscr_p50",
-    "avg_dscr_p50",
-    "min_llcr_p50",
-    "project_irr_p50",
-    "us_supply_total_mean",
-]
+HEADLINE_COLUMNS = list(HEADLINE)  # the catalog carries every headline figure
 
 
 def _write_yaml(path: Path, data: dict[str, Any]) -> Path:

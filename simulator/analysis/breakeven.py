@@ -234,9 +234,10 @@ def _check_positive(name: str, value: float) -> float:
 
 def _bisect(
     holds: Callable[[float], tuple[bool, float]], a: float, b: float, f_b: float, xtol: float
-) -> tuple[float, float, int]:
-    """Bisect a predicate false at ``a`` and true at ``b`` to ``xtol``: the last true price,
-    the metric there and the steps."""
+) -> tuple[float, float, float, int]:
+    """Bisect a predicate false at ``a`` and true at ``b`` (``holds(x)``: the predicate and the
+    metric at ``x``) to ``xtol``: the final bracket ``a, b``, the metric at ``b`` and the
+    steps."""
     steps = 0
     while b - a > xtol:
         mid = 0.5 * (a + b)
@@ -248,7 +249,7 @@ def _bisect(
         else:
             a = mid
         steps += 1
-    return b, f_b, steps
+    return a, b, f_b, steps
 
 
 # ---------------------------------------------------------------------- flat-price break-even
@@ -346,8 +347,13 @@ def breakeven_flat_price(
     if target == "default":  # the lowest price at which the median case does not default
         if not f_lo or f_hi:
             raise _no_crossing(median, schedule, target, lvl, lo, hi, f_lo, f_hi)
-        price, value, steps = _bisect(lambda p: (not metric(p), 0.0), lo, hi, 0.0, xtol)
-        return BreakEven(price, target, lvl, metric(price), steps)
+
+        def solvent(p: float) -> tuple[bool, float]:
+            value = metric(p)
+            return value == 0.0, value
+
+        _, price, value, steps = _bisect(solvent, lo, hi, f_hi, xtol)
+        return BreakEven(price, target, lvl, value, steps)
 
     if target == "mdf_inflow_pv_usd_bn" and lvl == 0.0:
         # The PV is 0 on a whole interval of low prices: bisect the predicate pv > 0.
@@ -358,7 +364,7 @@ def breakeven_flat_price(
             value = metric(p)
             return value > 0.0, value
 
-        price, value, steps = _bisect(positive, lo, hi, f_hi, xtol)
+        _, price, value, steps = _bisect(positive, lo, hi, f_hi, xtol)
         return BreakEven(price, target, lvl, value, steps)
 
     g_lo, g_hi = f_lo - lvl, f_hi - lvl
@@ -569,15 +575,12 @@ def _bisect_step(
                 "lower lo"
             )
         raise InputError(name, target, f"{got} USD/bbl; {side}")
-    a, b = lo, hi  # invariant: probability(a) > threshold >= probability(b)
-    steps = 0
-    while b - a > tol:
-        mid = 0.5 * (a + b)
-        if probability(mid) > threshold:
-            a = mid
-        else:
-            b = mid
-        steps += 1
+
+    def at_most(x: float) -> tuple[bool, float]:
+        p = probability(x)
+        return p <= threshold, p
+
+    a, b, _, steps = _bisect(at_most, lo, hi, p_hi, tol)
     price = 0.5 * (a + b)
     p = probability(price)
     return BreakEven(

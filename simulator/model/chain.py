@@ -408,6 +408,11 @@ class PathFlows:
         The waterfall's flows and balances [USD bn].
     fund
         The Development Fund's balance, investment, capital and GDP effect [USD bn].
+    first_default
+        Index of the year of the path's first default, -1 without one, shape (paths,)
+        (:func:`default_year`).
+    pemex_support
+        Whether the backstop paid something on the path, shape (paths,).
     standalone_default
         Whether the path defaults without the backstop, shape (paths,).
 
@@ -422,6 +427,8 @@ class PathFlows:
     field: FieldCashFlows
     waterfall: WaterfallFlows
     fund: FundFlows
+    first_default: npt.NDArray[np.int64]
+    pemex_support: npt.NDArray[np.bool_]
     standalone_default: npt.NDArray[np.bool_]
 
     @functools.cached_property
@@ -508,9 +515,11 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
     wf = run_waterfall(
         cash.cfads_usd_bn, plan.schedule, index, coupon_rate=coupon, waterfall=plan.waterfall
     )
-    defaulted, _ = default_year(wf, plan.schedule)
+    defaulted, first = default_year(wf, plan.schedule)
     standalone = defaulted.copy()
-    drew = (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0)
+    drew: npt.NDArray[np.bool_] = np.asarray(
+        (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0)
+    )
     if drew.any():  # without the backstop, only a path that drew on it can fare otherwise
         sub = plan.take(np.flatnonzero(drew))
         alone = run_waterfall(
@@ -530,6 +539,8 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         field=cash,
         waterfall=wf,
         fund=run_fund(wf.mdf_inflow_usd_bn, plan.mdf),
+        first_default=first,
+        pemex_support=drew,
         standalone_default=standalone,
     )
 
@@ -612,7 +623,8 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     short = wf.shortfall_usd_bn
     in_short = short > SHORTFALL_EPS_USD_BN
     distress = in_short.any(axis=0)
-    defaulted, first_default = default_year(wf, plan.schedule)
+    first_default = flows.first_default
+    defaulted = first_default >= 0
     factor = flows.reservoir_factor / flows.capex_overrun_factor
     pemex = plan.pemex
     min_dscr, avg_dscr = _nan_min_mean(wf.dscr)
@@ -634,7 +646,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "default": defaulted,
         "first_default_year": np.where(defaulted, sc.horizon.start_year + first_default, np.nan),
         "standalone_default": flows.standalone_default,
-        "pemex_support": (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0),
+        "pemex_support": flows.pemex_support,
         "pemex_support_pv_usd_bn": present_value(plan.discount, flows.pemex_support_usd_bn),
         "min_dscr": min_dscr,
         "avg_dscr": avg_dscr,

@@ -41,6 +41,10 @@ __all__ = ["DebtSchedule", "debt_schedule", "tranche_schedule"]
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Fields of a schedule that depend on integer fields only: one value serves every path of a
+#: stacked schedule.
+_SAME_ON_EVERY_PATH = ("reserve_end", "legal_final", "last_maturity")
+
 #: Most rounds of the fixed point that grosses a face up under ``net_capex`` sizing.
 _MAX_ROUNDS = 200
 
@@ -211,13 +215,13 @@ class DebtSchedule:
     @classmethod
     def stack(cls, schedules: list[DebtSchedule], index: npt.NDArray[np.int64]) -> DebtSchedule:
         """One schedule per path: each float array gains a last axis of paths, path ``p``
-        taking the schedule ``schedules[index[p]]``. The integer and boolean fields must be the
-        same in every schedule (they depend on integer fields only)."""
+        taking the schedule ``schedules[index[p]]``. The integer and boolean fields
+        (:data:`_SAME_ON_EVERY_PATH`) must be the same in every schedule."""
         counts = np.bincount(index, minlength=len(schedules))
         parts = {}
         for f in fields(cls):
             values = [getattr(s, f.name) for s in schedules]
-            if f.name in ("reserve_end", "legal_final", "last_maturity"):
+            if f.name in _SAME_ON_EVERY_PATH:
                 parts[f.name] = values[0]
             else:
                 parts[f.name] = np.repeat(np.stack(values, axis=-1), counts, axis=-1)
@@ -228,7 +232,7 @@ class DebtSchedule:
         parts = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("reserve_end", "legal_final", "last_maturity"):
+            if f.name in _SAME_ON_EVERY_PATH:
                 parts[f.name] = value
             else:
                 parts[f.name] = np.take(value, paths, axis=-1)

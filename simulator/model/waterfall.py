@@ -208,12 +208,10 @@ def run_waterfall(
         # ratio's denominator are the same whatever happens on the path: computed at once.
         # (read-only views of one row per year: the same on every path)
         out["debt_balance_start_usd_bn"] = np.broadcast_to(balance_start, (years, n))
-        paid_by_reserve = _rows(tranche_reserve.sum(axis=0), years)
-        out["interest_reserve_paid_usd_bn"] = np.broadcast_to(paid_by_reserve, (years, n))
-        on_cash_all = service - paid_by_reserve
-        no_service_all = on_cash_all <= MIN_SERVICE_USD_BN
+        out["interest_reserve_paid_usd_bn"] = np.broadcast_to(reserve_interest, (years, n))
+        no_service_all = net_service <= MIN_SERVICE_USD_BN
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            np.divide(cfads_usd_bn, on_cash_all, out=out["dscr"])
+            np.divide(cfads_usd_bn, net_service, out=out["dscr"])
         np.copyto(out["dscr"], np.nan, where=no_service_all)
     # Scratch rows reused every year (no allocation inside the loop).
     avail, from_cash, gap, surplus, tmp = (np.empty(n) for _ in range(5))
@@ -249,7 +247,7 @@ def run_waterfall(
                 ir_paid[:] = by_reserve.sum(axis=0)
         elif scale is not None:
             ir_paid[:] = 0.0
-        on_cash = on_cash_all[t] if scale is None else due_service - ir_paid
+        on_cash = net_service[t] if scale is None else due_service - ir_paid
         income = np.multiply(dsra_prev, yield_, out=out["reserve_income_usd_bn"][t])
         cash = np.add(cfads_usd_bn[t], income, out=out["cash_usd_bn"][t])
         # An interest reserve whose window ends this year hands what it still holds to the

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from .errors import ScenarioError, describe, field_name, suggest
 
 __all__ = [
+    "DERIVED_AT_MOST",
     "DERIVED_FROM",
     "MAX_SEED",
     "ROLES",
@@ -84,15 +85,19 @@ def _f(
     *,
     role: Role,
     derived_from: str | None = None,
+    derived_at_most: str | None = None,
     **bounds: Any,
 ) -> Any:
     """A field with its default, description, unit and role (in the JSON schema) and bounds.
 
-    ``derived_from``: a field that may be null takes, when null, the value of this field.
+    ``derived_from``: a field that may be null takes, when null, the value of this field;
+    ``derived_at_most``: and no more than the value of this one.
     """
     extra: dict[str, Any] = {"unit": unit, "role": role}
     if derived_from is not None:
         extra["derived_from"] = derived_from
+    if derived_at_most is not None:
+        extra["derived_at_most"] = derived_at_most
     return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
@@ -319,6 +324,7 @@ class Naef(_Section):
         le=100,
         role="plan",
         derived_from="pemex.lag_years",
+        derived_at_most="naef.tenor_years",
     )
     sizing: Literal["face", "net_capex"] = _f(
         "face",
@@ -609,12 +615,20 @@ SECTION_TITLES: dict[str, str] = {
 
 
 #: Fields that may be null -> the field whose value they then take (declared with each field).
-DERIVED_FROM: dict[str, str] = {
-    f"{section}.{name}": str(info.json_schema_extra["derived_from"])
-    for section, model in SECTIONS.items()
-    for name, info in model.model_fields.items()
-    if isinstance(info.json_schema_extra, dict) and "derived_from" in info.json_schema_extra
-}
+def _extra_by_key(name: str) -> dict[str, str]:
+    """Dotted field -> the value of one of its schema extras, for the fields that have it."""
+    return {
+        f"{section}.{fname}": str(info.json_schema_extra[name])
+        for section, model in SECTIONS.items()
+        for fname, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and name in info.json_schema_extra
+    }
+
+
+#: Fields that may be null -> the field a null takes its value from.
+DERIVED_FROM: dict[str, str] = _extra_by_key("derived_from")
+#: Of those, the ones whose derived value is capped -> the field that caps it.
+DERIVED_AT_MOST: dict[str, str] = _extra_by_key("derived_at_most")
 
 
 class Scenario(_Section):
@@ -766,14 +780,15 @@ class Scenario(_Section):
         """The value of a dotted field (``"naef.coupon_rate"``).
 
         ``resolved``: for a field left null, the value it takes from the field it is derived
-        from (``naef.capitalized_interest_years`` null is ``pemex.lag_years``).
+        from, capped where the schema says so (``naef.capitalized_interest_years`` null is
+        ``pemex.lag_years``, at most ``naef.tenor_years``).
         """
         section, name = key.split(".")
         value = getattr(getattr(self, section), name)
         if value is None and resolved:
             value = self.value(DERIVED_FROM[key], resolved=True)
-            if key == "naef.capitalized_interest_years":  # no reserve for interest not owed
-                value = min(value, self.naef.tenor_years)
+            if key in DERIVED_AT_MOST:
+                value = min(value, self.value(DERIVED_AT_MOST[key], resolved=True))
         return value
 
     def to_dict(self) -> dict[str, Any]:
