@@ -41,8 +41,9 @@ RELIABILITY_NOTES = [
         "cash flows have no root in (-99%, 10,000%) (README, Design: IRR); "
         "`first_shortfall_year` and `first_default_year`, NaN exactly on the paths without "
         "distress or default; `min_dscr`, `avg_dscr` and `min_llcr`, NaN exactly when no debt "
-        "service falls on the cash within the horizon (the interest reserve pays it all, or "
-        "none is scheduled); `tail_share`, NaN when nothing is produced within the horizon; "
+        "service falls on the path's cash within the horizon (the interest reserve pays it "
+        "all, none is scheduled, or a cash sweep prepaid the debt first); `tail_share`, NaN "
+        "when nothing is produced within the horizon; "
         "the per-year `dscr` series and its fan, NaN in years without such service; summary "
         "rows and headline percentiles of a metric with no finite value; and the standard "
         "error of a headline percentile computed from fewer than two finite values (a run of "
@@ -99,9 +100,22 @@ def check_clean(res: Results, tmp: Path | None = None) -> None:
     assert np.isfinite(ledger.to_numpy()).all(), "ledger has NaN or inf"
     on_cash = ledger["scheduled_service_usd_bn"] - ledger["interest_reserve_paid_usd_bn"]
     scheduled = (on_cash.to_numpy() > MIN_SERVICE_USD_BN).any()
+    # A path's coverage is undefined exactly when none of its years has service on the cash.
+    try:
+        covered = np.isfinite(res.series("dscr").to_numpy()).any(axis=0)
+    except KeyError:  # series not kept
+        covered = None
+    prepaid = float(ledger["debt_prepaid_usd_bn"].sum()) > 0.0
     for name in ("min_dscr", "avg_dscr"):
-        assert np.isnan(m[name].to_numpy(dtype=float)).all() == (not scheduled), name
-        assert not np.isnan(m[name].to_numpy(dtype=float)).any() or not scheduled, name
+        undefined = np.isnan(m[name].to_numpy(dtype=float))
+        if covered is not None:
+            np.testing.assert_array_equal(undefined, ~covered, err_msg=name)
+        if not scheduled:
+            assert undefined.all(), name
+        elif not prepaid:
+            # Without a sweep the schedule is the same on every path.
+            assert not undefined.any(), name
+        # With a sweep a path may have prepaid its debt before any service fell on its cash.
 
     # The waterfall identity: the run's own residual, and sources = uses on the ledger.
     assert res.manifest["identity_max_residual"] <= IDENTITY_REL, (
