@@ -3,13 +3,16 @@
 Source: U.S. Energy Information Administration (EIA), "Cushing, OK WTI Spot Price FOB",
 annual average [USD/bbl], series RWTC; public domain. The figures are carried here as a small
 table (rounded as published) rather than as a data file.
+
+Also holds the U.S. CPI-U annual averages, 1986-2024 (BLS), for deflating nominal dollars;
+its source is in the comment block just above that table.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["WTI_ANNUAL_USD_PER_BBL", "wti_annual", "wti_log_returns"]
+__all__ = ["US_CPI_U_ANNUAL", "WTI_ANNUAL_USD_PER_BBL", "wti_annual", "wti_log_returns"]
 
 #: Calendar year -> annual average WTI spot price [USD/bbl] (EIA).
 WTI_ANNUAL_USD_PER_BBL: dict[int, float] = {
@@ -53,6 +56,63 @@ WTI_ANNUAL_USD_PER_BBL: dict[int, float] = {
     2023: 77.58,
     2024: 76.63,
     2025: 65.39,
+}
+
+
+# U.S. consumer prices, for converting nominal dollars to real dollars.
+#
+# Source: U.S. Bureau of Labor Statistics (BLS), Consumer Price Index for All Urban Consumers
+# (CPI-U), U.S. city average, all items, not seasonally adjusted, 1982-84=100; series id
+# CUUR0000SA0. Monthly values as fetched from the BLS public API into the GitHub repository
+# Economic/realtalk, file data-raw/raw/cpi_u_nsa.csv
+# (commit fc7dc7d61021e63776256e7aced17d890abe51b2). The monthly values for 1986-2025 are
+# identical to those in the GitHub repository datasets/cpi-us, file data/cpiai.csv
+# (commit a1f785a423e22924ef9a438f8996130b1d00374f).
+# Each entry is the annual average of the monthly values (mean of the 12 months), rounded to
+# 3 decimals. Years covered: 1986-2024. 2025 is left out: both files lack an October 2025
+# value (BLS published no October 2025 index), so that year has only 11 monthly values.
+
+#: Calendar year -> CPI-U annual average (BLS series CUUR0000SA0; index, 1982-84=100).
+US_CPI_U_ANNUAL: dict[int, float] = {
+    1986: 109.608,
+    1987: 113.625,
+    1988: 118.258,
+    1989: 123.967,
+    1990: 130.658,
+    1991: 136.192,
+    1992: 140.317,
+    1993: 144.458,
+    1994: 148.225,
+    1995: 152.383,
+    1996: 156.85,
+    1997: 160.517,
+    1998: 163.008,
+    1999: 166.575,
+    2000: 172.2,
+    2001: 177.067,
+    2002: 179.875,
+    2003: 183.958,
+    2004: 188.883,
+    2005: 195.292,
+    2006: 201.592,
+    2007: 207.342,
+    2008: 215.303,
+    2009: 214.537,
+    2010: 218.056,
+    2011: 224.939,
+    2012: 229.594,
+    2013: 232.957,
+    2014: 236.736,
+    2015: 237.017,
+    2016: 240.007,
+    2017: 245.12,
+    2018: 251.107,
+    2019: 255.657,
+    2020: 258.811,
+    2021: 270.97,
+    2022: 292.655,
+    2023: 304.702,
+    2024: 313.689,
 }
 
 
