@@ -223,7 +223,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     from .analysis.breakeven import breakeven_flat_price, breakeven_long_run
 
     sc = _load(args.scenario, args.set)
-    print(f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl), debt as sized:")
+    print(
+        f"Break-even oil prices of {sc.name} (WTI benchmark, USD/bbl in {sc.price_dollars}), "
+        "debt as sized:"
+    )
     rows: list[tuple[str, float | None, str]] = [
         ("min_dscr", 1.0, "flat price: minimum DSCR = 1"),
         ("min_dscr", 1.3, "flat price: minimum DSCR = 1.3"),
@@ -245,7 +248,11 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         )
     except InputError as exc:
         print(f"  {label:<48}       n/a  ({exc.problem})")
-    print("  Flat prices are for the median case (no capex overrun, no reservoir surprise).")
+    print(
+        "  Flat prices are for the median case (no capex overrun, no reservoir surprise, the "
+        "export mix at its mean)."
+    )
+    print(f"  {sc.basis_note}")
     return 0
 
 
@@ -480,6 +487,40 @@ def cmd_app(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .analysis.calibrate import calibrate
+    from .run.results import atomic_file
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        raise InputError(
+            str(out), "--out", "got an existing file; want a new file, or --force to replace it"
+        )
+    cal = calibrate(
+        series=args.series,
+        data=args.data,
+        frequency=args.frequency,
+        start=args.start,
+        end=args.end,
+        basis=args.basis,
+        base_year=args.base_year,
+        model=args.model,
+    )
+    block = cal.to_yaml()
+    if out is not None:
+        try:
+            with atomic_file(out) as tmp:
+                tmp.write_text(block, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(str(out), "--out", f"cannot write: {os_error_text(exc)}") from None
+    print(cal.summary())
+    print()
+    print(block, end="")
+    if out is not None:
+        print(f"oil_price block written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="naef",
@@ -625,6 +666,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="scenario YAML files")
     add_set(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the oil price model to annual average prices; print an oil_price block",
+    )
+    p.add_argument(
+        "--model", choices=["mean_reverting", "gbm"], default="mean_reverting", help="price model"
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--series", choices=["wti", "brent"], default="wti", help="shipped EIA series (default wti)"
+    )
+    source.add_argument("--data", metavar="FILE.csv", help="your own prices: CSV with Date,Price")
+    p.add_argument(
+        "--frequency",
+        choices=["annual", "monthly"],
+        help="frequency of the data (default: annual for --series, from the dates for --data); "
+        "monthly prices are averaged to complete calendar years",
+    )
+    p.add_argument("--from", dest="start", type=int, metavar="Y", help="first year of the window")
+    p.add_argument("--to", dest="end", type=int, metavar="Y", help="last year of the window")
+    p.add_argument(
+        "--basis",
+        choices=["nominal", "real"],
+        default="nominal",
+        help="nominal prices, or real: constant dollars of --base-year (U.S. CPI-U)",
+    )
+    p.add_argument(
+        "--base-year", type=int, default=2005, metavar="Y", help="year of real dollars (2005)"
+    )
+    p.add_argument("--out", metavar="FILE.yaml", help="also write the oil_price block here")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -770,7 +770,9 @@ _ANALYSIS: tuple[Output, ...] = (
         "USD/bbl",
         "Break-even oil price (minimum DSCR 1)",
         "Flat WTI price, every year, at which the minimum DSCR is 1 in the median case (no "
-        "overrun or reservoir surprise).",
+        "overrun or reservoir surprise, the export mix at its mean), in the dollars of the "
+        "scenario's price basis (real basis: constant dollars of the year before the start, "
+        "rising with inflation in nominal terms).",
         "lower",
         format=",.1f",
     ),

@@ -24,7 +24,9 @@ from streamlit.testing.v1 import AppTest
 
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
+from simulator.analysis.calibrate import calibrate
 from simulator.cli import main as cli_main
+from simulator.outputs import output
 from simulator.present import cards as cards_module
 from simulator.scenario import InputError, Scenario, ScenarioError, scenario_from_text
 
@@ -484,3 +486,159 @@ def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
     ranking = want_s.ranking("prob_default")
     assert list(shown["parameter"]) == list(ranking["parameter"])
     assert list(shown["ST"]) == list(ranking["ST"])
+
+
+# ---------------------------------------------------------------------- fit to history
+
+#: The oil price fields a fit fills (the initial price only when asked to).
+FITTED = ("model", "basis", "long_run_usd_per_bbl", "mean_reversion_per_year", "volatility")
+
+
+def editor_values(at: AppTest) -> dict[str, Any]:
+    """Every editor widget's value, by dotted field."""
+    return {key: at.session_state[f"field:{key}"] for key in KINDS}
+
+
+def section(at: AppTest, title: str) -> Any:
+    (block,) = [e for e in at.expander if e.label == title]
+    return block
+
+
+def press_fit(at: AppTest, **inputs: Any) -> AppTest:
+    """Set the fit control (``series="brent"``, ``start=1990``...), then press Fit."""
+    for name, value in inputs.items():
+        if name in ("start", "end"):
+            at.number_input(key=f"fit:{name}").set_value(value)
+        elif name == "initial":
+            at.checkbox(key="fit:initial").set_value(value)
+        else:
+            at.selectbox(key=f"fit:{name}").set_value(value)
+    (button,) = [b for b in at.button if b.label == "Fit"]
+    button.click().run()
+    return at
+
+
+def test_fit_to_history_fills_the_oil_price_fields_and_a_run_uses_them() -> None:
+    """A real fit in the dollars of the year before the edited start year; the initial price is
+    kept unless ticked, and the run after it has the fitted values."""
+    at = start()
+    before = editor_values(at)
+    at.number_input(key="field:horizon.start_year").set_value(2011)
+    window = {"series": "brent", "frequency": "monthly", "start": 1990, "end": 2019}
+    at = press_fit(at, **window, basis="real", model="mean_reverting")
+    assert not at.exception, exceptions(at)
+    fit = calibrate(**window, basis="real", base_year=2010, model="mean_reverting")
+    want = fit.oil_price_block()
+    shown = editor_values(at)
+    assert {name: shown[f"oil_price.{name}"] for name in FITTED} == {
+        name: want[name] for name in FITTED
+    }
+    assert shown["oil_price.long_run_usd_per_bbl"] != before["oil_price.long_run_usd_per_bbl"]
+    assert want["initial_usd_per_bbl"] != before["oil_price.initial_usd_per_bbl"]
+    assert shown["oil_price.initial_usd_per_bbl"] == before["oil_price.initial_usd_per_bbl"]
+    assert fit.summary() in [c.value for c in section(at, "Oil price").code]
+
+    at = press_run(at)
+    assert not at.exception, exceptions(at)
+    ran = at.session_state["scenario"]
+    assert ran.horizon.start_year == 2011
+    assert {name: ran.value(f"oil_price.{name}") for name in FITTED} == {
+        name: want[name] for name in FITTED
+    }
+    assert ran.oil_price.initial_usd_per_bbl == before["oil_price.initial_usd_per_bbl"]
+
+    # A nominal gbm fit with the initial price: the mean-reversion fields are left as they were.
+    at = press_fit(at, basis="nominal", model="gbm", initial=True)
+    assert not at.exception, exceptions(at)
+    gbm = calibrate(**window, basis="nominal", model="gbm").oil_price_block()
+    at = press_run(at)
+    assert not at.exception, exceptions(at)
+    ran = at.session_state["scenario"].oil_price
+    assert (ran.model, ran.basis) == ("gbm", "nominal")
+    assert (ran.volatility, ran.drift_per_year, ran.initial_usd_per_bbl) == (
+        gbm["volatility"],
+        gbm["drift_per_year"],
+        gbm["initial_usd_per_bbl"],
+    )
+    assert (ran.long_run_usd_per_bbl, ran.mean_reversion_per_year) == (
+        want["long_run_usd_per_bbl"],
+        want["mean_reversion_per_year"],
+    )
+
+
+def test_a_fit_on_too_short_a_window_shows_the_one_line_error_and_changes_nothing() -> None:
+    with pytest.raises(InputError) as lib_error:
+        calibrate(series="wti", start=2020, end=2021, basis="real", base_year=2005)
+    want = str(lib_error.value)
+    assert "\n" not in want
+
+    at = start()
+    before = editor_values(at)
+    at = press_fit(at, start=2020, end=2021)
+    assert not at.exception, exceptions(at)
+    assert [e.value for e in section(at, "Oil price").error] == [want]
+    assert editor_values(at) == before
+    assert not at.code, "no summary without a fit"
+
+
+# ---------------------------------------------------------------------- section-level errors
+
+
+def test_a_correlation_matrix_that_is_not_psd_is_shown_in_its_section_and_not_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sets = {
+        "price_overrun_correlation": 0.9,
+        "price_reservoir_correlation": 0.9,
+        "overrun_reservoir_correlation": -0.9,
+    }
+    want = cli_message(capsys, "risks", *(f"risks.{k}={v}" for k, v in sets.items()))
+    at = start()
+    assert not section(at, "Correlated risks").proto.expanded, "collapsed at first"
+    at = press_run(at, **{f"risks__{k}": v for k, v in sets.items()})
+    assert not at.exception, exceptions(at)
+    risks = section(at, "Correlated risks")
+    assert risks.proto.expanded, "the section with the error is opened"
+    assert any(want in e.value for e in risks.error), (want, [e.value for e in risks.error])
+    assert at.session_state["scenario"] is None
+    assert not at.metric, "no results for invalid inputs"
+
+    at = press_run(at, risks__overrun_reservoir_correlation=0.9)  # positive semidefinite
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].risks.overrun_reservoir_correlation == 0.9
+    assert at.metric
+    assert section(at, "Correlated risks").proto.expanded, "fixed, it stays open"
+
+
+# ---------------------------------------------------------------------- price basis
+
+
+def test_the_results_say_the_price_basis_and_the_dollars_of_the_break_even() -> None:
+    label = output("breakeven_usd_per_bbl").label
+
+    def breakeven_caption(at: AppTest) -> list[str]:
+        (col,) = [c for c in at.columns if any(m.label == label for m in c.metric)]
+        return [c.value for c in col.caption]
+
+    at = press_run(start())
+    assert not at.exception, exceptions(at)
+    real = baseline()
+    captions = [c.value for c in at.caption]
+    assert real.basis_note in captions, captions
+    assert breakeven_caption(at) == [f"USD/bbl, {real.price_dollars}"]
+
+    at = press_run(at, oil_price__basis="nominal")
+    assert not at.exception, exceptions(at)
+    nominal = baseline(**{"oil_price.basis": "nominal"})
+    captions = [c.value for c in at.caption]
+    assert nominal.basis_note in captions and real.basis_note not in captions, captions
+    assert breakeven_caption(at) == [f"USD/bbl, {nominal.price_dollars}"]
+
+    # Against a scenario in other dollars, the break-even price has no change; the others do.
+    at.selectbox(key="compare_with").set_value("naef-2005").run()
+    assert not at.exception, exceptions(at)
+    got = deltas(at)
+    assert got[label] is None or got[label] == "", got[label]
+    assert got[MDF_P50], "the other cards still compare"
+    assert any("No change of the break-even price" in c.value for c in at.caption)

@@ -492,7 +492,7 @@ def test_catalog_has_one_column_per_swept_key(
     assert list(catalog["name"]) == [j.name for j in jobs]
     assert list(catalog["run_dir"]) == [j.name for j in jobs]
     assert list(catalog["naef.coupon_rate"]) == [0.04] * 3 + [0.06] * 3 + [0.08] * 3
-    assert list(catalog["oil_price.long_run_usd_per_bbl"]) == [35.0, 50.0, 70.0] * 3
+    assert list(catalog["oil_price.long_run_usd_per_bbl"]) == [35.0, 53.15, 75.0] * 3
     assert set(catalog["status"]) == {"ok"}
     assert set(catalog["paths"]) == {500}
     assert set(catalog["seed"]) == {simulator.load_scenario(BASELINE).simulation.seed}
@@ -504,7 +504,7 @@ def test_catalog_has_one_column_per_swept_key(
     assert catalog["prob_default"].between(0, 1).all()
     # Higher coupons cost the fund: at a given oil price the MDF gets less.
     p50 = catalog.set_index("name")["mdf_inflow_pv_p50"]
-    for lr in (35, 50, 70):
+    for lr in (35, 53.15, 75):
         assert p50[f"coupon-0.04-lr-{lr}"] >= p50[f"coupon-0.08-lr-{lr}"]
     # Headline figures agree with the per-path metrics on disk.
     for name in catalog["name"]:

@@ -63,7 +63,13 @@ def test_median_and_flat_price_case() -> None:
     assert flat.oil_price.fixed_path_usd_per_bbl == ()
     res = simulate(flat, paths=3, keep_series=True)
     prices = res.series("oil_price_usd_per_bbl").to_numpy()
-    assert np.all(prices == 42.5)
+    # Flat in the basis's dollars: in the real basis, 42.5 of the year before year 0, made
+    # nominal by the inflation rate.
+    assert flat.oil_price.basis == "real"
+    t = np.arange(flat.horizon.years)
+    inflation = flat.oil_price.inflation_rate
+    want = 42.5 * (1.0 + inflation) ** (t + 1)
+    np.testing.assert_allclose(prices, np.repeat(want[:, None], 3, axis=1), rtol=1e-14)
     # Every path is the same deterministic path.
     undefined = ["first_shortfall_year", "first_default_year", "project_irr"]
     m = res.metrics.drop(columns=undefined).to_numpy(dtype=float)
@@ -77,8 +83,9 @@ def test_median_and_flat_price_case() -> None:
 
 
 def test_dscr_breakeven_separates_shortfall_from_none(baseline: Scenario) -> None:
-    # With no reserve account and no backstop, a year whose CFADS falls short of its scheduled
-    # service IS a shortfall, and one that covers it is not. lag_years 0 makes every year with
+    # With no reserve account (nor a lock-up that would fill one with trapped cash) and no
+    # backstop, a year whose CFADS falls short of its scheduled service IS a shortfall, and
+    # one that covers it is not. lag_years 0 makes every year with
     # scheduled service (from year 1) a year with production (from year 0, the year of the
     # first capex; an exponential decline never reaches 0), and leaves no interest reserve.
     # CFADS of each year is a_t * price - b_t with a_t > 0, so above the break-even price every
@@ -88,6 +95,7 @@ def test_dscr_breakeven_separates_shortfall_from_none(baseline: Scenario) -> Non
         {
             "waterfall.dsra_coverage_years": 0.0,
             "waterfall.backstop_usd_bn_per_year": 0.0,
+            "waterfall.lockup_dscr": 0.0,
             "pemex.lag_years": 0,
         }
     )
@@ -157,15 +165,21 @@ def test_breakeven_matches_hand_computation() -> None:
     u = (1.0 - g) * rpf + g * gas_ratio
     annuity = face * c / (1.0 - (1.0 + c) ** -(tenor - grace))
     assert annuity > face * c
-    expected = (1000.0 * annuity / mmbbl + opex) / u
+    # The flat price is real (constant dollars of the year before year 0): year t sells at
+    # price (1 + i)^(t+1), so the first annuity year, t = grace + 1, binds.
+    level = (1.0 + sc.oil_price.inflation_rate) ** (grace + 2)
+    expected = (1000.0 * annuity / mmbbl + opex) / u / level
 
     be = breakeven_flat_price(sc)
     assert be.price_usd_per_bbl == pytest.approx(expected, abs=1e-6)
     # A coverage of 1.25 is CFADS = 1.25 A.
     be125 = breakeven_flat_price(sc, level=1.25)
     assert be125.price_usd_per_bbl == pytest.approx(
-        (1000.0 * 1.25 * annuity / mmbbl + opex) / u, abs=1e-6
+        (1000.0 * 1.25 * annuity / mmbbl + opex) / u / level, abs=1e-6
     )
+    # In the nominal basis the flat price is the year's own price.
+    nominal = breakeven_flat_price(sc.with_overrides({"oil_price.basis": "nominal"}))
+    assert nominal.price_usd_per_bbl == pytest.approx(expected * level, abs=1e-6)
 
 
 # ---------------------------------------------------------------------- MDF PV

@@ -37,6 +37,9 @@ def _low_price(baseline: Scenario, usd_per_bbl: float) -> Scenario:
         {
             "oil_price.initial_usd_per_bbl": usd_per_bbl,
             "oil_price.long_run_usd_per_bbl": usd_per_bbl,
+            # Flat in nominal dollars, with costs that do not fall with it.
+            "oil_price.basis": "nominal",
+            "pemex.cost_price_elasticity": 0.0,
             "name": f"oil-{usd_per_bbl:g}",
         }
     )

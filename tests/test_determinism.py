@@ -250,8 +250,17 @@ def test_common_random_numbers_across_a_coupon_change(reference: simulator.Resul
 
 
 def test_common_random_numbers_across_a_price_model_parameter() -> None:
-    """Changing a price parameter leaves the production draws (overrun, reservoir) alone."""
+    """Changing a price parameter leaves the production draws (overrun, reservoir) alone;
+    with costs that do not follow oil, production itself too."""
     a = run(scenario(), paths=1024)
     b = run(scenario(**{"oil_price.volatility": 0.4}), paths=1024)
-    assert_bits(a.series("production_kbd"), b.series("production_kbd"), "production_kbd")
+    for name in ("capex_overrun_factor", "reservoir_factor"):
+        assert_bits(a.metrics[[name]], b.metrics[[name]], name)
     assert not a.series("oil_price_usd_per_bbl").equals(b.series("oil_price_usd_per_bbl"))
+    # What a year's capex buys follows the price (pemex.cost_price_elasticity)...
+    assert not a.series("production_kbd").equals(b.series("production_kbd"))
+    # ... and without that link the production of every path is the same to the bit.
+    fixed = {"pemex.cost_price_elasticity": 0.0}
+    a = run(scenario(**fixed), paths=1024)
+    b = run(scenario(**fixed, **{"oil_price.volatility": 0.4}), paths=1024)
+    assert_bits(a.series("production_kbd"), b.series("production_kbd"), "production_kbd")

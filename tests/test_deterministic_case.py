@@ -42,6 +42,8 @@ P = {
     "years": YEARS,
     "realized_price_factor": 0.85,
     "gas_price_ratio": 0.35,
+    # the deck in constant dollars of the year before START_YEAR, nominal at this inflation
+    "inflation": 0.025,
     # naef
     "issuance_cost_rate": 0.01,
     "coupon": 0.06,
@@ -92,6 +94,9 @@ def build_scenario() -> Scenario:
             "horizon.years": P["years"],
             "oil_price.model": "deck",
             "oil_price.deck_usd_per_bbl": DECK,
+            "oil_price.basis": "real",
+            "oil_price.inflation_rate": P["inflation"],
+            "risks.export_mix_sd": 0.0,
             "oil_price.realized_price_factor": P["realized_price_factor"],
             "oil_price.gas_price_ratio": P["gas_price_ratio"],
             "naef.issuance_usd_bn": ISSUANCE,
@@ -193,7 +198,7 @@ def reference() -> dict:
         k: [] for k in ("price", "kbd", "revenue", "opex", "take", "cfads")
     }
     for t in range(YEARS):
-        price = DECK[t]
+        price = DECK[t] * (1.0 + P["inflation"]) ** (t + 1)
         kbd = sum(capex[s] * kbd_per_bn * unit_profile_by_hand(t - s) for s in range(t + 1))
         mmbbl = kbd * 365.0 / 1000.0
         oil_rev = (1.0 - g) * mmbbl * price * P["realized_price_factor"] / 1000.0

@@ -64,9 +64,15 @@ def test_both_groups_present(low: Results) -> None:
 
 
 def test_production_factor_is_one_without_spread(baseline: Scenario) -> None:
-    """With no capex-overrun and no reservoir spread every path produces the base profile."""
+    """With no capex-overrun and no reservoir spread, and capex whose cost does not follow
+    oil, every path produces the base profile."""
     sc = baseline.with_overrides(
-        {**LOW_PRICE, "pemex.capex_overrun_sd": 0.0, "pemex.reservoir_factor_sd": 0.0}
+        {
+            **LOW_PRICE,
+            "pemex.capex_overrun_sd": 0.0,
+            "pemex.reservoir_factor_sd": 0.0,
+            "pemex.cost_price_elasticity": 0.0,
+        }
     )
     res = simulate(sc, paths=PATHS)
     table = distress_drivers(res)

@@ -192,8 +192,9 @@ CASES = [
             "oil_price.volatility": 0.0,
             "pemex.capex_overrun_sd": 0.0,
             "pemex.reservoir_factor_sd": 0.0,
+            "risks.export_mix_sd": 0.0,
         },
-        "no price, overrun or reservoir randomness (every path the same)",
+        "no price, overrun, reservoir or export-mix randomness (every path the same)",
     ),
     Case(
         "price-near-zero",

@@ -37,6 +37,8 @@ from simulator.run.sweep import expand_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "naef-2005.yaml"
+#: A shipped scenario with model warnings (sculpting short of its target coverage).
+WARNS = REPO / "scenarios" / "rerun-2026.yaml"
 
 COUPONS = [0.03, 0.035, 0.04, 0.045, 0.05, 0.055, 0.06, 0.065]
 NAMES = [f"f-{c:g}" for c in COUPONS]
@@ -659,31 +661,31 @@ def test_naef_run_on_a_full_disk(
     """Tried: ``naef run --out DIR`` when the disk fills up while the run folder is written,
     into an empty folder and over a complete run of the scenario.
     Holds: exit code 2 and one error line on stderr naming DIR and the cause ("No space left
-    on device"), besides the scenario's model warnings printed before it (the baseline's
+    on device"), besides the scenario's model warnings printed before it (rerun-2026's
     sculpting short of its target), no traceback; no new run folder and no temporary; a
     previous run stays as it was, complete."""
     out = tmp_path / "out"
     out.mkdir()
     before: dict[str, bytes] = {}
     if previous:
-        assert main(["run", str(BASELINE), "--paths", "300", "--out", str(out)]) == 0
-        before = {p.name: p.read_bytes() for p in (out / "naef-2005").iterdir()}
+        assert main(["run", str(WARNS), "--paths", "300", "--out", str(out)]) == 0
+        before = {p.name: p.read_bytes() for p in (out / "rerun-2026").iterdir()}
     capsys.readouterr()
     _Disk(_under(out), room=50_000).install(monkeypatch)
-    rc = main(["run", str(BASELINE), "--paths", "2000", "--seed", "3", "--out", str(out)])
+    rc = main(["run", str(WARNS), "--paths", "2000", "--seed", "3", "--out", str(out)])
     monkeypatch.undo()
     captured = capsys.readouterr()
     assert rc == 2, captured.out + captured.err
     # The model's warnings of the scenario come first, one line each; then the one error.
-    warnings = Plan.build(simulator.load_scenario(BASELINE)).warnings()
-    assert warnings, "the baseline warns that its sculpting falls short of the target"
+    warnings = Plan.build(simulator.load_scenario(WARNS)).warnings()
+    assert warnings, "rerun-2026 warns that its sculpting falls short of the target"
     lines = captured.err.strip().splitlines()
-    assert lines[: len(warnings)] == [f"warning: {BASELINE}: {w}" for w in warnings]
+    assert lines[: len(warnings)] == [f"warning: {WARNS}: {w}" for w in warnings]
     _one_line_error("\n".join(lines[len(warnings) :]), str(out), ENOSPC_TEXT)
-    assert sorted(p.name for p in out.iterdir()) == (["naef-2005"] if previous else [])
+    assert sorted(p.name for p in out.iterdir()) == (["rerun-2026"] if previous else [])
     if previous:
-        assert {p.name: p.read_bytes() for p in (out / "naef-2005").iterdir()} == before
-        assert is_complete_run(out / "naef-2005")
+        assert {p.name: p.read_bytes() for p in (out / "rerun-2026").iterdir()} == before
+        assert is_complete_run(out / "rerun-2026")
 
 
 def _first3_args(sweep: Path, out: Path, *more: str) -> list[str]:

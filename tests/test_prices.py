@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulator.history import WTI_ANNUAL_USD_PER_BBL, wti_log_returns
+from simulator.history import WTI_ANNUAL_USD_PER_BBL
 from simulator.model.prices import n_price_shocks, price_paths
 from simulator.scenario import OilPrice
 
@@ -249,7 +249,7 @@ def test_fixed_prefix_gbm_without_volatility_continues_from_the_last_fixed_price
         np.testing.assert_allclose(p[t], fixed[-1] * math.exp(drift * (t - k + 1)), rtol=1e-13)
 
 
-@pytest.mark.parametrize("model", ["gbm", "bootstrap"])
+@pytest.mark.parametrize("model", ["gbm"])
 def test_fixed_prefix_shares_the_later_shocks(model: str) -> None:
     """Log increments out of and after the prefix are those of the run without a prefix."""
     base = OilPrice(model=model, drift_per_year=0.02, volatility=0.3)
@@ -266,10 +266,12 @@ def test_fixed_prefix_shares_the_later_shocks(model: str) -> None:
     assert not np.allclose(d_pre[: k - 1], d_base[: k - 1])
 
 
-def test_fixed_prefix_mean_reverting_shares_the_later_shocks() -> None:
-    """With common shocks, two OU paths differ by a gap that decays by e^-k a year."""
+@pytest.mark.parametrize("model", ["mean_reverting", "bootstrap"])
+def test_fixed_prefix_mean_reverting_shares_the_later_shocks(model: str) -> None:
+    """With common shocks, two OU paths differ by a gap that decays by e^-k a year (the
+    bootstrap steps the same OU with resampled shocks)."""
     k_rev = 0.3
-    base = OilPrice(model="mean_reverting", mean_reversion_per_year=k_rev, volatility=0.26)
+    base = OilPrice(model=model, mean_reversion_per_year=k_rev, volatility=0.26)
     fixed = (40.0, 45.0, 50.0)
     pre = base.model_copy(update={"fixed_path_usd_per_bbl": fixed})
     years = 15
@@ -287,7 +289,7 @@ def test_fixed_prefix_mean_reverting_shares_the_later_shocks() -> None:
 
 
 def _match(returns: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index in ``history`` of the nearest historical return, and the distance to it."""
+    """Index in ``history`` of the nearest historical value, and the distance to it."""
     order = np.argsort(history)
     srt = history[order]
     pos = np.searchsorted(srt, returns)
@@ -298,44 +300,73 @@ def _match(returns: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.nda
     return order[nearest], np.minimum(d_lo, d_hi)
 
 
-def _check_bootstrap(op: OilPrice, history: np.ndarray, years: int, paths: int, seed: int) -> None:
+def _residuals_by_hand(prices: np.ndarray) -> np.ndarray:
+    """Standardized residuals of ln P[t+1] = a + b ln P[t] + e (numpy's polyfit)."""
+    x = np.log(prices)
+    b, a = np.polyfit(x[:-1], x[1:], 1)
+    e = x[1:] - (a + b * x[:-1])
+    e = e - e.mean()
+    return e / np.sqrt(np.mean(e * e))
+
+
+def _check_bootstrap(op: OilPrice, prices: np.ndarray, years: int, paths: int, seed: int) -> None:
+    """Each step is the exact OU step of the scenario's k, long-run level and volatility,
+    driven by a standardized historical residual; residuals come in blocks of consecutive
+    years whose starts are uniform."""
+    resid = _residuals_by_hand(prices)
     block = op.bootstrap_block_years
-    gaps = np.diff(np.sort(history))
-    assert gaps.min() > 1e-6, "test needs distinct historical returns"
+    assert np.diff(np.sort(resid)).min() > 1e-6, "test needs distinct residuals"
     p = _paths(op, years, paths, seed)
-    r = np.diff(np.log(p), axis=0)  # (years - 1, paths)
-    idx, dist = _match(r, history)
-    assert dist.max() < 1e-9, "a simulated yearly return is not a historical one"
+    x = np.log(p)
+    k = op.mean_reversion_per_year
+    sd = op.volatility * math.sqrt((1.0 - math.exp(-2.0 * k)) / (2.0 * k))
+    mu = math.log(op.long_run_usd_per_bbl) * (1.0 - math.exp(-k))
+    z = (x[1:] - math.exp(-k) * x[:-1] - mu) / sd  # (years - 1, paths)
+    idx, dist = _match(z, resid)
+    assert dist.max() < 1e-9, "a simulated shock is not a historical residual"
     steps = np.arange(years - 1)
     inner = steps % block != 0  # not the first step of its block
     np.testing.assert_array_equal(idx[inner], idx[np.flatnonzero(inner) - 1] + 1)
     # Block starts are uniform over every admissible position (including the last one).
-    n_starts = history.size - block + 1
+    n_starts = resid.size - block + 1
     starts = idx[steps % block == 0].ravel()
     assert starts.max() < n_starts
     counts = np.bincount(starts, minlength=n_starts)
     expected = starts.size / n_starts
-    sd = math.sqrt(expected * (1.0 - 1.0 / n_starts))
-    assert np.abs(counts - expected).max() <= 5.0 * sd, counts
+    sd_count = math.sqrt(expected * (1.0 - 1.0 / n_starts))
+    assert np.abs(counts - expected).max() <= 5.0 * sd_count, counts
 
 
 def test_bootstrap_resamples_blocks_of_the_builtin_history() -> None:
     op = OilPrice(model="bootstrap", bootstrap_block_years=3, initial_usd_per_bbl=56.64)
-    history = wti_log_returns()
-    assert history.size == len(WTI_ANNUAL_USD_PER_BBL) - 1
-    _check_bootstrap(op, history, years=20, paths=20_000, seed=501)
+    prices = np.array(list(WTI_ANNUAL_USD_PER_BBL.values()))
+    _check_bootstrap(op, prices, years=20, paths=20_000, seed=501)
 
 
 def test_bootstrap_resamples_blocks_of_a_given_history() -> None:
     prices = (20.0, 25.0, 22.0, 30.0, 41.0, 35.0, 50.0, 45.0, 60.0)
     op = OilPrice(model="bootstrap", bootstrap_block_years=4, history_usd_per_bbl=prices)
-    history = np.diff(np.log(np.array(prices)))
-    _check_bootstrap(op, history, years=19, paths=10_000, seed=502)
+    _check_bootstrap(op, np.array(prices), years=19, paths=10_000, seed=502)
 
 
 def test_bootstrap_block_of_one_year() -> None:
     op = OilPrice(model="bootstrap", bootstrap_block_years=1)
-    _check_bootstrap(op, wti_log_returns(), years=12, paths=10_000, seed=503)
+    prices = np.array(list(WTI_ANNUAL_USD_PER_BBL.values()))
+    _check_bootstrap(op, prices, years=12, paths=10_000, seed=503)
+
+
+def test_bootstrap_does_not_drift() -> None:
+    """Resampled raw returns carried the history's trend (a 2040 median of ~$224 from $57);
+    the residual bootstrap's median in year 35 stays near its long-run level, within
+    0.4-2.5x its starting level in the nominal basis."""
+    op = OilPrice(model="bootstrap", basis="nominal", initial_usd_per_bbl=56.64)
+    p = _paths(op, 35, 20_000, seed=504)
+    ratio = float(np.median(p[-1])) / op.initial_usd_per_bbl
+    assert 0.4 <= ratio <= 2.5, ratio
+    # The raw-return bootstrap it replaces, by hand: blocks of the same history's log
+    # returns from the same start drift far above.
+    returns = np.diff(np.log(np.array(list(WTI_ANNUAL_USD_PER_BBL.values()))))
+    assert 34 * returns.mean() > math.log(2.5)
 
 
 # --- all models: finite and positive -----------------------------------------------------------

@@ -98,8 +98,11 @@ def test_coupon_lowers_the_mdf_pv_and_does_not_lower_default(small: Tornado) -> 
 def test_ranking_is_stable_across_seeds(baseline: Scenario) -> None:
     params = ["mdf.efficiency", "naef.coupon_rate", "oil_price.long_run_usd_per_bbl"]
     expected = ["oil_price.long_run_usd_per_bbl", "naef.coupon_rate", "mdf.efficiency"]
+    # In a low-price world, where defaults happen at this many paths (the baseline has
+    # almost none, and a swing of nothing ties).
+    low = baseline.with_overrides({"oil_price.long_run_usd_per_bbl": 35.0})
     for seed in (1, 2, 3):
-        t = tornado(baseline, parameters=params, paths=PATHS, seed=seed)
+        t = tornado(low, parameters=params, paths=PATHS, seed=seed)
         for output in ("mdf_inflow_pv_p50", "prob_default"):
             rank = t.ranking(output)
             assert list(rank.index) == [1, 2, 3]

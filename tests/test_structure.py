@@ -54,6 +54,9 @@ def case(deck: list[float], **over: Any) -> Scenario:
         "oil_price.model": "deck",
         "oil_price.initial_usd_per_bbl": deck[0],
         "oil_price.deck_usd_per_bbl": deck,
+        "oil_price.basis": "nominal",  # the deck's prices are the year's (the real basis:
+        # tests/test_deterministic_case.py)
+        "risks.export_mix_sd": 0.0,
         "oil_price.realized_price_factor": RPF,
         "oil_price.gas_price_ratio": GAS_RATIO,
         "naef.issuance_usd_bn": [10.0],

@@ -69,13 +69,13 @@ def _one_error_line(err: str) -> str:
 
 def test_grid_expansion_of_the_shipped_sweep() -> None:
     jobs = expand_sweep(COUPON_SWEEP)
-    coupons, prices = [0.04, 0.06, 0.08], [35, 50, 70]
+    coupons, prices = [0.04, 0.06, 0.08], [35, 53.15, 75]
     # Cartesian product, first key varying slowest, names from the template.
-    want_names = [f"coupon-{c}-lr-{p}" for c in ("0.04", "0.06", "0.08") for p in (35, 50, 70)]
+    want_names = [f"coupon-{c}-lr-{p}" for c in ("0.04", "0.06", "0.08") for p in (35, 53.15, 75)]
     assert len(jobs) == 9
     assert [j.name for j in jobs] == want_names
     assert jobs[0].name == "coupon-0.04-lr-35"
-    assert jobs[-1].name == "coupon-0.08-lr-70"
+    assert jobs[-1].name == "coupon-0.08-lr-75"
     base = simulator.load_scenario(BASELINE)
     points = [(c, p) for c in coupons for p in prices]
     for job, (c, p) in zip(jobs, points, strict=True):
@@ -85,8 +85,8 @@ def test_grid_expansion_of_the_shipped_sweep() -> None:
         assert job.overrides == {COUPON: c, LONG_RUN: p}
         assert job.scenario.naef.coupon_rate == c
         assert job.scenario.oil_price.long_run_usd_per_bbl == p
-        # The file's set: keeps the debt sized on the baseline's $50 at every point.
-        sized = {"naef.sizing_long_run_usd_per_bbl": 50.0}
+        # The file's set: keeps the debt sized on the baseline's $53.15 at every point.
+        sized = {"naef.sizing_long_run_usd_per_bbl": 53.15}
         _assert_only_changed(
             job.scenario, base, {COUPON: c, LONG_RUN: p, "name": job.name, **sized}
         )

@@ -153,12 +153,16 @@ def median_case(scenario: Scenario) -> Scenario:
     Returns
     -------
     Scenario
-        The same scenario with ``pemex.capex_overrun_sd`` and ``pemex.reservoir_factor_sd`` set
-        to 0 [-], so both factors are 1 on every path. The price model is left as it is (use
-        :func:`flat_price_case` for a fixed price).
+        The same scenario with ``pemex.capex_overrun_sd``, ``pemex.reservoir_factor_sd`` and
+        ``risks.export_mix_sd`` set to 0 [-], so the factors are 1 on every path. The price
+        model is left as it is (use :func:`flat_price_case` for a fixed price).
     """
     return scenario.with_overrides(
-        {"pemex.capex_overrun_sd": 0.0, "pemex.reservoir_factor_sd": 0.0},
+        {
+            "pemex.capex_overrun_sd": 0.0,
+            "pemex.reservoir_factor_sd": 0.0,
+            "risks.export_mix_sd": 0.0,
+        },
         source=f"{scenario.name} (median case)",
     )
 
@@ -171,7 +175,9 @@ def flat_price_case(scenario: Scenario, price_usd_per_bbl: float) -> Scenario:
     scenario
         Any scenario.
     price_usd_per_bbl
-        Benchmark (WTI) price in every year [USD/bbl], in (0, 10,000].
+        Benchmark (WTI) price in every year [USD/bbl], in (0, 10,000], in the dollars of
+        ``oil_price.basis``: under the real basis a flat price in constant dollars of the year
+        before ``start_year``, which rises in nominal terms with ``oil_price.inflation_rate``.
 
     Returns
     -------

@@ -241,6 +241,11 @@ class Comparison:
             f"Comparison: A = {a.scenario.name}, B = {b.scenario.name}; "
             f"{a.paths:,} paths, seed {a.seed}, {h.start_year}-{h.start_year + h.years - 1}"
         ]
+        if a.scenario.basis_note != b.scenario.basis_note:
+            lines.append(f"  A: {a.scenario.basis_note}")
+            lines.append(f"  B: {b.scenario.basis_note}")
+        else:
+            lines.append(f"  {a.scenario.basis_note}")
         labels = {name: _text_label(name) for name in TEXT_METRICS}
         width = max(len(label) for label in labels.values())
         lines.append(f"  {'':<{width}}  {'A mean':>10}  {'B mean':>10}  {'B - A':>10}  {'± se':>9}")

@@ -4,8 +4,10 @@
 
     draws (standard normals: one row per draw, one column per path)
       row 0    -> capex overrun factor  (lognormal, median 1)       production.lognormal_factor
-      row 1    -> reservoir factor      (lognormal, median 1)
-      rows 2.. -> benchmark price paths                               prices.price_paths
+      row 1    -> reservoir factor      (lognormal, median 1)        (both through the copula
+      rows 2.. -> benchmark price paths (nominal)                     of risks.correlated_normals)
+      last T   -> export-mix factor     (AR(1), mean 1)              risks.export_mix_factor
+    -> costs that follow oil: the cost index of each year              production.cost_index
     -> revenue, operating cost, government take, CFADS               production.field_cash_flows
     -> the waterfall: debt service, reserve, backstop, MDF, Pemex    waterfall.run_waterfall
     -> the Development Fund, its capital and the GDP effect          fund.run_fund
@@ -32,7 +34,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from ..scenario.errors import ScenarioError
-from ..scenario.schema import Fiscal, Mdf, Naef, OilPrice, Pemex, Scenario, Waterfall
+from ..scenario.schema import Fiscal, Mdf, Naef, OilPrice, Pemex, Risks, Scenario, Waterfall
 from ..scenario.sets import SET_FIELDS, FloatArray, ParameterSets, PerPath
 from .financing import DebtSchedule, debt_schedule
 from .fund import FundFlows, run_fund
@@ -43,15 +45,26 @@ from .metrics import (
     present_value,
     sum_over_years,
 )
-from .prices import median_price_path, n_price_shocks, price_paths
+from .prices import (
+    expected_price_path,
+    median_price_path,
+    n_price_shocks,
+    price_level,
+    price_paths,
+    window_shock,
+)
 from .production import (
     FieldCashFlows,
     capacity_kbd,
+    capex_year_kbd,
+    cost_index,
     field_cash_flows,
     lognormal_factor,
     oil_mmbbl_total,
+    priced_kbd,
     production_kbd,
 )
+from .risks import correlated_normals, export_mix_factor
 from .waterfall import WaterfallFlows, run_waterfall
 
 __all__ = [
@@ -131,7 +144,8 @@ def _build_schedule(scenario: Scenario) -> DebtSchedule:
             ),
         }
     )
-    price = median_price_path(expected, years=years)
+    level = price_level(expected, start_year=scenario.horizon.start_year, years=years)
+    price = median_price_path(expected, years=years, level=level)
     amounts = np.asarray(naef.issuance_usd_bn, dtype=float)
     capex = np.zeros(years)
     capex[: len(amounts)] = amounts * (
@@ -189,10 +203,14 @@ class Plan:
         paths) when paths belong to parameter sets with their own schedules.
     base_kbd
         Added production at median factors [kb/d], (years,) or (years, paths).
+    capex_kbd
+        Of it, what the capex of each tranche's year bought [kb/d], (years, tranches) or
+        (years, tranches, paths) (:func:`~simulator.model.production.capex_year_kbd`).
     discount
         Discount factors of the reporting rate [-], (years,) or (years, paths).
     n_draws
-        Standard normals a path takes: :data:`FACTOR_DRAWS` plus the price model's shocks.
+        Standard normals a path takes: :data:`FACTOR_DRAWS`, the price model's shocks and one
+        a year for the export mix.
     values
         For paths of parameter sets (:meth:`for_sets`): dotted field -> its value on each path,
         shape (paths,); the sections read through :class:`~simulator.scenario.sets.PerPath`.
@@ -201,6 +219,7 @@ class Plan:
     scenario: Scenario
     schedule: DebtSchedule
     base_kbd: FloatArray
+    capex_kbd: FloatArray
     discount: FloatArray
     n_draws: int
     values: Mapping[str, FloatArray] = field(default_factory=dict)
@@ -219,12 +238,14 @@ class Plan:
             raise ValueError(
                 f"a schedule of {sched.capex_usd_bn.shape} years for a horizon of {years}"
             )
+        tranches = min(len(scenario.naef.issuance_usd_bn), years)
         return cls(
             scenario=scenario,
             schedule=sched,
             base_kbd=capacity_kbd(sched.capex_usd_bn, scenario.pemex),
+            capex_kbd=capex_year_kbd(sched.capex_usd_bn, scenario.pemex, tranches=tranches),
             discount=discount_factors(scenario.reporting.discount_rate, years),
-            n_draws=FACTOR_DRAWS + n_price_shocks(scenario.oil_price, years),
+            n_draws=FACTOR_DRAWS + n_price_shocks(scenario.oil_price, years) + years,
         )
 
     def for_sets(self, sets: ParameterSets, set_of_path: npt.NDArray[np.int64]) -> Plan:
@@ -270,6 +291,7 @@ class Plan:
             self,
             schedule=DebtSchedule.stack([p.schedule for p in plans], local),
             base_kbd=spread("base_kbd"),
+            capex_kbd=spread("capex_kbd"),
             discount=spread("discount"),
             values=values,
         )
@@ -300,6 +322,7 @@ class Plan:
             self,
             schedule=sched.take(paths) if sched.capex_usd_bn.ndim == 2 else sched,
             base_kbd=part(self.base_kbd),
+            capex_kbd=self.capex_kbd[..., paths] if self.capex_kbd.ndim == 3 else self.capex_kbd,
             discount=part(self.discount),
             values={k: v[paths] for k, v in self.values.items()},
         )
@@ -356,6 +379,11 @@ class Plan:
     def pemex(self) -> Pemex | PerPath[Pemex]:
         """The ``pemex`` section as the paths see it."""
         return self._section(self.scenario.pemex, "pemex")
+
+    @property
+    def risks(self) -> Risks | PerPath[Risks]:
+        """The ``risks`` section as the paths see it."""
+        return self._section(self.scenario.risks, "risks")
 
     @property
     def fiscal(self) -> Fiscal | PerPath[Fiscal]:
@@ -485,7 +513,7 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         The deterministic part of the run.
     draws
         Standard normals, shape (``plan.n_draws``, paths): row 0 the capex overrun, row 1
-        the reservoir factor, the rest the price shocks.
+        the reservoir factor, then the price shocks, then one row a year for the export mix.
 
     Returns
     -------
@@ -494,17 +522,32 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         paths that drew it (the others would follow the same course).
     """
     years = plan.scenario.horizon.years
-    pemex = plan.pemex
-    overrun = lognormal_factor(draws[0], pemex.capex_overrun_sd)
-    reservoir = lognormal_factor(draws[1], pemex.reservoir_factor_sd)
-    price = price_paths(plan.oil_price, years=years, shocks=draws[FACTOR_DRAWS:])
+    pemex, op, risks = plan.pemex, plan.oil_price, plan.risks
+    shocks = draws[FACTOR_DRAWS : plan.n_draws - years]
+    tranches = plan.capex_kbd.shape[1]
+    z_price = window_shock(op, years=years, shocks=shocks, window=range(tranches))
+    z_overrun, z_reservoir = correlated_normals(z_price, draws[0], draws[1], risks)
+    overrun = lognormal_factor(z_overrun, pemex.capex_overrun_sd)
+    reservoir = lognormal_factor(z_reservoir, pemex.reservoir_factor_sd)
+    level = price_level(op, start_year=plan.scenario.horizon.start_year, years=years)
+    price = price_paths(op, years=years, shocks=shocks, level=level)
+    base_kbd, cost = plan.base_kbd, None
+    if np.any(pemex.cost_price_elasticity):
+        expected = expected_price_path(op, years=years, level=level)
+        cost = cost_index(price, expected, pemex.cost_price_elasticity)
+        base_kbd = priced_kbd(plan.capex_kbd, cost[:tranches])
+    mix = None
+    if np.any(risks.export_mix_sd):
+        mix = export_mix_factor(draws[plan.n_draws - years :], risks)
     cash = field_cash_flows(
-        plan.base_kbd,
+        base_kbd,
         reservoir / overrun,
         price,
-        oil_price=plan.oil_price,
+        oil_price=op,
         pemex=pemex,
         fiscal=plan.fiscal,
+        cost=cost,
+        mix=mix,
     )
     coupon = plan.naef.coupon_rate
     # The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
@@ -535,7 +578,7 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         oil_price_usd_per_bbl=price,
         capex_overrun_factor=overrun,
         reservoir_factor=reservoir,
-        base_kbd=plan.base_kbd,
+        base_kbd=base_kbd,
         field=cash,
         waterfall=wf,
         fund=run_fund(wf.mdf_inflow_usd_bn, plan.mdf),
@@ -629,7 +672,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     pemex = plan.pemex
     min_dscr, avg_dscr = _nan_min_mean(wf.dscr)
     min_llcr, _ = _nan_min_mean(llcr(plan, flows))
-    base = plan.base_kbd.reshape(years, -1)
+    base = flows.base_kbd.reshape(years, -1)
     after = base[plan.schedule.last_maturity + 1 :] if plan.schedule.last_maturity >= 0 else base
     with np.errstate(divide="ignore", invalid="ignore"):
         tail = sum_over_years(after) / sum_over_years(base) if len(after) else 0.0 * base[0]
@@ -661,7 +704,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "cash_trapped_total_usd_bn": sum_over_years(wf.cash_trapped_usd_bn),
         "project_irr": irr(cfads - plan.schedule.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": pemex.us_export_share
-        * oil_mmbbl_total(plan.base_kbd, factor, pemex),
+        * oil_mmbbl_total(flows.base_kbd, factor, pemex),
         "debt_outstanding_at_horizon_usd_bn": plan.schedule.outstanding_at_horizon_usd_bn
         + short[-1],
         "capex_overrun_factor": flows.capex_overrun_factor,

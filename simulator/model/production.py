@@ -6,6 +6,12 @@ profile by age ``a`` (years since the capex year) is 0 before ``lag_years``, a l
 ``1 / (1 + b D tau)^(1/b)`` (``exp(-D tau)`` when b = 0) with tau = 1, 2, ... into the decline.
 Production is the convolution of capex with the profile, times a per-path reservoir factor and
 divided by a per-path capex-overrun factor (both lognormal with median 1).
+
+Costs that follow oil: with ``pemex.cost_price_elasticity`` beta, the lifting cost per boe of a
+year and what a year's capex buys scale with the cost index ``(P[t] / P_expected[t])^beta`` (the
+price's deviation from the path expected at issue): ``opex = boe * opex_per_boe (1 + g)^t *
+index[t]``; the capacity bought in year ``s`` is divided by ``index[s]``
+(:func:`cost_index`, :func:`priced_kbd`).
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from .metrics import sum_over_years
 __all__ = [
     "FieldCashFlows",
     "capacity_kbd",
+    "capex_year_kbd",
+    "cost_index",
     "field_cash_flows",
     "lognormal_factor",
     "mmbbl_per_year",
     "oil_mmbbl_total",
+    "priced_kbd",
     "production_kbd",
     "unit_profile",
 ]
@@ -67,6 +76,53 @@ def capacity_kbd(capex_usd_bn: np.ndarray, pemex: Pemex) -> np.ndarray:
     kbd_per_bn = 1e6 / pemex.capex_usd_per_flowing_bpd
     prof = unit_profile(pemex, years=years)
     return np.convolve(capex_usd_bn * kbd_per_bn, prof)[:years]
+
+
+def capex_year_kbd(capex_usd_bn: np.ndarray, pemex: Pemex, *, tranches: int) -> np.ndarray:
+    """Production at median factors bought by the capex of each of the first ``tranches``
+    years [kb/d], shape (years, tranches); its rows sum to :func:`capacity_kbd` (when capex is
+    spent in those years only)."""
+    years = len(capex_usd_bn)
+    kbd_per_bn = 1e6 / pemex.capex_usd_per_flowing_bpd
+    prof = unit_profile(pemex, years=years)
+    out = np.zeros((years, tranches))
+    for s in range(min(tranches, years)):
+        out[s:, s] = capex_usd_bn[s] * kbd_per_bn * prof[: years - s]
+    return out
+
+
+def cost_index(
+    price: FloatArray, expected: FloatArray, elasticity: float | FloatArray
+) -> FloatArray:
+    """``(P / P_expected)^beta`` [-], shape (years, paths); 1 where beta is 0."""
+    ratio = price / expected
+    return np.power(ratio, elasticity, out=ratio)
+
+
+def priced_kbd(by_year_kbd: FloatArray, index: FloatArray) -> FloatArray:
+    """Production at median factors when each year's capex buys ``1 / index[s]`` of its
+    capacity [kb/d], shape (years, paths).
+
+    Parameters
+    ----------
+    by_year_kbd
+        :func:`capex_year_kbd`, shape (years, S), or (years, S, paths) when each path has its
+        own programme.
+    index
+        Cost index of the S capex years, shape (S, paths).
+    """
+    # A sum over the few capex years, element by element: a matrix product would round each
+    # path differently with the number of paths (BLAS blocking), and a path's results must not
+    # depend on the chunk it runs in.
+    weight = 1.0 / index
+    if by_year_kbd.ndim == 2:
+        by_year_kbd = by_year_kbd[:, :, None]
+    if not by_year_kbd.shape[1]:
+        return np.zeros((by_year_kbd.shape[0], index.shape[1]))
+    out = by_year_kbd[:, 0] * weight[0]
+    for s in range(1, by_year_kbd.shape[1]):
+        out += by_year_kbd[:, s] * weight[s]
+    return out
 
 
 def lognormal_factor(z: FloatArray, sd: float | FloatArray) -> FloatArray:
@@ -119,6 +175,8 @@ def field_cash_flows(
     oil_price: OilPrice | PerPath[OilPrice],
     pemex: Pemex | PerPath[Pemex],
     fiscal: Fiscal | PerPath[Fiscal],
+    cost: FloatArray | None = None,
+    mix: FloatArray | None = None,
 ) -> FieldCashFlows:
     """Revenue, operating cost, government take and CFADS of the added production.
 
@@ -137,6 +195,11 @@ def field_cash_flows(
     oil_price, pemex, fiscal
         Scenario sections, or sections whose float fields hold one value per path (a run over
         many parameter sets): every formula broadcasts over the paths.
+    cost
+        Cost index of the lifting cost [-] (:func:`cost_index`), shape (years, paths); None: 1.
+    mix
+        Export-mix factor around its mean [-], shape (years, paths): the oil sells at
+        ``realized_price_factor * mix`` times the benchmark; None: 1.
 
     Returns
     -------
@@ -149,13 +212,21 @@ def field_cash_flows(
     boe = mmbbl_per_year(base_kbd).reshape(years, -1)
     g = pemex.gas_share_boe
     # USD bn = mmbbl * USD/bbl / 1000; gas sells at gas_price_ratio x benchmark per boe.
-    unit_value = (1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio
-    revenue = price * (boe * (unit_value / 1000.0))
+    if mix is None:
+        unit_value = (1.0 - g) * oil_price.realized_price_factor + g * oil_price.gas_price_ratio
+        revenue = price * (boe * (unit_value / 1000.0))
+    else:
+        oil_value = (1.0 - g) * oil_price.realized_price_factor * mix
+        oil_value += g * oil_price.gas_price_ratio
+        revenue = price * (boe / 1000.0)
+        revenue *= oil_value
     revenue *= factor
     inflation = (1.0 + pemex.cost_inflation) ** np.arange(years, dtype=float).reshape(years, 1)
     cost_per_boe = pemex.opex_usd_per_boe * inflation
     opex = boe * cost_per_boe / 1000.0
     opex = opex * factor
+    if cost is not None:
+        opex *= cost
     opex += pemex.oversight_cost_usd_bn_per_year
     cfads = revenue - opex
     if np.any(fiscal.profit_duty_rate) or np.any(fiscal.royalty_rate):

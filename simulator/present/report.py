@@ -247,6 +247,7 @@ def _inputs(results: Results) -> str:
         f"<p>{len(changed)} of {len(values)} fields differ from the project default "
         '(highlighted, marked <span class="badge">changed</span>). Units are those of the '
         "scenario file: rates are fractions per year, money is in billions of US dollars.</p>",
+        f"<p><strong>Prices:</strong> {_e(sc.basis_note)}</p>",
     ]
     sim = sc.simulation
     if results.paths != sim.paths or results.seed != sim.seed:

@@ -39,6 +39,7 @@ from ..model.financing import DebtSchedule
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
+from ..scenario.schema import CORRELATION_WANT, correlation_problem
 from ..scenario.sets import FloatArray, ParameterSets
 from ..version import __version__
 from .results import Results
@@ -299,6 +300,7 @@ def simulate_sets(
         A field that cannot vary, values of unequal length, or a value outside its bounds.
     """
     sets = ParameterSets.check(values)
+    _check_correlations(scenario, sets)
     m = int(paths_per_set)
     if m < 1:
         raise InputError("parameter sets", "paths_per_set", f"got {m}; want at least 1")
@@ -310,6 +312,30 @@ def simulate_sets(
         name: np.concatenate([o.metrics[name] for o in outputs]).reshape(sets.size, m)
         for name in METRICS
     }
+
+
+def _check_correlations(scenario: Scenario, sets: ParameterSets) -> None:
+    """Every set's correlation matrix of the risks is positive semidefinite (InputError
+    naming the first set that is not)."""
+    names = (
+        "risks.price_overrun_correlation",
+        "risks.price_reservoir_correlation",
+        "risks.overrun_reservoir_correlation",
+    )
+    if not any(n in sets.values for n in names):
+        return
+    bad = correlation_problem(*(sets.values.get(n, scenario.value(n)) for n in names))
+    if bad is not None:
+        i, eigenvalue = bad
+        got = [
+            float(np.broadcast_to(sets.values.get(n, scenario.value(n)), (sets.size,))[i])
+            for n in names
+        ]
+        raise InputError(
+            "parameter sets",
+            "risks",
+            f"got {got} in set {i}; want {CORRELATION_WANT.format(eigenvalue=eigenvalue)}",
+        )
 
 
 def chunk_bounds(paths: int, chunk_paths: int = DEFAULT_CHUNK_PATHS) -> list[tuple[int, int]]:

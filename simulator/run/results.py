@@ -258,6 +258,7 @@ class Results:
             err = f"± {format_value(key, se, unit=False)}" if se is not None else ""
             lines.append(f"  {output(key).title:<{width}}  {value:>10}  {err}".rstrip())
         lines.append("  (± one standard error of the Monte Carlo estimate)")
+        lines.append(f"  {sc.basis_note}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ files

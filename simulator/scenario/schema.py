@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import annotated_types as at
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from .errors import ScenarioError, describe, field_name, suggest
 
 __all__ = [
+    "CORRELATION_WANT",
     "DERIVED_AT_MOST",
     "DERIVED_FROM",
     "MAX_SEED",
@@ -42,12 +44,14 @@ __all__ = [
     "OilPrice",
     "Pemex",
     "Reporting",
+    "Risks",
     "Role",
     "Scenario",
     "Sensitivity",
     "Simulation",
     "Waterfall",
     "check_keys",
+    "correlation_problem",
     "field_specs",
     "iter_fields",
     "keys_with",
@@ -147,34 +151,64 @@ class OilPrice(_Section):
     model: PriceModel = _f(
         "mean_reverting",
         "Price model: gbm, mean_reverting (one-factor "
-        "Schwartz), two_factor (Schwartz-Smith), bootstrap (block bootstrap of "
-        "annual log returns) or deck (fixed list).",
+        "Schwartz), two_factor (Schwartz-Smith), bootstrap (the mean-reverting step driven by "
+        "blocks of historical AR(1) residuals, standardized) or deck (fixed list).",
         "-",
         role="draws",
     )
+    basis: Literal["real", "nominal"] = _f(
+        "real",
+        "Dollars the price levels (initial, long-run, deck) are set in: real, constant "
+        "dollars of the year before start_year, turned nominal by inflation_rate (nominal P[t] "
+        "= real P[t] (1 + inflation_rate)^(t+1)); nominal: as they are. Fixed and historical "
+        "prices are always nominal; every output is nominal.",
+        "-",
+        role="path",
+    )
+    inflation_rate: Real = _f(
+        0.025,
+        "U.S. inflation that turns real price levels nominal (basis real): 2.5%, the 2005 "
+        "long-run expectation (Cleveland Fed model expected inflation, 2005 averages: 10-year "
+        "2.44%, 20-year 2.54%; 20-year Treasury less TIPS breakeven ~2.7%, FRED GS20 and "
+        "FII20).",
+        "1/year",
+        ge=-0.1,
+        le=0.5,
+        role="path",
+    )
     initial_usd_per_bbl: Real = _f(
         56.64,
-        "Benchmark price in the first year (2005 WTI average).",
+        "Benchmark price on which the model starts, in the basis's dollars (2005 WTI "
+        "average, EIA).",
         "USD/bbl",
         gt=0,
         le=10_000,
         role="path",
     )
     long_run_usd_per_bbl: Real = _f(
-        50.0,
-        "Long-run median price of the mean-reverting model; "
-        "start of the long-term factor of the two-factor model.",
+        53.15,
+        "Long-run median price of the mean-reverting model (and bootstrap), in the basis's "
+        "dollars; start of the long-term factor of the two-factor model (53.15: naef "
+        "calibrate on EIA annual WTI 2000-2024 in 2005 dollars).",
         "USD/bbl",
         gt=0,
         le=10_000,
         role="path",
     )
     mean_reversion_per_year: Real = _f(
-        0.30, "Speed of mean reversion k of ln P.", "1/year", ge=0, le=10, role="path"
+        0.3485,
+        "Speed of mean reversion k of ln P (0.3485: naef calibrate on EIA annual WTI "
+        "2000-2024 in 2005 dollars; Kendall bias-corrected 0.18).",
+        "1/year",
+        ge=0,
+        le=10,
+        role="path",
     )
     volatility: Real = _f(
-        0.26,
-        "Annual volatility of ln P (gbm, mean_reverting).",
+        0.2847,
+        "Continuous-time volatility of ln P (gbm, mean_reverting, bootstrap); the one-step "
+        "spread of the exact annual step is smaller (0.2847: naef calibrate on EIA annual WTI "
+        "2000-2024 in 2005 dollars, one-step spread 0.242).",
         "1/sqrt(year)",
         ge=0,
         le=3,
@@ -215,21 +249,22 @@ class OilPrice(_Section):
     )
     deck_usd_per_bbl: PriceList = _f(
         (),
-        "Price deck by year (model deck); a short deck holds its last price flat.",
+        "Price deck by year (model deck), in the basis's dollars; a short deck holds its "
+        "last price flat.",
         "USD/bbl",
         role="path",
     )
     fixed_path_usd_per_bbl: PriceList = _f(
         (),
-        "Prices fixed for the first years (futures strip "
-        "or history); the model continues from the last.",
+        "Nominal prices fixed for the first years (futures strip or history); the model "
+        "continues from the last (deflated by U.S. CPI when the basis is real).",
         "USD/bbl",
         role="path",
     )
     history_usd_per_bbl: PriceList = _f(
         (),
-        "Annual prices whose log returns the bootstrap "
-        "resamples; empty: built-in WTI annual averages 1986-2025.",
+        "Annual prices whose AR(1) residuals in log price, centred and standardized, the "
+        "bootstrap resamples; empty: built-in WTI annual averages 1986-2025.",
         "USD/bbl",
         role="path",
     )
@@ -392,6 +427,18 @@ class Pemex(_Section):
     cost_inflation: Real = _f(
         0.03, "Yearly growth of the lifting cost.", "1/year", ge=-0.5, le=1, role="path"
     )
+    cost_price_elasticity: Real = _f(
+        0.3,
+        "Elasticity of the lifting cost and of what capex buys to the oil price's deviation "
+        "from the path expected at issue: both scale with (P[t] / P_expected[t])^this (0.3: "
+        "a 10% rise in the oil price raises drilling costs by 3%, Toews and Naumov, 'The "
+        "Relationship Between Oil Price and Costs in the Oil Industry', The Energy Journal "
+        "36, 2015; 0: costs ignore oil).",
+        "-",
+        ge=0,
+        le=3,
+        role="path",
+    )
     oversight_cost_usd_bn_per_year: Real = _f(
         0.05,
         "Cost of the independent control system the proposal requires.",
@@ -403,6 +450,97 @@ class Pemex(_Section):
     us_export_share: Real = _f(
         0.85, "Share of the added oil that goes to the United States.", "-", ge=0, le=1, role="path"
     )
+
+
+class Risks(_Section):
+    """How the per-path risks move together, and the export mix's own risk.
+
+    The three correlations are the upper triangle of the correlation matrix of (price shock,
+    capex overrun, reservoir), applied through a Gaussian copula on the same standard
+    normals; the matrix must be positive semidefinite.
+    """
+
+    price_overrun_correlation: Real = _f(
+        0.0,
+        "Correlation of the capex overrun's normal with the price shock of its spending "
+        "years (assumption: 0, the price link of costs is cost_price_elasticity's).",
+        "-",
+        ge=-1,
+        le=1,
+        role="path",
+    )
+    price_reservoir_correlation: Real = _f(
+        0.0,
+        "Correlation of the reservoir factor's normal with the price shock of the spending "
+        "years (assumption: 0, geology does not follow the price).",
+        "-",
+        ge=-1,
+        le=1,
+        role="path",
+    )
+    overrun_reservoir_correlation: Real = _f(
+        0.0,
+        "Correlation of the capex overrun's and the reservoir factor's normals (assumption: "
+        "0, no published estimate).",
+        "-",
+        ge=-1,
+        le=1,
+        role="path",
+    )
+    export_mix_sd: Real = _f(
+        0.10,
+        "Standard deviation of the log export-mix factor around its mean "
+        "(oil_price.realized_price_factor), a stationary AR(1); 0: the factor is fixed "
+        "(0.10: the spread of ln(mix / WTI) over six annual averages, 2003-2023, 0.107, "
+        "Pemex figures in the press; mostly the wide 2003-04 heavy-light discount).",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
+    )
+    export_mix_persistence: Real = _f(
+        0.8,
+        "Year-to-year autocorrelation of the log export-mix factor, its AR(1) coefficient "
+        "(assumption: the discount moves in regimes lasting years, wide in 2003-04 and "
+        "2-9% from 2009; no annual series was found to fit it).",
+        "-",
+        ge=0,
+        le=0.99,
+        role="path",
+    )
+
+
+#: What a refused correlation matrix wants (the offending entries named, in order).
+CORRELATION_WANT = (
+    "price_overrun_correlation, price_reservoir_correlation and "
+    "overrun_reservoir_correlation that make a positive semidefinite matrix (these give a "
+    "smallest eigenvalue of {eigenvalue:.3g}): move one toward 0"
+)
+
+
+def correlation_problem(
+    price_overrun: Any, price_reservoir: Any, overrun_reservoir: Any
+) -> tuple[int, float] | None:
+    """The first set whose correlation matrix is not positive semidefinite, and its smallest
+    eigenvalue; None when every one is.
+
+    A 3 x 3 matrix with unit diagonal and entries in [-1, 1] is positive semidefinite exactly
+    when its determinant ``1 + 2 a b c - a^2 - b^2 - c^2`` is >= 0. Arguments are floats or
+    arrays of one value per set.
+    """
+    a, b, c = np.broadcast_arrays(
+        *(
+            np.atleast_1d(np.asarray(x, dtype=float))
+            for x in (price_overrun, price_reservoir, overrun_reservoir)
+        )
+    )
+    det = 1.0 + 2.0 * a * b * c - a * a - b * b - c * c
+    bad = det < -1e-12
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    m = np.array([[1.0, a[i], b[i]], [a[i], 1.0, c[i]], [b[i], c[i], 1.0]])
+    return i, float(np.linalg.eigvalsh(m)[0])
 
 
 class Fiscal(_Section):
@@ -593,6 +731,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "oil_price": OilPrice,
     "naef": Naef,
     "pemex": Pemex,
+    "risks": Risks,
     "fiscal": Fiscal,
     "waterfall": Waterfall,
     "mdf": Mdf,
@@ -607,6 +746,7 @@ SECTION_TITLES: dict[str, str] = {
     "oil_price": "Oil price",
     "naef": "NAEF securities",
     "pemex": "Pemex production and costs",
+    "risks": "Correlated risks",
     "fiscal": "Fiscal take",
     "waterfall": "Cash-flow waterfall",
     "mdf": "Mexican Development Fund",
@@ -645,6 +785,7 @@ class Scenario(_Section):
     oil_price: OilPrice = OilPrice()
     naef: Naef = Naef()
     pemex: Pemex = Pemex()
+    risks: Risks = Risks()
     fiscal: Fiscal = Fiscal()
     waterfall: Waterfall = Waterfall()
     mdf: Mdf = Mdf()
@@ -706,6 +847,22 @@ class Scenario(_Section):
                     op.bootstrap_block_years,
                     f"at most {len(WTI_ANNUAL_USD_PER_BBL) - 1} (the built-in history)",
                 )
+        r = self.risks
+        bad = correlation_problem(
+            r.price_overrun_correlation,
+            r.price_reservoir_correlation,
+            r.overrun_reservoir_correlation,
+        )
+        if bad is not None:
+            raise _Cross(
+                "risks",
+                [
+                    r.price_overrun_correlation,
+                    r.price_reservoir_correlation,
+                    r.overrun_reservoir_correlation,
+                ],
+                CORRELATION_WANT.format(eigenvalue=bad[1]),
+            )
         pct = self.reporting.percentiles
         if list(pct) != sorted(set(pct)):
             raise _Cross("reporting.percentiles", list(pct), "strictly increasing values")
@@ -738,6 +895,25 @@ class Scenario(_Section):
                 )
 
     # ------------------------------------------------------------------ derived views
+    @property
+    def price_dollars(self) -> str:
+        """The dollars the price levels are set in, for labels: ``"2005 dollars"`` (real basis,
+        constant dollars of the year before start_year) or ``"nominal dollars"``."""
+        if self.oil_price.basis == "real":
+            return f"{self.horizon.start_year - 1} dollars"
+        return "nominal dollars"
+
+    @property
+    def basis_note(self) -> str:
+        """One sentence on the basis of the inputs and the outputs, for summaries and pages."""
+        op = self.oil_price
+        if op.basis == "real":
+            return (
+                f"Price inputs in constant {self.horizon.start_year - 1} dollars, made nominal "
+                f"at {100 * op.inflation_rate:g}% a year; every output in nominal dollars."
+            )
+        return "Price inputs and every output in nominal dollars."
+
     @property
     def years(self) -> range:
         """Calendar years of the horizon."""
