@@ -17,6 +17,7 @@ import streamlit as st
 
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
+from simulator.analysis.calibrate import calibrate
 from simulator.analysis.compare import check_aligned
 from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, tornado
 from simulator.model.chain import build_schedule
@@ -44,6 +45,14 @@ SENSITIVITY_METHODS = {"Tornado (one at a time)": "tornado", "Sobol indices (glo
 SOBOL_BASE_SAMPLES = (32, 64, 128, 256, 512)
 #: Colour of a card's change by whether more of the output is better (Streamlit's names).
 DELTA_COLOURS: dict[str, Any] = {"higher": "normal", "lower": "inverse", "none": "off"}
+#: The "Fit to history" control of the oil price section: its options and default window.
+FIT_SERIES = {"wti": "WTI", "brent": "Brent"}
+FIT_FREQUENCIES = ("annual", "monthly")
+FIT_BASES = ("real", "nominal")
+FIT_MODELS = ("mean_reverting", "gbm")
+FIT_WINDOW = (2000, 2024)
+#: Output key of the break-even price card.
+BREAKEVEN = "breakeven_usd_per_bbl"
 
 st.set_page_config(page_title="NAEF swap simulator", layout="wide")
 state = st.session_state
@@ -210,6 +219,7 @@ def load_into_widgets(scenario: Scenario) -> None:
         state[widget_key(spec)] = value
     state["base_scenario"] = scenario
     state["field_error"] = None
+    state["fit_error"] = state["fit_summary"] = None
 
 
 def render_field(spec: FieldSpec) -> None:
@@ -260,8 +270,32 @@ def render_field(spec: FieldSpec) -> None:
             max_value=spec.le,
         )
     error = state.get("field_error")
-    if error and error[0].split("[")[0] == spec.key:
+    if error and error_key(error[0]) == spec.key:
         st.error(error[1])
+
+
+def error_key(field: str) -> str:
+    """The field an error names, without an item index (``naef.issuance_usd_bn[0]``)."""
+    return field.split("[")[0]
+
+
+def error_section() -> str | None:
+    """The section of the editor the current error belongs to (a field of it, or the section
+    as a whole, like ``risks`` for a correlation matrix), or None."""
+    error = state.get("field_error")
+    if not error or not error[0]:
+        return None
+    section = error_key(error[0]).split(".")[0]
+    return section if section in SECTIONS else None
+
+
+def section_level_error(section: str) -> str | None:
+    """The message of an error that names the section but none of its widgets."""
+    if error_section() != section:
+        return None
+    field, message = state["field_error"]
+    keys = {spec.key for spec in simulator.field_specs() if spec.section == section}
+    return None if error_key(field) in keys else cast(str, message)
 
 
 def edited_values() -> dict[str, Any]:
@@ -294,9 +328,125 @@ def on_run() -> None:
     except ScenarioError as exc:
         state["field_error"] = (exc.field, str(exc))
         state["scenario"] = None
+        section = error_section()
+        if section is not None:  # open it: a collapsed section must not hide the message
+            state["opened_sections"] = {*state.get("opened_sections", ()), section}
         return
     state["field_error"] = None
     state["scenario"] = scenario
+
+
+def on_fit() -> None:
+    """Fit the price model to history and fill the oil price fields (before they are drawn).
+
+    The base year of a real fit is the year before the edited ``horizon.start_year``. The
+    initial price is kept unless asked for: a scenario starts from its own year's price, not
+    from the window's last.
+    """
+    try:
+        fit = calibrate(
+            series=state["fit:series"],
+            frequency=state["fit:frequency"],
+            start=int(state["fit:start"]),
+            end=int(state["fit:end"]),
+            basis=state["fit:basis"],
+            base_year=int(state[widget_key(spec_of("horizon.start_year"))]) - 1,
+            model=state["fit:model"],
+        )
+        values = fit.oil_price_block()
+        values["basis"] = fit.basis
+        if not state["fit:initial"]:
+            del values["initial_usd_per_bbl"]
+        for name, value in values.items():
+            check_bounds(spec_of(f"oil_price.{name}"), value, f"{fit.start}-{fit.end}")
+    except InputError as exc:
+        state["fit_error"], state["fit_summary"] = str(exc), None
+        return
+    for name, value in values.items():
+        spec = spec_of(f"oil_price.{name}")
+        if spec.optional:
+            state[derived_key(spec)] = False
+        state[widget_key(spec)] = value
+    state["fit_error"] = None
+    state["fit_summary"] = (fit.summary(), list(values))
+
+
+def spec_of(key: str) -> FieldSpec:
+    """The metadata of a dotted field."""
+    (spec,) = [s for s in simulator.field_specs() if s.key == key]
+    return spec
+
+
+def check_bounds(spec: FieldSpec, value: Any, window: str) -> None:
+    """Refuse a fitted value its widget would not take (a window too short to pin it down)."""
+    if spec.kind != "float":
+        return
+    wants = [
+        (spec.ge, lambda b: value >= b, ">="),
+        (spec.gt, lambda b: value > b, ">"),
+        (spec.le, lambda b: value <= b, "<="),
+        (spec.lt, lambda b: value < b, "<"),
+    ]
+    bad = [f"{op} {bound:g}" for bound, ok, op in wants if bound is not None and not ok(bound)]
+    if bad:
+        raise InputError(
+            "fit",
+            spec.key,
+            f"got {value:g} from {window}; want {' and '.join(bad)}: try a longer window "
+            "or the other model (nothing was changed)",
+        )
+
+
+def render_fit_control() -> None:
+    """The "Fit to history" box at the top of the oil price section."""
+    with st.container(border=True):
+        st.markdown("**Fit to history**")
+        st.caption(
+            "Maximum-likelihood fit of the price model to annual average spot prices, as "
+            "naef calibrate does. Fit fills the model, the basis, the volatility and the "
+            "long-run price and mean reversion (mean_reverting) or the drift (gbm); the initial "
+            "price only if ticked."
+        )
+        c = st.columns(3)
+        c[0].selectbox(
+            "Series",
+            tuple(FIT_SERIES),
+            format_func=lambda key: FIT_SERIES[key],
+            key="fit:series",
+            help="EIA spot prices: WTI Cushing (RWTC) from 1986, Brent (RBRTE) from 1987.",
+        )
+        c[1].selectbox(
+            "Data",
+            FIT_FREQUENCIES,
+            key="fit:frequency",
+            help="annual: EIA's annual averages; monthly: monthly averages, averaged to "
+            "complete calendar years.",
+        )
+        c[2].selectbox(
+            "Basis",
+            FIT_BASES,
+            key="fit:basis",
+            help="real: deflated by U.S. CPI-U to constant dollars of the year before "
+            "horizon.start_year; nominal: as quoted.",
+        )
+        c[0].number_input("From [year]", value=FIT_WINDOW[0], step=1, key="fit:start")
+        c[1].number_input("To [year]", value=FIT_WINDOW[1], step=1, key="fit:end")
+        c[2].selectbox("Model", FIT_MODELS, key="fit:model")
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.checkbox(
+            "Also set the initial price to the window's last price",
+            key="fit:initial",
+            help="Unticked, initial_usd_per_bbl is kept: the baseline starts from the 2005 "
+            "average, not from the last year of the window.",
+        )
+        with right:
+            st.form_submit_button("Fit", on_click=on_fit, width="stretch")
+        if state.get("fit_error"):
+            st.error(state["fit_error"])
+        elif state.get("fit_summary"):
+            summary, filled = state["fit_summary"]
+            st.caption(f"Filled: {', '.join(f'oil_price.{name}' for name in filled)}.")
+            st.code(summary, language=None)
 
 
 # ---------------------------------------------------------------------- page
@@ -382,12 +532,18 @@ elif scenario is not None:
     st.subheader(
         f"{scenario.name}: {scenario.simulation.paths:,} paths, seed {scenario.simulation.seed}"
     )
+    st.caption(scenario.basis_note)
     if base_results is not None and other is not None:
         st.caption(f"Deltas against {other.name}: same seed, same draws.")
     cards = headline_cards(results, compare=base_results)
-    cards.append(
-        breakeven_card(breakeven(scenario), compare=breakeven(other) if other is not None else None)
-    )
+    same_dollars = other is not None and other.price_dollars == scenario.price_dollars
+    base_price = breakeven(other) if other is not None and same_dollars else None
+    cards.append(breakeven_card(breakeven(scenario), compare=base_price))
+    if other is not None and not same_dollars:
+        st.caption(
+            f"No change of the break-even price: {other.name} sets prices in "
+            f"{other.price_dollars}, this scenario in {scenario.price_dollars}."
+        )
     for row in range(0, len(cards), 4):
         cols = st.columns(4)
         for col, card in zip(cols, cards[row : row + 4], strict=False):
@@ -398,15 +554,31 @@ elif scenario is not None:
                 delta_color=DELTA_COLOURS[card["better"]],
                 help=card_help(card),
             )
+            if card["key"] == BREAKEVEN and math.isfinite(card["value"]):
+                # The card has no room for it: the dollars of the price, under the card.
+                col.caption(f"USD/bbl, {scenario.price_dollars}")
     for w in results.manifest["warnings"]:
         st.caption(f"Note: {w}")
 
 inputs_tab, results_tab, sensitivity_tab = st.tabs(["Inputs", "Results", "Sensitivity"])
 
-with inputs_tab, st.form("inputs"):
+# Enter does not submit: the form has two buttons (Run, and Fit in the oil price section), and
+# Enter would press whichever the browser registered first.
+with inputs_tab, st.form("inputs", enter_to_submit=False):
     specs = simulator.field_specs()
+    failed = error_section()
+    opened = state.get("opened_sections", ())
     for section in SECTIONS:
-        with st.expander(SECTION_TITLES.get(section, section), expanded=section == "naef"):
+        with st.expander(
+            SECTION_TITLES.get(section, section),
+            expanded=section == "naef" or section in opened,
+            icon=":material/error:" if section == failed else None,
+        ):
+            message = section_level_error(section)
+            if message:
+                st.error(message)
+            if section == "oil_price":
+                render_fit_control()
             cols = st.columns(3)
             for i, spec in enumerate(s for s in specs if s.section == section):
                 with cols[i % 3]:

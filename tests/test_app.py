@@ -524,7 +524,7 @@ def test_fit_to_history_fills_the_oil_price_fields_and_a_run_uses_them() -> None
     at = start()
     before = editor_values(at)
     at.number_input(key="field:horizon.start_year").set_value(2011)
-    window = {"series": "brent", "frequency": "monthly", "start": 1990, "end": 2019}
+    window: dict[str, Any] = {"series": "brent", "frequency": "monthly", "start": 1990, "end": 2019}
     at = press_fit(at, **window, basis="real", model="mean_reverting")
     assert not at.exception, exceptions(at)
     fit = calibrate(**window, basis="real", base_year=2010, model="mean_reverting")
@@ -587,7 +587,7 @@ def test_a_fit_on_too_short_a_window_shows_the_one_line_error_and_changes_nothin
 def test_a_correlation_matrix_that_is_not_psd_is_shown_in_its_section_and_not_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    sets = {
+    sets: dict[str, Any] = {
         "price_overrun_correlation": 0.9,
         "price_reservoir_correlation": 0.9,
         "overrun_reservoir_correlation": -0.9,

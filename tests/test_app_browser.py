@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,10 +16,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import simulator
+from simulator.analysis.calibrate import calibrate
 from simulator.cli import app_command
 from simulator.present import cards as cards_module
 
@@ -37,7 +40,8 @@ CHROMIUM_ARGS = [
 PATHS = 2000
 START_TIMEOUT_S = 60.0
 RUN_TIMEOUT_MS = 60_000
-DEFAULT = "Probability of default"
+#: A card the coupon moves at PATHS paths (the probability of default shows 0.00 % at 6% and 9%).
+CARD = "MDF inflow PV, P50"
 
 # Set data-test-script-state watching up before a click, then wait for a full script run.
 WATCH_RUN = """() => {
@@ -129,20 +133,20 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
             _stop(proc)
 
 
-def _default_text(coupon: float) -> str:
-    """The default card the page must show: the library's headline at PATHS paths."""
+def _card_text(coupon: float) -> str:
+    """The card the page must show: the library's headline at PATHS paths."""
     sc = simulator.load_scenario(BASELINE).with_overrides(
         {"simulation.paths": PATHS, "naef.coupon_rate": coupon}
     )
     results = simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
-    (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == DEFAULT]
+    (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == CARD]
     return card["text"]
 
 
 def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
-    want_low, want_high = _default_text(0.06), _default_text(0.09)
+    want_low, want_high = _card_text(0.06), _card_text(0.09)
     assert want_low != want_high, "the check below needs the coupon to move the card"
 
     def press_run(page: Page) -> None:
@@ -173,20 +177,20 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
 
             press_run(page)
             cards = page.get_by_test_id("stMetric")
-            # (exact: "Stand-alone probability of default" is another card)
-            default_card = cards.filter(has=page.get_by_text(DEFAULT, exact=True))
-            expect(default_card).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
+            # (exact: "MDF inflow PV, P10" and "P90" are other cards)
+            card = cards.filter(has=page.get_by_text(CARD, exact=True))
+            expect(card).to_contain_text(want_low, timeout=RUN_TIMEOUT_MS)
             expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
             page.locator(".js-plotly-plot").first.wait_for(timeout=RUN_TIMEOUT_MS)
-            before = default_card.inner_text()
+            before = card.inner_text()
 
             page.get_by_role("tab", name="Inputs").click()
             coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
             coupon.fill("0.09")
             coupon.press("Tab")
             press_run(page)
-            expect(default_card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
-            assert default_card.inner_text() != before
+            expect(card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            assert card.inner_text() != before
 
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -195,7 +199,66 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
 
             # Pressing Run again with identical inputs: same cards, from the cache.
             press_run(page)
-            expect(default_card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
+            expect(card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
             expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
+        finally:
+            browser.close()
+
+
+def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str) -> None:
+    """What only a browser shows: the values a Fit sets reach the form's widgets, and a
+    section whose inputs are refused opens itself even when the user had collapsed it."""
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    gbm = calibrate(series="wti", start=2000, end=2024, basis="real", base_year=2005, model="gbm")
+    drift = gbm.oil_price_block()["drift_per_year"]
+    assert drift != simulator.load_scenario(BASELINE).oil_price.drift_per_year
+
+    def submit(page: Page, name: str) -> None:
+        page.evaluate(WATCH_RUN)
+        page.get_by_role("button", name=name, exact=True).click()
+        page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+        errors = page.get_by_test_id("stException")
+        if errors.count():
+            pytest.fail(f"the page shows an exception: {errors.first.inner_text()[:600]}")
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server, timeout=RUN_TIMEOUT_MS)
+            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+
+            def section(title: str) -> Any:
+                return page.get_by_test_id("stExpander").filter(
+                    has=page.get_by_text(title, exact=True)
+                )
+
+            section("Oil price").locator("summary").first.click()
+            page.get_by_label("Model", exact=True).click()
+            page.get_by_role("option", name="gbm", exact=True).click()
+            submit(page, "Fit")
+            field = page.get_by_label("drift_per_year [1/year]", exact=True)
+            expect(field).to_have_value(f"{drift:g}", timeout=RUN_TIMEOUT_MS)
+            expect(page.get_by_label("model", exact=True)).to_have_value("gbm")
+            section("Oil price").locator("summary").first.click()
+
+            risks = section("Correlated risks")
+            risks.locator("summary").first.click()
+            for name, value in (
+                ("price_overrun_correlation", "0.9"),
+                ("price_reservoir_correlation", "0.9"),
+                ("overrun_reservoir_correlation", "-0.9"),
+            ):
+                box = page.get_by_label(name, exact=True)
+                box.fill(value)
+                box.press("Tab")
+            risks.locator("summary").first.click()
+            details = risks.locator("details").first
+            expect(details).not_to_have_attribute("open", re.compile(".*"))  # collapsed by hand
+            submit(page, "Run")
+            expect(details).to_have_attribute("open", "")
+            expect(risks.get_by_test_id("stAlert")).to_contain_text("positive semidefinite")
+            expect(page.get_by_test_id("stMetric")).to_have_count(0)
         finally:
             browser.close()
