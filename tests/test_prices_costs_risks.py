@@ -41,6 +41,7 @@ from simulator.analysis.sensitivity import tornado
 from simulator.cli import main
 from simulator.history import US_CPI_U_ANNUAL
 from simulator.outputs import SERIES
+from simulator.present.report import render_report
 from simulator.run.engine import draw_normals, simulate_sets
 from simulator.scenario import InputError, Scenario, ScenarioError
 
@@ -610,3 +611,27 @@ def test_copula_results_do_not_depend_on_the_chunking(baseline: Scenario) -> Non
     pd.testing.assert_frame_equal(a.ledger(), b.ledger(), check_exact=True)
     for name in SERIES:
         pd.testing.assert_frame_equal(a.series(name), b.series(name), check_exact=True)
+
+
+# --- which dollars the inputs are in ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("basis", "dollars"), [("real", "constant 2005 dollars"), ("nominal", "nominal dollars")]
+)
+def test_summary_breakeven_and_report_say_the_basis(
+    basis: str, dollars: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The printed summary, the break-even command and the report name the dollars the price
+    inputs were set in; every output stays nominal."""
+    sc = Scenario().with_overrides({"oil_price.basis": basis, "horizon.years": 12})
+    res = simulator.simulate(sc, paths=64, seed=3)
+    assert dollars in res.summary_text().splitlines()[-1]
+    assert dollars in render_report(res)
+    path = tmp_path / "s.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    assert main(["breakeven", str(path), "--paths", "64"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert ("2005 dollars" if basis == "real" else "nominal dollars") in first
+    assert dollars in out

@@ -344,7 +344,14 @@ def _headline(results: Results, breakeven: BreakEven | float | None) -> str:
     return "\n".join(
         [
             f"<p>{results.paths:,} paths, seed {results.seed}. Values are Monte Carlo estimates; "
-            "± gives one standard error of the estimate.</p>",
+            "± gives one standard error of the estimate. "
+            f"{_e(results.scenario.basis_note)}"
+            + (
+                f" The break-even price is in USD/bbl of {_e(results.scenario.price_dollars)}."
+                if breakeven is not None
+                else ""
+            )
+            + "</p>",
             f'<div class="cards">{"".join(cards)}</div>',
             "<h3>Other headline figures</h3>",
             _other_headline(results),

@@ -168,9 +168,9 @@ class OilPrice(_Section):
     inflation_rate: Real = _f(
         0.025,
         "U.S. inflation that turns real price levels nominal (basis real): 2.5%, the 2005 "
-        "long-run expectation (Cleveland Fed model expected inflation, 2005 averages: 10-year "
-        "2.44%, 20-year 2.54%; 20-year Treasury less TIPS breakeven ~2.7%, FRED GS20 and "
-        "FII20).",
+        "long-run expectation (Philadelphia Fed, Survey of Professional Forecasters, median "
+        "10-year CPI inflation: 2.45-2.50% in each 2005 survey; Cleveland Fed model, 10-year "
+        "2.44%).",
         "1/year",
         ge=-0.1,
         le=0.5,
