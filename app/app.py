@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import streamlit as st
+import yaml
 
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
@@ -33,6 +34,7 @@ from simulator.scenario import (
     ScenarioError,
     iter_fields,
     load_scenario,
+    parse_yaml_text,
     scenario_from_text,
 )
 
@@ -216,6 +218,9 @@ def load_into_widgets(scenario: Scenario) -> None:
             value = scenario.value(spec.key, resolved=True)
         if spec.kind == "list":
             value = ", ".join(repr(float(v)) for v in value)  # repr: every digit, round-trips
+        elif spec.kind == "table":  # records (fiscal regimes) as YAML, as in a scenario file
+            records = [item.model_dump() for item in value]
+            value = yaml.safe_dump(records, sort_keys=False) if records else ""
         state[widget_key(spec)] = value
     state["base_scenario"] = scenario
     state["field_error"] = None
@@ -248,6 +253,13 @@ def render_field(spec: FieldSpec) -> None:
         st.selectbox(label, spec.choices, key=key, help=help_text)
     elif spec.kind == "list":
         st.text_input(label, key=key, help=help_text + " Comma-separated numbers.")
+    elif spec.kind == "table":
+        st.text_area(
+            label,
+            key=key,
+            height=160,
+            help=help_text + " A YAML list, as in a scenario file; empty: none.",
+        )
     elif spec.kind == "int":
         st.number_input(
             label,
@@ -307,6 +319,12 @@ def edited_values() -> dict[str, Any]:
             value = None
         elif spec.kind == "list":
             value = [_number(item) for item in str(value or "").split(",") if item.strip()]
+        elif spec.kind == "table":
+            text = str(value or "").strip()
+            try:
+                value = parse_yaml_text(text, source="inputs") if text else []
+            except ScenarioError as exc:  # named after the field, shown under it
+                raise ScenarioError("inputs", spec.key, exc.problem) from None
         out[spec.key] = value
     return out
 

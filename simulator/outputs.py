@@ -359,6 +359,33 @@ _METRICS: tuple[Output, ...] = (
         format=",.0f",
     ),
     _metric(
+        "us_supply_gulf_share_max",
+        "-",
+        "US supply peak / 2005 Gulf imports",
+        "The largest yearly added oil shipped to the United States, as a share of U.S. crude "
+        "imports from the Persian Gulf in 2005 (reporting.us_gulf_crude_imports_kbd): the "
+        "proposal's 'less dependence on Middle East oil'.",
+        "higher",
+        format=".1f",
+        percent=True,
+    ),
+    _metric(
+        "government_take_pv_usd_bn",
+        "USD bn",
+        "Government take PV",
+        "Present value of the royalties and duties the added production pays.",
+    ),
+    _metric(
+        "mexico_benefit_pv_usd_bn",
+        "USD bn",
+        "Mexico's public benefit PV",
+        "Present value of what Mexico's public sector gets: the government take, the MDF's "
+        "inflows, Pemex's retained cash and backstop repayments less its draws, and the "
+        "reserves left at the horizon, read from the waterfall so nothing counts twice (money "
+        "that moves within the public sector once; the GDP uplift never).",
+        "higher",
+    ),
+    _metric(
         "debt_outstanding_at_horizon_usd_bn",
         "USD bn",
         "Debt outstanding at the horizon",
@@ -441,6 +468,36 @@ _FLOWS: tuple[Output, ...] = (
         "Government take",
         "Royalty and duties on the added production.",
         short="Government take",
+    ),
+    _flow(
+        "take_value_usd_bn",
+        SL,
+        "Take on value",
+        "Duties on the value of the added production: royalties, the stabilization-fund, "
+        "research and audit duties, the 2025 duty on value.",
+    ),
+    _flow(
+        "take_profit_usd_bn",
+        SL,
+        "Take on profit",
+        "Duties on value less capped deductions: the ordinary hydrocarbons duty, the "
+        "profit-sharing duty.",
+    ),
+    _flow(
+        "take_export_usd_bn",
+        SL,
+        "Take on the export price",
+        "Duties on the export price's excess over the budget price, times the oil exported "
+        "(the extraordinary export duty).",
+    ),
+    _flow(
+        "us_supply_kbd",
+        S,
+        "US supply added",
+        "Added oil shipped to the United States.",
+        "higher",
+        unit="kb/d",
+        format=",.0f",
     ),
     _flow(
         "cfads_usd_bn",
@@ -703,6 +760,23 @@ _HEADLINE: tuple[Output, ...] = (
         "higher",
     ),
     _headline(
+        "mexico_benefit_pv_p50",
+        "mexico_benefit_pv_usd_bn",
+        "p50",
+        "Mexico's public benefit PV, P50",
+        "Median present value of what Mexico's public sector gets (government take, MDF, "
+        "Pemex's net cash), next to the MDF's share of it.",
+        "higher",
+    ),
+    _headline(
+        "government_take_pv_mean",
+        "government_take_pv_usd_bn",
+        "mean",
+        "Government take PV, mean",
+        "Mean present value of the royalties and duties on the added production.",
+        "none",
+    ),
+    _headline(
         "mdf_inflow_pv_cvar5",
         "mdf_inflow_pv_usd_bn",
         "cvar5",
@@ -760,6 +834,17 @@ _HEADLINE: tuple[Output, ...] = (
         "Mean over paths of the added oil shipped to the United States.",
         "higher",
         format=",.0f",
+    ),
+    _headline(
+        "us_supply_gulf_share_max_p50",
+        "us_supply_gulf_share_max",
+        "p50",
+        "US supply peak / 2005 Gulf imports, P50",
+        "Median over paths of the largest yearly added supply to the United States as a share "
+        "of its 2005 crude imports from the Persian Gulf.",
+        "higher",
+        format=".1f",
+        percent=True,
     ),
 )
 

@@ -35,6 +35,7 @@ def test_headline_cards_values(baseline_run: Results) -> None:
         "mdf_inflow_pv_p10",
         "mdf_inflow_pv_p50",
         "mdf_inflow_pv_p90",
+        "mexico_benefit_pv_p50",
         "us_supply_total_mean",
         "min_dscr_p50",
         "avg_dscr_p50",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import simulator
 from simulator.history import WTI_ANNUAL_USD_PER_BBL
 from simulator.model.metrics import MIN_SERVICE_USD_BN
-from simulator.outputs import SERIES, UNDEFINED_METRICS
+from simulator.outputs import CATALOGUE, SERIES, UNDEFINED_METRICS
 from simulator.run.results import Results
 from simulator.scenario import MAX_SEED, Scenario, ScenarioError, field_specs
 
@@ -54,13 +54,7 @@ RELIABILITY_NOTES = [
 MAY_BE_NAN = UNDEFINED_METRICS
 #: Headline percentile keys and the metric each is taken from.
 HEADLINE_METRIC = {
-    "mdf_inflow_pv_p10": "mdf_inflow_pv_usd_bn",
-    "mdf_inflow_pv_p50": "mdf_inflow_pv_usd_bn",
-    "mdf_inflow_pv_p90": "mdf_inflow_pv_usd_bn",
-    "min_dscr_p50": "min_dscr",
-    "avg_dscr_p50": "avg_dscr",
-    "min_llcr_p50": "min_llcr",
-    "project_irr_p50": "project_irr",
+    o.name: o.of for o in CATALOGUE if "headline" in o.kinds and o.percentile is not None
 }
 SOURCES = (
     "cash_usd_bn",

@@ -62,6 +62,8 @@ def _another_value(spec: FieldSpec) -> object:
         return next(c for c in spec.choices if c != spec.default)
     if spec.kind == "list":
         return [40.0, 50.0, 60.0]
+    if spec.kind == "table":  # fiscal regimes: a 10% royalty from the first year
+        return [{"from_year": 2006, "duties": [{"name": "royalty", "rate": 0.1}]}]
     if spec.kind == "bool":
         return not spec.default
     low = spec.ge if spec.ge is not None else spec.gt

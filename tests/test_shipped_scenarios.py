@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = REPO / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 
-#: Per-path outputs of DESIGN.md section 6 and section B (coverage, outcomes), in order.
+#: Per-path outputs of DESIGN.md section 6, section B (coverage, outcomes) and section D (what
+#: each country gets), in order.
 METRIC_NAMES = [
     "mdf_inflow_total_usd_bn",
     "mdf_inflow_pv_usd_bn",
@@ -46,6 +47,9 @@ METRIC_NAMES = [
     "cash_trapped_total_usd_bn",
     "project_irr",
     "us_supply_total_mmbbl",
+    "us_supply_gulf_share_max",
+    "government_take_pv_usd_bn",
+    "mexico_benefit_pv_usd_bn",
     "debt_outstanding_at_horizon_usd_bn",
     "capex_overrun_factor",
     "reservoir_factor",

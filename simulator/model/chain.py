@@ -34,7 +34,17 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from ..scenario.errors import ScenarioError
-from ..scenario.schema import Fiscal, Mdf, Naef, OilPrice, Pemex, Risks, Scenario, Waterfall
+from ..scenario.schema import (
+    Fiscal,
+    Mdf,
+    Naef,
+    OilPrice,
+    Pemex,
+    Reporting,
+    Risks,
+    Scenario,
+    Waterfall,
+)
 from ..scenario.sets import SET_FIELDS, FloatArray, ParameterSets, PerPath
 from .financing import DebtSchedule, debt_schedule
 from .fund import FundFlows, run_fund
@@ -182,6 +192,8 @@ def tranche_cfads(scenario: Scenario, capex_usd_bn: FloatArray, price: FloatArra
         oil_price=scenario.oil_price,
         pemex=scenario.pemex,
         fiscal=scenario.fiscal,
+        start_year=scenario.horizon.start_year,
+        capex_usd_bn=capex_usd_bn,
     )
     cfads = cash.cfads_usd_bn[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -381,6 +393,11 @@ class Plan:
         return self._section(self.scenario.pemex, "pemex")
 
     @property
+    def reporting(self) -> Reporting | PerPath[Reporting]:
+        """The ``reporting`` section as the paths see it."""
+        return self._section(self.scenario.reporting, "reporting")
+
+    @property
     def risks(self) -> Risks | PerPath[Risks]:
         """The ``risks`` section as the paths see it."""
         return self._section(self.scenario.risks, "risks")
@@ -443,9 +460,13 @@ class PathFlows:
         Whether the backstop paid something on the path, shape (paths,).
     standalone_default
         Whether the path defaults without the backstop, shape (paths,).
+    us_oil_share
+        Share of the added boe that is oil shipped to the United States [-], a float or one
+        value per path.
 
-    ``production_kbd``, ``operating_loss_carried_usd_bn`` and ``pemex_support_usd_bn`` are
-    worked out when asked for (only the paths whose series are kept need them).
+    ``production_kbd``, ``us_supply_kbd``, ``operating_loss_carried_usd_bn`` and
+    ``pemex_support_usd_bn`` are worked out when asked for (only the paths whose series are
+    kept need them).
     """
 
     oil_price_usd_per_bbl: FloatArray
@@ -458,6 +479,7 @@ class PathFlows:
     first_default: npt.NDArray[np.int64]
     pemex_support: npt.NDArray[np.bool_]
     standalone_default: npt.NDArray[np.bool_]
+    us_oil_share: float | FloatArray
 
     @functools.cached_property
     def production_kbd(self) -> FloatArray:
@@ -465,6 +487,11 @@ class PathFlows:
         return production_kbd(
             self.base_kbd, reservoir=self.reservoir_factor, overrun=self.capex_overrun_factor
         )
+
+    @functools.cached_property
+    def us_supply_kbd(self) -> FloatArray:
+        """Added oil shipped to the United States [kb/d]."""
+        return self.production_kbd * self.us_oil_share
 
     @functools.cached_property
     def operating_loss_carried_usd_bn(self) -> FloatArray:
@@ -498,6 +525,7 @@ _FLOW_NAMES[PathFlows] = frozenset(
         "capex_overrun_factor",
         "reservoir_factor",
         "production_kbd",
+        "us_supply_kbd",
         "operating_loss_carried_usd_bn",
         "pemex_support_usd_bn",
     }
@@ -548,6 +576,8 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         fiscal=plan.fiscal,
         cost=cost,
         mix=mix,
+        start_year=plan.scenario.horizon.start_year,
+        capex_usd_bn=plan.schedule.capex_usd_bn,
     )
     coupon = plan.naef.coupon_rate
     # The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
@@ -585,6 +615,7 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         first_default=first,
         pemex_support=drew,
         standalone_default=standalone,
+        us_oil_share=(1.0 - pemex.gas_share_boe) * pemex.us_export_share,
     )
 
 
@@ -616,6 +647,45 @@ def _nan_min_mean(values: FloatArray) -> tuple[FloatArray, FloatArray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(some, total / count, np.nan)
     return np.where(some, low, np.nan), mean
+
+
+def _us_supply_peak(flows: PathFlows) -> FloatArray:
+    """The largest yearly added oil shipped to the United States [kb/d], shape (paths,).
+
+    The production of a year is ``base_kbd`` times the path's factor, so its largest is found
+    on the base profile (one row, or one per path) before the factor.
+    """
+    factor = flows.reservoir_factor / flows.capex_overrun_factor
+    base = flows.base_kbd.reshape(flows.base_kbd.shape[0], -1)
+    peak: FloatArray = base.max(axis=0) * factor * flows.us_oil_share
+    return peak
+
+
+def mexico_benefit_pv(plan: Plan, flows: PathFlows) -> FloatArray:
+    """What Mexico's public sector gets, as a present value [USD bn], shape (paths,).
+
+    Read from the waterfall's sources: the government take, plus the project's cash (CFADS
+    and reserve income) less the debt service it paid itself (the service paid less what the
+    interest reserve paid), plus what the reserve account paid out (draws and releases) less
+    what went into it (top-ups and trapped cash), less principal prepaid by a sweep; plus the
+    reserves still held at the horizon (reserve account and interest reserve), discounted
+    from the last year. By the waterfall's identity this is the take, the MDF's inflows,
+    Pemex's retained cash and its backstop repayments less its draws: money that moves within
+    Mexico's public sector counts once, the GDP uplift not at all.
+    """
+    wf = flows.waterfall
+    own = flows.field.government_take_usd_bn + wf.cash_usd_bn
+    own -= wf.debt_service_paid_usd_bn
+    own += wf.interest_reserve_paid_usd_bn
+    own += wf.dsra_draw_usd_bn
+    own += wf.dsra_release_usd_bn
+    own -= wf.dsra_topup_usd_bn
+    own -= wf.cash_trapped_usd_bn
+    own -= wf.debt_prepaid_usd_bn
+    left = wf.dsra_balance_usd_bn[-1] + wf.interest_reserve_balance_usd_bn[-1]
+    last = plan.discount.reshape(plan.discount.shape[0], -1)[-1]
+    result: FloatArray = present_value(plan.discount, own) + left * last
+    return result
 
 
 def llcr(plan: Plan, flows: PathFlows) -> FloatArray:
@@ -663,6 +733,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     years = sc.horizon.years
     wf, fund = flows.waterfall, flows.fund
     cfads = flows.field.cfads_usd_bn
+    take = flows.field.government_take_usd_bn
     short = wf.shortfall_usd_bn
     in_short = short > SHORTFALL_EPS_USD_BN
     distress = in_short.any(axis=0)
@@ -705,6 +776,10 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "project_irr": irr(cfads - plan.schedule.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": pemex.us_export_share
         * oil_mmbbl_total(flows.base_kbd, factor, pemex),
+        "us_supply_gulf_share_max": _us_supply_peak(flows)
+        / np.asarray(plan.reporting.us_gulf_crude_imports_kbd, dtype=float),
+        "government_take_pv_usd_bn": present_value(plan.discount, take),
+        "mexico_benefit_pv_usd_bn": mexico_benefit_pv(plan, flows),
         "debt_outstanding_at_horizon_usd_bn": plan.schedule.outstanding_at_horizon_usd_bn
         + short[-1],
         "capex_overrun_factor": flows.capex_overrun_factor,

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..scenario.schema import Fiscal, OilPrice, Pemex
 from ..scenario.sets import FloatArray, PerPath
+from .fiscal import regime_take
 from .metrics import sum_over_years
 
 __all__ = [
@@ -161,6 +162,9 @@ class FieldCashFlows:
     opex_usd_bn: FloatArray
     government_take_usd_bn: FloatArray
     cfads_usd_bn: FloatArray
+    take_value_usd_bn: FloatArray
+    take_profit_usd_bn: FloatArray
+    take_export_usd_bn: FloatArray
 
     def as_dict(self) -> dict[str, FloatArray]:
         """The flows by name."""
@@ -177,6 +181,8 @@ def field_cash_flows(
     fiscal: Fiscal | PerPath[Fiscal],
     cost: FloatArray | None = None,
     mix: FloatArray | None = None,
+    start_year: int = 0,
+    capex_usd_bn: FloatArray | None = None,
 ) -> FieldCashFlows:
     """Revenue, operating cost, government take and CFADS of the added production.
 
@@ -200,12 +206,17 @@ def field_cash_flows(
     mix
         Export-mix factor around its mean [-], shape (years, paths): the oil sells at
         ``realized_price_factor * mix`` times the benchmark; None: 1.
+    start_year, capex_usd_bn
+        Calendar year of row 0 and the capex spent each year [USD bn], for the regimes of
+        ``fiscal.regimes`` (:func:`simulator.model.fiscal.regime_take`).
 
     Returns
     -------
     FieldCashFlows
-        ``government_take = royalty * revenue + duty * max(revenue - opex, 0)``;
-        ``cfads = revenue - opex - government_take``.
+        Without regimes ``government_take = royalty * revenue + duty * max(revenue - opex,
+        0)``, with them the take of :func:`simulator.model.fiscal.regime_take`; ``cfads =
+        revenue - opex - government_take``; the take also by kind of base (value, profit,
+        export excess).
     """
     years = len(base_kbd)
     # At median factors [mmbbl], shape (years, 1) or (years, paths).
@@ -229,16 +240,52 @@ def field_cash_flows(
         opex *= cost
     opex += pemex.oversight_cost_usd_bn_per_year
     cfads = revenue - opex
-    if np.any(fiscal.profit_duty_rate) or np.any(fiscal.royalty_rate):
-        take = np.maximum(cfads, 0.0)
-        take *= fiscal.profit_duty_rate
+    zero = np.broadcast_to(0.0, cfads.shape)  # a read-only zero for a kind nobody pays
+    by_value: FloatArray = zero
+    by_profit: FloatArray = zero
+    by_export: FloatArray = zero
+    if fiscal.regimes:
+        oil_mmbbl = boe * ((1.0 - g) * factor)
+        oil_usd_per_bbl = price * oil_price.realized_price_factor
+        if mix is not None:
+            oil_usd_per_bbl = oil_usd_per_bbl * mix
+        oil_value = oil_usd_per_bbl * oil_mmbbl / 1000.0
+        regime = regime_take(
+            fiscal.regimes,
+            start_year=start_year,
+            oil_value_usd_bn=oil_value,
+            gas_value_usd_bn=revenue - oil_value,
+            cost_usd_bn=opex,
+            capex_usd_bn=np.zeros(years) if capex_usd_bn is None else capex_usd_bn,
+            export_price_usd_per_bbl=oil_usd_per_bbl,
+            oil_mmbbl=oil_mmbbl,
+            boe_mmbbl=boe * factor,
+        )
+        by_value, by_profit, by_export = (
+            regime.value_usd_bn,
+            regime.profit_usd_bn,
+            regime.export_usd_bn,
+        )
+        take = regime.total_usd_bn
+        cfads -= take
+    elif np.any(fiscal.profit_duty_rate) or np.any(fiscal.royalty_rate):
+        by_profit = np.maximum(cfads, 0.0)
+        by_profit *= fiscal.profit_duty_rate
+        take = by_profit
         if np.any(fiscal.royalty_rate):
-            take += fiscal.royalty_rate * revenue
+            by_value = fiscal.royalty_rate * revenue
+            take = by_profit + by_value
         cfads -= take
     else:
-        take = np.zeros_like(cfads)
+        take = zero
     return FieldCashFlows(
-        revenue_usd_bn=revenue, opex_usd_bn=opex, government_take_usd_bn=take, cfads_usd_bn=cfads
+        revenue_usd_bn=revenue,
+        opex_usd_bn=opex,
+        government_take_usd_bn=take,
+        cfads_usd_bn=cfads,
+        take_value_usd_bn=by_value,
+        take_profit_usd_bn=by_profit,
+        take_export_usd_bn=by_export,
     )
 
 

@@ -45,6 +45,7 @@ CARD_KEYS: tuple[str, ...] = (
     "mdf_inflow_pv_p10",
     "mdf_inflow_pv_p50",
     "mdf_inflow_pv_p90",
+    "mexico_benefit_pv_p50",
     "us_supply_total_mean",
     "min_dscr_p50",
     "avg_dscr_p50",

@@ -36,6 +36,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_TITLES",
     "TOP_FIELDS",
+    "Duty",
     "FieldSpec",
     "Fiscal",
     "Horizon",
@@ -43,6 +44,7 @@ __all__ = [
     "Naef",
     "OilPrice",
     "Pemex",
+    "Regime",
     "Reporting",
     "Risks",
     "Role",
@@ -543,6 +545,102 @@ def correlation_problem(
     return i, float(np.linalg.eigvalsh(m)[0])
 
 
+Rate = Annotated[Real, Field(ge=0, le=1)]
+#: A price band: [above USD/bbl, rate] or [above USD/bbl, rate, slope per USD/bbl].
+Band = tuple[Annotated[Real, Field(ge=0)], Real] | tuple[Annotated[Real, Field(ge=0)], Real, Real]
+DutyBase = Literal["value", "profit", "export_excess"]
+
+
+class Duty(_Section):
+    """One duty of a fiscal regime (a frozen model; see :class:`Regime`).
+
+    ``base``: ``value`` (the value of the added oil and gas at the export price), ``profit``
+    (value less deductible costs, capped, less the duties named in ``deducts``, at least 0) or
+    ``export_excess`` (the export price's excess over ``reference_usd_per_bbl`` of the year,
+    times the added oil, all of it exported). The rate is ``rate``, or, when ``bands`` is set,
+    that of the highest band whose price the export price exceeds: ``rate + slope (P - above)``.
+    """
+
+    name: Annotated[str, Strict()] = Field(
+        ...,
+        description="Name of the duty (unique within its regime).",
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+    )
+    base: DutyBase = Field("value", description="value, profit or export_excess.")
+    rate: Rate = Field(0.0, description="Rate on the base [-] (below the first band).")
+    bands: tuple[Band, ...] = Field(
+        (),
+        description="Price bands of the export price [USD/bbl, nominal]: [above, rate] or "
+        "[above, rate, slope per USD/bbl], ascending.",
+        max_length=100,
+    )
+    gas_rate: Rate | None = Field(
+        None, description="Rate on the gas value (value and profit bases); null: as the oil."
+    )
+    cap_usd_per_boe: Annotated[Real, Field(ge=0, le=10_000)] | None = Field(
+        None, description="Profit base: deductions at most this per boe produced [USD/boe]."
+    )
+    cap_share_of_value: Rate | None = Field(
+        None, description="Profit base: deductions at most this share of the value [-]."
+    )
+    capex_deduction_years: Annotated[int, Strict(), Field(ge=0, le=50)] = Field(
+        0,
+        description="Profit base: capex deducted in equal parts over this many years from the "
+        "year it is spent (0: not deductible; 1: expensed).",
+    )
+    deducts: tuple[Annotated[str, Strict()], ...] = Field(
+        (), description="Profit base: duties of the same regime, listed before, deducted."
+    )
+    reference_usd_per_bbl: tuple[Annotated[Real, Field(gt=0, le=10_000)], ...] = Field(
+        (),
+        description="export_excess: the reference (budget) price of each year from the "
+        "regime's first year [USD/bbl, nominal].",
+        max_length=200,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Duty:
+        floors = [b[0] for b in self.bands]
+        if floors != sorted(set(floors)):
+            raise _Cross("bands", floors, "band prices in strictly ascending order")
+        for i, band in enumerate(self.bands):
+            if not 0.0 <= band[1] <= 1.0:
+                raise _Cross(f"bands[{i}]", list(band), "a rate between 0 and 1")
+        if self.base == "export_excess" and not self.reference_usd_per_bbl:
+            raise _Cross("reference_usd_per_bbl", [], "the reference price of each year")
+        if self.base != "profit" and (
+            self.cap_usd_per_boe is not None
+            or self.cap_share_of_value is not None
+            or self.deducts
+            or self.capex_deduction_years
+        ):
+            raise _Cross("base", self.base, "profit for a duty with deductions or caps")
+        return self
+
+
+class Regime(_Section):
+    """The duties in force from a calendar year until the next regime."""
+
+    from_year: Annotated[int, Strict(), Field(ge=1900, le=2400)] = Field(
+        ..., description="First calendar year the regime is in force."
+    )
+    duties: tuple[Duty, ...] = Field((), description="The duties, in the order they are computed.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Regime:
+        names: list[str] = []
+        for i, duty in enumerate(self.duties):
+            if duty.name in names:
+                raise _Cross(f"duties[{i}].name", duty.name, "a name no other duty has")
+            for other in duty.deducts:
+                if other not in names:
+                    raise _Cross(f"duties[{i}].deducts", other, f"a duty listed before it: {names}")
+            names.append(duty.name)
+        return self
+
+
 class Fiscal(_Section):
     """Government take on the added production."""
 
@@ -552,6 +650,38 @@ class Fiscal(_Section):
     profit_duty_rate: Real = _f(
         0.0, "Duty on value less costs (2006 ordinary duty ~0.79).", "-", ge=0, le=1, role="path"
     )
+    regimes: tuple[Regime, ...] = _f(
+        (),
+        "Fiscal regimes by the year they come into force, each a list of duties (value, profit "
+        "or export-excess bases; rates stepped by price band; capped deductions); empty: the "
+        "two rates above for every year. A regime lasts until the next; before the first, "
+        "nothing is due.",
+        "-",
+        role="path",
+        max_length=100,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Fiscal:
+        years = [r.from_year for r in self.regimes]
+        for i in range(1, len(years)):
+            if years[i] == years[i - 1]:
+                raise _Cross(
+                    f"regimes[{i}].from_year", years[i], "one regime a year (two start then)"
+                )
+            if years[i] < years[i - 1]:
+                raise _Cross(
+                    f"regimes[{i}].from_year",
+                    years[i],
+                    f"a year after the previous regime's ({years[i - 1]}): regimes in order",
+                )
+        if self.regimes and (self.royalty_rate or self.profit_duty_rate):
+            raise _Cross(
+                "regimes",
+                f"{len(self.regimes)} regimes",
+                "royalty_rate and profit_duty_rate at 0 with regimes (one or the other)",
+            )
+        return self
 
 
 class Waterfall(_Section):
@@ -700,6 +830,16 @@ class Reporting(_Section):
         "%",
         min_length=1,
         role="setup",
+    )
+    us_gulf_crude_imports_kbd: Real = _f(
+        2180.0,
+        "U.S. crude oil imports from the Persian Gulf in 2005, against which the added supply "
+        "to the United States is measured (21.7% of 10.06 mb/d of crude imports: DOE "
+        "statistics as reported in 2006; secondary source).",
+        "kb/d",
+        ge=1,
+        le=100_000,
+        role="path",
     )
 
 
@@ -1020,7 +1160,7 @@ class FieldSpec:
     default: Any
     description: str
     unit: str
-    kind: str  # "int", "float", "bool", "choice", "list"
+    kind: str  # "int", "float", "bool", "choice", "list" (of numbers), "table" (of records)
     role: Role  # see ROLES
     optional: bool = False  # null is allowed: the field then takes a value derived from others
     derived_from: str | None = None  # the field whose value a null takes
@@ -1053,6 +1193,10 @@ def field_specs() -> tuple[FieldSpec, ...]:
                 kind, choices = "bool", ()
             elif origin is Literal:
                 kind, choices = "choice", tuple(typing.get_args(ann))
+            elif origin is tuple and any(
+                isinstance(a, type) and issubclass(a, BaseModel) for a in typing.get_args(ann)
+            ):
+                kind, choices = "table", ()  # a list of records (fiscal regimes)
             elif origin is tuple:
                 kind, choices = "list", ()
             elif ann is int or (
@@ -1171,10 +1315,6 @@ def _from_validation_error(
 ) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     ctx_error = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, _Cross):
-        return ScenarioError(
-            source, ctx_error.field, f"got {describe(ctx_error.got)}; want {ctx_error.want}"
-        )
     loc = [str(p) for p in err["loc"]]
     # A list item is reported as field[i].
     parts: list[str] = []
@@ -1184,6 +1324,9 @@ def _from_validation_error(
         else:
             parts.append(p)
     field = ".".join(parts)
+    if isinstance(ctx_error, _Cross):  # its field is relative to the model that raised it
+        where = f"{field}.{ctx_error.field}" if field else ctx_error.field
+        return ScenarioError(source, where, f"got {describe(ctx_error.got)}; want {ctx_error.want}")
     msg = str(err["msg"])
     if err["type"] == "missing":
         return ScenarioError(source, field, "missing")
