@@ -987,6 +987,7 @@ class Scenario(_Section):
                     op.bootstrap_block_years,
                     f"at most {len(WTI_ANNUAL_USD_PER_BBL) - 1} (the built-in history)",
                 )
+        self._check_regimes()
         r = self.risks
         bad = correlation_problem(
             r.price_overrun_correlation,
@@ -1008,6 +1009,26 @@ class Scenario(_Section):
             raise _Cross("reporting.percentiles", list(pct), "strictly increasing values")
         self._check_sensitivity()
         return self
+
+    def _check_regimes(self) -> None:
+        """Each export duty's reference prices cover its regime's years within the horizon."""
+        regimes = self.fiscal.regimes
+        end = self.horizon.start_year + self.horizon.years  # one past the last year
+        for i, regime in enumerate(regimes):
+            until = regimes[i + 1].from_year if i + 1 < len(regimes) else end
+            last = min(until, end) - 1
+            if last < max(regime.from_year, self.horizon.start_year):
+                continue  # not in force within the horizon
+            need = last - regime.from_year + 1
+            for j, duty in enumerate(regime.duties):
+                have = len(duty.reference_usd_per_bbl)
+                if duty.base == "export_excess" and have < need:
+                    raise _Cross(
+                        f"fiscal.regimes[{i}].duties[{j}].reference_usd_per_bbl",
+                        f"{have} prices",
+                        f"{need}, one for each year {regime.from_year}-{last} the regime is in "
+                        "force",
+                    )
 
     def _check_sensitivity(self) -> None:
         """Parameters and ranges of the ``sensitivity`` block name numeric model fields."""
