@@ -376,6 +376,24 @@ _METRICS: tuple[Output, ...] = (
         "Present value of the royalties and duties the added production pays.",
     ),
     _metric(
+        "take_value_pv_usd_bn",
+        "USD bn",
+        "Take on value PV",
+        "Present value of the duties on the value of the added production.",
+    ),
+    _metric(
+        "take_profit_pv_usd_bn",
+        "USD bn",
+        "Take on profit PV",
+        "Present value of the duties on value less capped deductions.",
+    ),
+    _metric(
+        "take_export_pv_usd_bn",
+        "USD bn",
+        "Take on the export price PV",
+        "Present value of the duties on the export price's excess over the budget price.",
+    ),
+    _metric(
         "mexico_benefit_pv_usd_bn",
         "USD bn",
         "Mexico's public benefit PV",

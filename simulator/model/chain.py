@@ -779,6 +779,9 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "us_supply_gulf_share_max": _us_supply_peak(flows)
         / np.asarray(plan.reporting.us_gulf_crude_imports_kbd, dtype=float),
         "government_take_pv_usd_bn": present_value(plan.discount, take),
+        "take_value_pv_usd_bn": present_value(plan.discount, flows.field.take_value_usd_bn),
+        "take_profit_pv_usd_bn": present_value(plan.discount, flows.field.take_profit_usd_bn),
+        "take_export_pv_usd_bn": present_value(plan.discount, flows.field.take_export_usd_bn),
         "mexico_benefit_pv_usd_bn": mexico_benefit_pv(plan, flows),
         "debt_outstanding_at_horizon_usd_bn": plan.schedule.outstanding_at_horizon_usd_bn
         + short[-1],
