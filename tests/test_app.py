@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import streamlit as st
 import streamlit.testing.v1.app_test as app_test_module
+import yaml
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -102,6 +103,8 @@ def field(at: AppTest, dotted: str) -> Any:
     kind = KINDS[dotted]
     if kind == "list":
         return at.text_input(key=key)
+    if kind == "table":
+        return at.text_area(key=key)
     if kind == "choice":
         return at.selectbox(key=key)
     return at.number_input(key=key)
@@ -279,6 +282,33 @@ def test_a_list_field_that_is_not_numbers_shows_the_clis_message_and_the_page_re
         c["label"]: c["text"]
         for c in library_cards(baseline(**{"naef.issuance_usd_bn": [20, 20, 20, 15]}))
     }
+
+
+def test_fiscal_regimes_are_edited_as_yaml_and_a_bad_entry_is_shown_under_the_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The records of fiscal-2025.yaml, typed into the text box as YAML, run as the library runs
+    # them.
+    regimes = simulator.load_scenario(SCENARIOS / "fiscal-2025.yaml").fiscal.regimes
+    records = [r.model_dump() for r in regimes]
+    at = press_run(start(), fiscal__regimes=yaml.safe_dump(records, sort_keys=False))
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["scenario"].fiscal.regimes == regimes
+    assert cards(at) == {
+        c["label"]: c["text"] for c in library_cards(baseline(**{"fiscal.regimes": records}))
+    }
+    # A rate above 1: the CLI's message, under the field, and nothing runs.
+    bad = "[{from_year: 2006, duties: [{name: x, rate: 1.5}]}]"
+    want = cli_message(capsys, "fiscal.regimes[0].duties[0].rate", f"fiscal.regimes={bad}")
+    at = press_run(at, fiscal__regimes=bad)
+    assert not at.exception, exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any(want in e for e in errors), (want, errors)
+    assert at.session_state["scenario"] is None
+    # Text that is not YAML is named after the field too.
+    at = press_run(at, fiscal__regimes="- {from_year: [")
+    assert any("fiscal.regimes" in e.value for e in at.error), [e.value for e in at.error]
 
 
 # ---------------------------------------------------------------------- downloads
