@@ -80,6 +80,9 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
     "mdf.efficiency",
 )
 
+#: The flat fiscal rates, left out of the default parameters of a scenario with regimes.
+_FLAT_FISCAL_RATES = ("fiscal.royalty_rate", "fiscal.profit_duty_rate")
+
 #: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
 DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_default")
 
@@ -289,6 +292,8 @@ def _resolve(
     ranges = {**declared, **dict(ranges or {})}
     if parameters is None:
         keys = list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
+        if scenario.fiscal.regimes:  # its duties replace the flat rates, which cannot be set
+            keys = [k for k in keys if k not in _FLAT_FISCAL_RATES]
     else:
         keys = list(parameters)
         for k in ranges:
@@ -1019,6 +1024,8 @@ def sobol(
         parameters = [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS] + [
             k for k in extra if k not in DEFAULT_PARAMETERS
         ]
+        if scenario.fiscal.regimes:  # its duties replace the flat rates, which cannot be set
+            parameters = [k for k in parameters if k not in _FLAT_FISCAL_RATES]
     resolved = _resolve(scenario, parameters, ranges)
     for key in resolved:
         if key not in SET_FIELDS:

@@ -138,9 +138,7 @@ def regime_take(
                     base -= paid[other]
                 np.maximum(base, 0.0, out=base)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    blended = np.where(
-                        value > 0.0, (rate * v_oil + gas_rate * v_gas) / value, rate
-                    )
+                    blended = np.where(value > 0.0, (rate * v_oil + gas_rate * v_gas) / value, rate)
                 amount = base * blended
             else:  # export_excess
                 ref = np.asarray(duty.reference_usd_per_bbl, dtype=float)

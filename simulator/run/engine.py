@@ -301,6 +301,15 @@ def simulate_sets(
     """
     sets = ParameterSets.check(values)
     _check_correlations(scenario, sets)
+    if scenario.fiscal.regimes:
+        for key in ("fiscal.royalty_rate", "fiscal.profit_duty_rate"):
+            if key in sets.values:
+                raise InputError(
+                    "parameter sets",
+                    key,
+                    "got values for a scenario with fiscal.regimes; want the regimes' duties "
+                    "or the two flat rates, not both (the scenario is refused the same way)",
+                )
     m = int(paths_per_set)
     if m < 1:
         raise InputError("parameter sets", "paths_per_set", f"got {m}; want at least 1")
