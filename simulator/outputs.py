@@ -394,6 +394,20 @@ _METRICS: tuple[Output, ...] = (
         "Present value of the duties on the export price's excess over the budget price.",
     ),
     _metric(
+        "hedge_premium_pv_usd_bn",
+        "USD bn",
+        "Hedge premium PV",
+        "Present value of the premiums of the puts on the added oil (a senior operating cost).",
+        "lower",
+    ),
+    _metric(
+        "hedge_payoff_pv_usd_bn",
+        "USD bn",
+        "Hedge payoff PV",
+        "Present value of what the puts paid (added to CFADS).",
+        "higher",
+    ),
+    _metric(
         "mexico_benefit_pv_usd_bn",
         "USD bn",
         "Mexico's public benefit PV",
@@ -509,6 +523,21 @@ _FLOWS: tuple[Output, ...] = (
         "(the extraordinary export duty).",
     ),
     _flow(
+        "hedge_premium_usd_bn",
+        SL,
+        "Hedge premium",
+        "Premium of the year's puts, accrued to the year's end; a senior operating cost.",
+        "lower",
+    ),
+    _flow(
+        "hedge_payoff_usd_bn",
+        SL,
+        "Hedge payoff",
+        "What the year's puts paid: the strike's excess over the year's average export price, "
+        "times the volume hedged.",
+        "higher",
+    ),
+    _flow(
         "us_supply_kbd",
         S,
         "US supply added",
@@ -521,7 +550,8 @@ _FLOWS: tuple[Output, ...] = (
         "cfads_usd_bn",
         SL,
         "Cash flow available for debt service, CFADS",
-        "Revenue less operating cost and government take.",
+        "Revenue less operating cost, government take and the hedge's premium, plus the "
+        "hedge's payoff.",
         "higher",
         short="CFADS",
     ),

@@ -36,6 +36,7 @@ from pydantic import BaseModel
 from ..scenario.errors import ScenarioError
 from ..scenario.schema import (
     Fiscal,
+    Hedge,
     Mdf,
     Naef,
     OilPrice,
@@ -48,6 +49,7 @@ from ..scenario.schema import (
 from ..scenario.sets import SET_FIELDS, FloatArray, ParameterSets, PerPath
 from .financing import DebtSchedule, debt_schedule
 from .fund import FundFlows, run_fund
+from .hedge import forward_and_spread, hedge_flows
 from .metrics import (
     SHORTFALL_EPS_USD_BN,
     discount_factors,
@@ -70,6 +72,7 @@ from .production import (
     cost_index,
     field_cash_flows,
     lognormal_factor,
+    mmbbl_per_year,
     oil_mmbbl_total,
     priced_kbd,
     production_kbd,
@@ -393,6 +396,11 @@ class Plan:
         return self._section(self.scenario.pemex, "pemex")
 
     @property
+    def hedge(self) -> Hedge | PerPath[Hedge]:
+        """The ``hedge`` section as the paths see it."""
+        return self._section(self.scenario.hedge, "hedge")
+
+    @property
     def reporting(self) -> Reporting | PerPath[Reporting]:
         """The ``reporting`` section as the paths see it."""
         return self._section(self.scenario.reporting, "reporting")
@@ -560,8 +568,11 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
     level = price_level(op, start_year=plan.scenario.horizon.start_year, years=years)
     price = price_paths(op, years=years, shocks=shocks, level=level)
     base_kbd, cost = plan.base_kbd, None
-    if np.any(pemex.cost_price_elasticity):
+    hedge = plan.hedge
+    hedged = bool(np.any(hedge.share_of_added_oil))
+    if np.any(pemex.cost_price_elasticity) or hedged:
         expected = expected_price_path(op, years=years, level=level)
+    if np.any(pemex.cost_price_elasticity):
         cost = cost_index(price, expected, pemex.cost_price_elasticity)
         base_kbd = priced_kbd(plan.capex_kbd, cost[:tranches])
     mix = None
@@ -579,6 +590,29 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         start_year=plan.scenario.horizon.start_year,
         capex_usd_bn=plan.schedule.capex_usd_bn,
     )
+    if hedged:
+        forward, spread = forward_and_spread(op, price, level, expected)
+        export = price * op.realized_price_factor
+        if mix is not None:
+            export = export * mix
+        oil = mmbbl_per_year(base_kbd.reshape(years, -1)) * (
+            (1.0 - pemex.gas_share_boe) * (reservoir / overrun)
+        )
+        flows = hedge_flows(
+            hedge,
+            export_forward=forward * op.realized_price_factor,
+            export_price=export,
+            spread=spread,
+            oil_mmbbl=oil,
+        )
+        cfads = cash.cfads_usd_bn - flows.premium_usd_bn
+        cfads += flows.payoff_usd_bn
+        cash = replace(
+            cash,
+            cfads_usd_bn=cfads,
+            hedge_premium_usd_bn=flows.premium_usd_bn,
+            hedge_payoff_usd_bn=flows.payoff_usd_bn,
+        )
     coupon = plan.naef.coupon_rate
     # The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
     # (an index past 1e300, from a pledge at a subnormal price, is as good as unlimited).
@@ -782,6 +816,8 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "take_value_pv_usd_bn": present_value(plan.discount, flows.field.take_value_usd_bn),
         "take_profit_pv_usd_bn": present_value(plan.discount, flows.field.take_profit_usd_bn),
         "take_export_pv_usd_bn": present_value(plan.discount, flows.field.take_export_usd_bn),
+        "hedge_premium_pv_usd_bn": present_value(plan.discount, flows.field.hedge_premium_usd_bn),
+        "hedge_payoff_pv_usd_bn": present_value(plan.discount, flows.field.hedge_payoff_usd_bn),
         "mexico_benefit_pv_usd_bn": mexico_benefit_pv(plan, flows),
         "debt_outstanding_at_horizon_usd_bn": plan.schedule.outstanding_at_horizon_usd_bn
         + short[-1],

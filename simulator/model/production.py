@@ -95,9 +95,20 @@ def capex_year_kbd(capex_usd_bn: np.ndarray, pemex: Pemex, *, tranches: int) -> 
 def cost_index(
     price: FloatArray, expected: FloatArray, elasticity: float | FloatArray
 ) -> FloatArray:
-    """``(P / P_expected)^beta`` [-], shape (years, paths); 1 where beta is 0."""
-    ratio = price / expected
+    """``(P / P_expected)^beta`` [-], shape (years, paths); 1 where beta is 0.
+
+    The ratio is held within [1e-6, 1e6] (a price a million times off what was expected, as
+    only prices at the bounds of the schema reach): a cost index of 0 or infinity would make
+    the capacity a year's capex buys undefined.
+    """
+    with np.errstate(divide="ignore", over="ignore"):
+        ratio = price / expected
+    np.clip(ratio, _RATIO_MIN, _RATIO_MAX, out=ratio)
     return np.power(ratio, elasticity, out=ratio)
+
+
+#: Bounds of the price's ratio to its expectation in the cost index [-].
+_RATIO_MIN, _RATIO_MAX = 1e-6, 1e6
 
 
 def priced_kbd(by_year_kbd: FloatArray, index: FloatArray) -> FloatArray:
@@ -165,6 +176,8 @@ class FieldCashFlows:
     take_value_usd_bn: FloatArray
     take_profit_usd_bn: FloatArray
     take_export_usd_bn: FloatArray
+    hedge_premium_usd_bn: FloatArray
+    hedge_payoff_usd_bn: FloatArray
 
     def as_dict(self) -> dict[str, FloatArray]:
         """The flows by name."""
@@ -286,6 +299,8 @@ def field_cash_flows(
         take_value_usd_bn=by_value,
         take_profit_usd_bn=by_profit,
         take_export_usd_bn=by_export,
+        hedge_premium_usd_bn=zero,
+        hedge_payoff_usd_bn=zero,
     )
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "Duty",
     "FieldSpec",
     "Fiscal",
+    "Hedge",
     "Horizon",
     "Mdf",
     "Naef",
@@ -545,6 +546,70 @@ def correlation_problem(
     return i, float(np.linalg.eigvalsh(m)[0])
 
 
+class Hedge(_Section):
+    """Put options on the added oil, as Mexico's finance ministry buys on its exports.
+
+    Each year's put is on the year's average Mexican export price, bought at the end of the
+    year before on a share of the path's expected oil volume, priced with Black-76 on that
+    year's forward; its premium is a senior operating cost and its payoff adds to CFADS.
+    """
+
+    share_of_added_oil: Real = _f(
+        0.0,
+        "Share of each year's expected added oil hedged with puts (0: no hedge, the proposal's "
+        "terms; the finance ministry hedged roughly 200-330 mmbbl a year of Mexico's exports "
+        "in 2009-2016).",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
+    )
+    strike_moneyness: Real = _f(
+        1.0,
+        "Strike as a fraction of the year's forward export price (1: at the money; assumption).",
+        "-",
+        gt=0,
+        le=5,
+        role="path",
+    )
+    strike_usd_per_bbl: Real = _f(
+        0.0,
+        "A fixed strike on the export price, every year [nominal]; 0: strike_moneyness times "
+        "the forward (the 2009 hedge: $70, the 2015 hedge: $76.40, the 2016 hedge: $49).",
+        "USD/bbl",
+        ge=0,
+        le=10_000,
+        role="path",
+    )
+    volatility_from: Literal["model", "market"] = _f(
+        "model",
+        "model: the put is priced at the price model's own one-step spread of ln P (the spread "
+        "of the annual average the model steps); market: at implied_volatility, a market "
+        "point-price volatility turned into an average-price one (times sqrt(1/3), averaging "
+        "from purchase).",
+        "-",
+        role="path",
+    )
+    implied_volatility: Real = _f(
+        0.35,
+        "Market implied volatility of the point price, used when volatility_from is market "
+        "(assumption: a typical one-year WTI option volatility).",
+        "1/sqrt(year)",
+        ge=0,
+        le=3,
+        role="path",
+    )
+    risk_free_rate: Real = _f(
+        0.0465,
+        "Rate at which the premium, paid at purchase, accrues to the year's end (4.65%: the "
+        "20-year Treasury's 2005 average, FRED GS20).",
+        "1/year",
+        ge=-0.1,
+        le=0.5,
+        role="path",
+    )
+
+
 Rate = Annotated[Real, Field(ge=0, le=1)]
 #: A price band: [above USD/bbl, rate] or [above USD/bbl, rate, slope per USD/bbl].
 Band = tuple[Annotated[Real, Field(ge=0)], Real] | tuple[Annotated[Real, Field(ge=0)], Real, Real]
@@ -872,6 +937,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "naef": Naef,
     "pemex": Pemex,
     "risks": Risks,
+    "hedge": Hedge,
     "fiscal": Fiscal,
     "waterfall": Waterfall,
     "mdf": Mdf,
@@ -887,6 +953,7 @@ SECTION_TITLES: dict[str, str] = {
     "naef": "NAEF securities",
     "pemex": "Pemex production and costs",
     "risks": "Correlated risks",
+    "hedge": "Oil-price hedge",
     "fiscal": "Fiscal take",
     "waterfall": "Cash-flow waterfall",
     "mdf": "Mexican Development Fund",
@@ -926,6 +993,7 @@ class Scenario(_Section):
     naef: Naef = Naef()
     pemex: Pemex = Pemex()
     risks: Risks = Risks()
+    hedge: Hedge = Hedge()
     fiscal: Fiscal = Fiscal()
     waterfall: Waterfall = Waterfall()
     mdf: Mdf = Mdf()
