@@ -487,6 +487,35 @@ def cmd_app(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def cmd_credit(args: argparse.Namespace) -> int:
+    from .analysis.credit import credit_report, fair_coupon
+    from .run.engine import simulate
+
+    sc = _load(args.scenario, args.set)
+    paths = args.paths or sc.simulation.paths
+    seed = sc.simulation.seed if args.seed is None else args.seed
+    res = simulate(sc, paths=paths, seed=seed, keep_series=False)
+    report = credit_report(res)
+    print(f"Credit of the notes of {sc.name} (coupon {sc.naef.coupon_rate:.2%}):")
+    print(report.text())
+    if not args.no_coupon:
+        fair = fair_coupon(sc, paths=args.coupon_paths, seed=seed)
+        rate = sc.credit.risk_free_rate + sc.credit.risk_premium
+        if fair.coupon is None:
+            print(
+                f"  Fair coupon: no clearing coupon between {rate:.2%} and "
+                f"{rate + 0.15:.2%} ({fair.paths:,} paths)"
+            )
+        else:
+            assert fair.spread is not None and fair.standard_error is not None
+            print(
+                f"  Fair coupon                            {fair.coupon:8.3%}  (spread "
+                f"{1e4 * fair.spread:.0f} bp over {sc.credit.risk_free_rate:.2%}, ± "
+                f"{1e4 * fair.standard_error:.1f} bp, {fair.paths:,} paths)"
+            )
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .analysis.calibrate import calibrate
     from .run.results import atomic_file
@@ -666,6 +695,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="scenario YAML files")
     add_set(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "credit", help="the notes as investors see them: default, loss, rating, fair coupon"
+    )
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--paths", type=int, help="paths of the run (default: the scenario's)")
+    p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    p.add_argument(
+        "--coupon-paths",
+        type=int,
+        default=4000,
+        help="paths of each run of the fair-coupon search (default 4000)",
+    )
+    p.add_argument("--no-coupon", action="store_true", help="skip the fair-coupon search")
+    add_set(p)
+    p.set_defaults(func=cmd_credit)
 
     p = sub.add_parser(
         "calibrate",

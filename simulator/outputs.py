@@ -394,6 +394,25 @@ _METRICS: tuple[Output, ...] = (
         "Present value of the duties on the export price's excess over the budget price.",
     ),
     _metric(
+        "holder_loss",
+        "-",
+        "Holders' loss",
+        "Share of the scheduled debt service's PV (at the coupon) that holders do not get: "
+        "unpaid at the last final maturity plus credit.tail_years, after naef.recovery_rate; "
+        "undefined when the horizon ends before then.",
+        "lower",
+        format=".2f",
+        percent=True,
+    ),
+    _metric(
+        "holder_pv_usd_bn",
+        "USD bn",
+        "Holders' PV",
+        "Present value, at the credit's risk-free rate plus premium, of what holders get (debt "
+        "service paid, principal prepaid, recovery).",
+        "higher",
+    ),
+    _metric(
         "hedge_premium_pv_usd_bn",
         "USD bn",
         "Hedge premium PV",
@@ -808,6 +827,16 @@ _HEADLINE: tuple[Output, ...] = (
         "higher",
     ),
     _headline(
+        "expected_loss",
+        "holder_loss",
+        "mean",
+        "Expected loss of the notes",
+        "Mean over paths of the holders' loss: 1 - E[PV paid] / PV scheduled, at the coupon.",
+        "lower",
+        format=".2f",
+        percent=True,
+    ),
+    _headline(
         "mexico_benefit_pv_p50",
         "mexico_benefit_pv_usd_bn",
         "p50",
@@ -945,6 +974,8 @@ UNDEFINED_METRICS: frozenset[str] = frozenset(
         "avg_dscr",
         "min_llcr",
         "tail_share",
+        "holder_loss",
+        "holder_pv_usd_bn",
     }
 )
 

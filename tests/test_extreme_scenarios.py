@@ -52,9 +52,12 @@ RELIABILITY_NOTES = [
 ]
 
 MAY_BE_NAN = UNDEFINED_METRICS
-#: Headline percentile keys and the metric each is taken from.
+#: Headline keys of a statistic of a metric (percentiles, means) and the metric each is taken
+#: from.
 HEADLINE_METRIC = {
-    o.name: o.of for o in CATALOGUE if "headline" in o.kinds and o.percentile is not None
+    o.name: o.of
+    for o in CATALOGUE
+    if "headline" in o.kinds and o.of is not None and not o.is_probability
 }
 SOURCES = (
     "cash_usd_bn",

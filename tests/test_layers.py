@@ -1,9 +1,9 @@
 """The package's layers: every import points down, and no module imports itself back.
 
-present -> analysis -> run -> model -> scenario; ``outputs``, ``history`` and ``version`` are
-leaves every layer may read, and import nothing of the package; ``cli`` and the package's
-``__init__`` sit on top. Imports are read from the source with :mod:`ast`, those inside functions
-included.
+present -> analysis -> run -> model -> scenario; ``outputs``, ``history``, ``ratings`` and
+``version`` are leaves every layer may read, and import nothing of the package; ``cli`` and the
+package's ``__init__`` sit on top. Imports are read from the source with :mod:`ast`, those
+inside functions included.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simulator"
 RANKS = {
     "outputs": 0,
     "history": 0,
+    "ratings": 0,
     "version": 0,
     "scenario": 1,
     "model": 2,
@@ -79,7 +80,7 @@ def test_imports_point_down(module: str) -> None:
             assert _layer(module) in ("cli", "__init__"), f"{module} imports the package root"
             continue
         assert RANKS[_layer(target)] <= rank, f"{module} imports {target}, a higher layer"
-    if _layer(module) in ("outputs", "history", "version"):
+    if _layer(module) in ("outputs", "history", "ratings", "version"):
         assert not GRAPH[module], f"{module} is a leaf but imports {sorted(GRAPH[module])}"
 
 

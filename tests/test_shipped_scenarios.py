@@ -52,6 +52,8 @@ METRIC_NAMES = [
     "take_value_pv_usd_bn",
     "take_profit_pv_usd_bn",
     "take_export_pv_usd_bn",
+    "holder_loss",
+    "holder_pv_usd_bn",
     "hedge_premium_pv_usd_bn",
     "hedge_payoff_pv_usd_bn",
     "mexico_benefit_pv_usd_bn",

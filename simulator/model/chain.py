@@ -695,6 +695,50 @@ def _us_supply_peak(flows: PathFlows) -> FloatArray:
     return peak
 
 
+def holder_value(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
+    """What the holders of the notes get, per path: ``holder_loss`` [-] and ``holder_pv_usd_bn``.
+
+    Holders receive the debt service paid (by the cash, the reserves or the backstop) and any
+    principal a sweep prepays, pari passu across tranches, until ``T``, the last final maturity
+    plus ``credit.tail_years``; what is then still unpaid is lost but for
+    ``naef.recovery_rate`` of it, recovered in ``T``. ``holder_loss = 1 - (PV of what they
+    get) / (PV of the scheduled service)``, both at the coupon (its mean over paths is the
+    expected loss); ``holder_pv_usd_bn`` is what they get, at the credit's discount rate
+    (``credit.risk_free_rate + credit.risk_premium``), for the fair coupon. NaN on every path
+    when the horizon ends before ``T`` or nothing is issued.
+    """
+    sc = plan.scenario
+    wf = flows.waterfall
+    years, n = wf.cash_usd_bn.shape
+    last = plan.schedule.last_maturity
+    end = last + sc.credit.tail_years
+    if last < 0 or end > years - 1:
+        undefined = np.full(n, np.nan)
+        return {"holder_loss": undefined, "holder_pv_usd_bn": undefined.copy()}
+    rows = slice(0, end + 1)
+    paid = wf.debt_service_paid_usd_bn[rows] + wf.debt_prepaid_usd_bn[rows]
+    recovered = plan.naef.recovery_rate * wf.shortfall_usd_bn[end]
+    t = np.arange(end + 1, dtype=float).reshape(end + 1, 1)
+    at_coupon = (1.0 + np.asarray(plan.naef.coupon_rate, dtype=float)) ** -t
+    scheduled = present_value(at_coupon, _rows_of(plan.schedule.service_usd_bn, rows, n))
+    got = present_value(at_coupon, paid) + recovered * at_coupon[-1]
+    rate = sc.credit.risk_free_rate + sc.credit.risk_premium
+    at_rate = (1.0 + rate) ** -t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = np.where(scheduled > 0.0, 1.0 - got / scheduled, np.nan)
+    return {
+        "holder_loss": loss,
+        "holder_pv_usd_bn": present_value(at_rate, paid) + recovered * at_rate[-1],
+    }
+
+
+def _rows_of(values: FloatArray, rows: slice, paths: int) -> FloatArray:
+    """Some years of a schedule array, (years,) or (years, paths), as (rows, paths)."""
+    part = values[rows]
+    out: FloatArray = np.broadcast_to(part.reshape(part.shape[0], -1), (part.shape[0], paths))
+    return out
+
+
 def mexico_benefit_pv(plan: Plan, flows: PathFlows) -> FloatArray:
     """What Mexico's public sector gets, as a present value [USD bn], shape (paths,).
 
@@ -816,6 +860,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "take_value_pv_usd_bn": present_value(plan.discount, flows.field.take_value_usd_bn),
         "take_profit_pv_usd_bn": present_value(plan.discount, flows.field.take_profit_usd_bn),
         "take_export_pv_usd_bn": present_value(plan.discount, flows.field.take_export_usd_bn),
+        **holder_value(plan, flows),
         "hedge_premium_pv_usd_bn": present_value(plan.discount, flows.field.hedge_premium_usd_bn),
         "hedge_payoff_pv_usd_bn": present_value(plan.discount, flows.field.hedge_payoff_usd_bn),
         "mexico_benefit_pv_usd_bn": mexico_benefit_pv(plan, flows),

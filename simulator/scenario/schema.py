@@ -36,6 +36,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_TITLES",
     "TOP_FIELDS",
+    "Credit",
     "Duty",
     "FieldSpec",
     "Fiscal",
@@ -364,6 +365,16 @@ class Naef(_Section):
         derived_from="pemex.lag_years",
         derived_at_most="naef.tenor_years",
     )
+    recovery_rate: Real = _f(
+        0.4,
+        "Share of what is still unpaid when the loss crystallizes (the last final maturity "
+        "plus credit.tail_years) that holders recover then (assumption: 40%, the round "
+        "figure of senior unsecured recoveries).",
+        "-",
+        ge=0,
+        le=1,
+        role="path",
+    )
     sizing: Literal["face", "net_capex"] = _f(
         "face",
         "face: issuance_usd_bn is the face value and capex what is left after fees, the "
@@ -544,6 +555,52 @@ def correlation_problem(
     i = int(np.argmax(bad))
     m = np.array([[1.0, a[i], b[i]], [a[i], 1.0, c[i]], [b[i], c[i], 1.0]])
     return i, float(np.linalg.eigvalsh(m)[0])
+
+
+class Credit(_Section):
+    """How the notes' credit is read: when losses crystallize, the rating table, the rates."""
+
+    tail_years: Int = _f(
+        1,
+        "Years after the last final maturity at which what is still unpaid becomes a loss "
+        "(assumption).",
+        "years",
+        ge=0,
+        le=30,
+        role="setup",
+    )
+    rating_table: Literal["moodys_1970_2013", "sp_1981_2019"] = _f(
+        "moodys_1970_2013",
+        "Published table of average cumulative default rates the implied rating reads "
+        "(Moody's 1970-2013, horizons to 20 years; S&P 1981-2019, to 15 years).",
+        "-",
+        role="setup",
+    )
+    rating_cap: Literal["none", "1", "2", "3", "4", "5", "6"] = _f(
+        "none",
+        "Best rating the notes may get, as a rank of the table's ratings (1 the best, e.g. "
+        "4 = Baa/BBB); none: no cap (future-flow deals rate only a few notches above the "
+        "sovereign).",
+        "-",
+        role="setup",
+    )
+    risk_free_rate: Real = _f(
+        0.0465,
+        "Risk-free rate of the fair coupon's discounting (4.65%: the 20-year Treasury's 2005 "
+        "average, FRED GS20, near the notes' ~14-year average life).",
+        "1/year",
+        ge=-0.1,
+        le=0.5,
+        role="setup",
+    )
+    risk_premium: Real = _f(
+        0.0,
+        "Premium over the risk-free rate holders ask besides expected loss (assumption: 0).",
+        "1/year",
+        ge=0,
+        le=0.5,
+        role="setup",
+    )
 
 
 class Hedge(_Section):
@@ -938,6 +995,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "pemex": Pemex,
     "risks": Risks,
     "hedge": Hedge,
+    "credit": Credit,
     "fiscal": Fiscal,
     "waterfall": Waterfall,
     "mdf": Mdf,
@@ -954,6 +1012,7 @@ SECTION_TITLES: dict[str, str] = {
     "pemex": "Pemex production and costs",
     "risks": "Correlated risks",
     "hedge": "Oil-price hedge",
+    "credit": "Credit of the notes",
     "fiscal": "Fiscal take",
     "waterfall": "Cash-flow waterfall",
     "mdf": "Mexican Development Fund",
@@ -994,6 +1053,7 @@ class Scenario(_Section):
     pemex: Pemex = Pemex()
     risks: Risks = Risks()
     hedge: Hedge = Hedge()
+    credit: Credit = Credit()
     fiscal: Fiscal = Fiscal()
     waterfall: Waterfall = Waterfall()
     mdf: Mdf = Mdf()

@@ -1,0 +1,221 @@
+"""The notes as investors see them: default, expected loss, average life, rating, fair coupon.
+
+From a run (:func:`credit_report`):
+
+- PD, the probability of default over the life (``default``: interest unpaid in some year, or
+  principal unpaid at a final maturity), with the one-sided 95% Clopper-Pearson upper bound
+  ``beta.ppf(0.95, k + 1, n - k)`` for ``k`` defaults in ``n`` paths.
+- EL, the expected loss: ``1 - E[PV paid] / PV scheduled`` at the coupon (the mean of the
+  per-path ``holder_loss``, :func:`simulator.model.chain.holder_value`), with its upper bound
+  ``EL + 1.645 se``; LGD = EL / PD on that basis.
+- WAL, the weighted average life of the scheduled principal, each tranche from its issue:
+  ``sum_j sum_t (t - j) P_jt / sum_j sum_t P_jt`` [years].
+- The implied rating: the best rating of a published table of average cumulative default
+  rates (:mod:`simulator.ratings`, ``credit.rating_table``) whose rate at the WAL is at least
+  the PD's upper bound, capped by ``credit.rating_cap``.
+
+The fair coupon (:func:`fair_coupon`): the lowest coupon ``c`` in ``[r, r + 15%]``, ``r =
+credit.risk_free_rate + credit.risk_premium``, at which what holders expect to get, discounted at
+``r``, pays for what they lend: ``E[sum_t v^t (paid_t + recovery_t)] = sum_j F_j v^j``, ``v =
+1/(1 + r)``, each tranche's face ``F_j`` lent at its issue at the end of year ``j``. Each trial
+coupon re-sizes the deal (its interest reserve, reserve account and sculpted service) and runs
+the same paths with the same seed (common random numbers). The gap is not monotone in ``c`` (a
+higher coupon means more service to meet), so the coupons are scanned on a grid and the first
+crossing from below is refined by bisection; with none, "no clearing coupon". The Monte Carlo
+error of the root is the standard error of the gap at the root over the gap's slope there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import beta
+
+from ..model.chain import Plan
+from ..ratings import RATING_TABLES, implied_rating
+from ..run.engine import simulate
+from ..run.results import Results
+from ..scenario import InputError, Scenario
+
+__all__ = ["CreditReport", "FairCoupon", "credit_report", "fair_coupon", "weighted_average_life"]
+
+#: Width of the coupons scanned above the discount rate [1/year].
+COUPON_SPAN = 0.15
+#: Coupons on the scan's grid.
+GRID_POINTS = 16
+#: Bisection steps after the scan (the root to 0.15 / 15 / 2^12, under 0.0003%).
+BISECTION_STEPS = 12
+
+
+def weighted_average_life(scenario: Scenario) -> float:
+    """The scheduled principal's weighted average life, each tranche from its issue [years]."""
+    sched = Plan.build(scenario).schedule
+    principal = np.asarray(sched.tranche_principal_usd_bn, dtype=float)
+    tranches, years = principal.shape[0], principal.shape[1]
+    age = np.arange(years)[None, :] - np.arange(tranches)[:, None]
+    total = float(principal.sum())
+    return float((principal * age).sum() / total) if total > 0 else math.nan
+
+
+def _loss_year(scenario: Scenario) -> int:
+    """Index of the year losses crystallize; InputError when the horizon ends before it."""
+    sched = Plan.build(scenario).schedule
+    end = sched.last_maturity + scenario.credit.tail_years
+    years = scenario.horizon.years
+    if sched.last_maturity < 0:
+        raise InputError(scenario.name, "naef.issuance_usd_bn", "got no issue; want some notes")
+    if end > years - 1:
+        raise InputError(
+            scenario.name,
+            "horizon.years",
+            f"got {years}; want at least {end + 1}: losses crystallize in "
+            f"{scenario.horizon.start_year + end}, the last final maturity plus "
+            f"credit.tail_years ({scenario.credit.tail_years})",
+        )
+    return end
+
+
+@dataclass(frozen=True)
+class CreditReport:
+    """The credit of the notes in a run (see the module's formulas)."""
+
+    paths: int
+    probability_of_default: float
+    probability_of_default_upper: float
+    expected_loss: float
+    expected_loss_upper: float
+    loss_given_default: float
+    weighted_average_life_years: float
+    rating: str
+    rating_uncapped: str
+    table: str
+    loss_year: int
+
+    def text(self) -> str:
+        """A readable summary."""
+        lgd = f"{self.loss_given_default:.1%}" if math.isfinite(self.loss_given_default) else "n/a"
+        return "\n".join(
+            [
+                f"  Probability of default over the life   {self.probability_of_default:8.3%}"
+                f"  (upper 95%: {self.probability_of_default_upper:.3%}, {self.paths:,} paths)",
+                f"  Expected loss                          {self.expected_loss:8.3%}"
+                f"  (upper 95%: {self.expected_loss_upper:.3%})",
+                f"  Loss given default                     {lgd:>8}",
+                f"  Weighted average life                  {self.weighted_average_life_years:8.1f}"
+                " years",
+                f"  Implied rating                         {self.rating:>8}"
+                + (
+                    f"  (uncapped: {self.rating_uncapped})"
+                    if self.rating != self.rating_uncapped
+                    else ""
+                ),
+                f"  ({self.table}; losses crystallize in {self.loss_year})",
+            ]
+        )
+
+
+def credit_report(results: Results) -> CreditReport:
+    """The notes' credit in a run.
+
+    Raises
+    ------
+    InputError
+        When the horizon ends before losses crystallize, or nothing is issued.
+    """
+    sc = results.scenario
+    end = _loss_year(sc)
+    m = results.metrics
+    n = len(m)
+    k = int(m["default"].sum())
+    pd_ = k / n
+    pd_upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
+    loss = m["holder_loss"].to_numpy(dtype=float)
+    el = float(loss.mean())
+    if abs(el) < 1e-12:  # rounding of a PV paid in full
+        el = 0.0
+    se = float(loss.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    wal = weighted_average_life(sc)
+    table = RATING_TABLES[sc.credit.rating_table]
+    uncapped = implied_rating(table, pd_upper, wal)
+    rating = uncapped
+    if sc.credit.rating_cap != "none":
+        cap = table.ratings[int(sc.credit.rating_cap) - 1]
+        if table.ratings.index(rating) < table.ratings.index(cap):
+            rating = cap
+    return CreditReport(
+        paths=n,
+        probability_of_default=pd_,
+        probability_of_default_upper=pd_upper,
+        expected_loss=el,
+        expected_loss_upper=el + 1.645 * se,
+        loss_given_default=el / pd_ if pd_ > 0 else math.nan,
+        weighted_average_life_years=wal,
+        rating=rating,
+        rating_uncapped=uncapped,
+        table=table.title,
+        loss_year=sc.horizon.start_year + end,
+    )
+
+
+@dataclass(frozen=True)
+class FairCoupon:
+    """The fair coupon of the notes; ``coupon`` None: no clearing coupon in the range."""
+
+    coupon: float | None
+    spread: float | None
+    standard_error: float | None
+    discount_rate: float
+    paths: int
+    seed: int
+
+
+def _gap(scenario: Scenario, coupon: float, paths: int, seed: int) -> tuple[float, float]:
+    """E[PV of what holders get] - PV of what they lend, at the coupon, and its std error."""
+    sc = scenario.with_overrides({"naef.coupon_rate": coupon}, source=scenario.name)
+    res = simulate(sc, paths=paths, seed=seed, keep_series=False)
+    got = res.metrics["holder_pv_usd_bn"].to_numpy(dtype=float)
+    rate = sc.credit.risk_free_rate + sc.credit.risk_premium
+    faces = np.asarray(Plan.build(sc).schedule.face_usd_bn, dtype=float)
+    lent = float((faces / (1.0 + rate) ** np.arange(len(faces))).sum())
+    se = float(got.std(ddof=1) / math.sqrt(len(got))) if len(got) > 1 else 0.0
+    return float(got.mean()) - lent, se
+
+
+def fair_coupon(scenario: Scenario, *, paths: int = 4000, seed: int | None = None) -> FairCoupon:
+    """The lowest coupon at which the notes are worth what holders lend (module docstring).
+
+    Raises
+    ------
+    InputError
+        When the horizon ends before losses crystallize, or nothing is issued.
+    """
+    _loss_year(scenario)
+    seed = scenario.simulation.seed if seed is None else seed
+    rate = scenario.credit.risk_free_rate + scenario.credit.risk_premium
+    grid = [max(rate, 0.0) + COUPON_SPAN * i / (GRID_POINTS - 1) for i in range(GRID_POINTS)]
+    previous: tuple[float, float] | None = None
+    bracket: tuple[float, float] | None = None
+    for c in grid:
+        g, _ = _gap(scenario, c, paths, seed)
+        if g >= 0.0:
+            bracket = (previous[0], c) if previous is not None else (c, c)
+            break
+        previous = (c, g)
+    if bracket is None:
+        return FairCoupon(None, None, None, rate, paths, seed)
+    lo, hi = bracket
+    for _ in range(BISECTION_STEPS if lo < hi else 0):
+        mid = 0.5 * (lo + hi)
+        if _gap(scenario, mid, paths, seed)[0] >= 0.0:
+            hi = mid
+        else:
+            lo = mid
+    root = hi
+    g_root, se_root = _gap(scenario, root, paths, seed)
+    step = max(1e-4, hi - lo)
+    g_up, _ = _gap(scenario, root + step, paths, seed)
+    slope = (g_up - g_root) / step
+    error = se_root / abs(slope) if slope != 0.0 else math.inf
+    return FairCoupon(root, root - scenario.credit.risk_free_rate, error, rate, paths, seed)
