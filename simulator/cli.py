@@ -488,16 +488,26 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_credit(args: argparse.Namespace) -> int:
-    from .analysis.credit import credit_report, fair_coupon
+    from .analysis.credit import credit_report, fair_coupon, tranche_credit
     from .run.engine import simulate
 
     sc = _load(args.scenario, args.set)
     paths = args.paths or sc.simulation.paths
     seed = sc.simulation.seed if args.seed is None else args.seed
-    res = simulate(sc, paths=paths, seed=seed, keep_series=False)
+    res = simulate(sc, paths=paths, seed=seed)
     report = credit_report(res)
     print(f"Credit of the notes of {sc.name} (coupon {sc.naef.coupon_rate:.2%}):")
     print(report.text())
+    if sc.waterfall.cash_sweep_share == 0:
+        by_tranche = tranche_credit(res)
+        print(f"  By tranche (pari passu; {int(by_tranche['paths'].iloc[0]):,} kept paths):")
+        print("    tranche  final  face [USD bn]  WAL [y]      PD      EL")
+        for _, row in by_tranche.iterrows():
+            print(
+                f"    {int(row['issued']):>7}  {int(row['final_maturity']):>5}  "
+                f"{row['face_usd_bn']:13.2f}  {row['weighted_average_life_years']:7.1f}  "
+                f"{row['probability_of_default']:6.2%}  {row['expected_loss']:6.3%}"
+            )
     if not args.no_coupon:
         fair = fair_coupon(sc, paths=args.coupon_paths, seed=seed)
         rate = sc.credit.risk_free_rate + sc.credit.risk_premium

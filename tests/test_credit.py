@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.analysis.credit import credit_report, fair_coupon, weighted_average_life
+from simulator.analysis.credit import (
+    credit_report,
+    fair_coupon,
+    tranche_credit,
+    weighted_average_life,
+)
 from simulator.cli import main
 from simulator.ratings import RATING_TABLES, cumulative_default_rate, implied_rating
 from simulator.scenario import Scenario
@@ -205,3 +210,61 @@ def test_naef_credit_prints_the_report_and_the_fair_coupon(
     out = capsys.readouterr().out
     for words in ("Probability of default", "Expected loss", "Implied rating", "Fair coupon"):
         assert words in out, out
+
+
+def test_one_tranche_is_the_whole_issue() -> None:
+    """With one tranche its figures are the issue's, on the same paths."""
+    sc = simulator.load_scenario(
+        Path(__file__).resolve().parents[1] / "scenarios" / "low-price.yaml"
+    ).with_overrides({"naef.issuance_usd_bn": [40.0], "waterfall.backstop_usd_bn_per_year": 0.5})
+    res = simulator.simulate(sc, paths=3000, seed=5, keep_series=True)
+    whole = credit_report(res)
+    by = tranche_credit(res)
+    assert len(by) == 1 and by["paths"].iloc[0] == 3000
+    assert whole.probability_of_default > 0.01  # the case has defaults
+    assert by["probability_of_default"].iloc[0] == pytest.approx(whole.probability_of_default)
+    assert by["expected_loss"].iloc[0] == pytest.approx(whole.expected_loss, rel=1e-9, abs=1e-12)
+
+
+def test_two_tranches_share_each_payment_interest_first_by_hand() -> None:
+    """Two tranches of 10 and 5 (issued in 2030 and 2031), oil collapsing in 2034: each year's
+    payment goes first to the interest each is owed (its own, and on its arrears), pro rata,
+    then to principal and arrears, pro rata; each loses a year after its own final maturity."""
+    deck = [60.0] * 4 + [6.0] * (YEARS - 4)
+    sc = case(deck, **{"naef.issuance_usd_bn": [10.0, 5.0]})
+    res = simulator.simulate(sc, paths=1, seed=1, keep_series=True)
+    paid = res.series("debt_service_paid_usd_bn").to_numpy()[:, 0]
+    faces = [10.0, 5.0]
+    sched_i = np.zeros((2, YEARS))
+    sched_p = np.zeros((2, YEARS))
+    for j, face in enumerate(faces):
+        annuity = face * COUPON / (1.0 - (1.0 + COUPON) ** -TENOR)
+        balance = face
+        for t in range(j + 1, j + TENOR + 1):
+            sched_i[j, t] = COUPON * balance
+            sched_p[j, t] = annuity - COUPON * balance
+            balance -= sched_p[j, t]
+    arrears = [0.0, 0.0]
+    got = np.zeros((2, YEARS))
+    left = np.zeros((2, YEARS))
+    for t in range(YEARS):
+        owed_i = [sched_i[j, t] + arrears[j] * COUPON for j in range(2)]
+        owed_p = [sched_p[j, t] + arrears[j] for j in range(2)]
+        to_i = min(paid[t], sum(owed_i))
+        to_p = paid[t] - to_i
+        for j in range(2):
+            share_i = owed_i[j] / sum(owed_i) if sum(owed_i) > 0 else 0.0
+            share_p = owed_p[j] / sum(owed_p) if sum(owed_p) > 0 else 0.0
+            got[j, t] = share_i * to_i + share_p * to_p
+            arrears[j] = owed_i[j] + owed_p[j] - got[j, t]
+            left[j, t] = arrears[j]
+    by = tranche_credit(res)
+    v = (1.0 + COUPON) ** -np.arange(YEARS)
+    for j in range(2):
+        end = j + TENOR + 1
+        scheduled = ((sched_i[j] + sched_p[j])[: end + 1] * v[: end + 1]).sum()
+        value = (got[j, : end + 1] * v[: end + 1]).sum() + 0.4 * left[j, end] * v[end]
+        assert left[j, end] > 0.1, "each tranche must be left something"
+        assert by["expected_loss"].iloc[j] == pytest.approx(1.0 - value / scheduled, rel=1e-9)
+        assert by["probability_of_default"].iloc[j] == 1.0
+    assert by["final_maturity"].tolist() == [START + TENOR, START + 1 + TENOR]

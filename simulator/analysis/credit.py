@@ -14,6 +14,13 @@ From a run (:func:`credit_report`):
   rates (:mod:`simulator.ratings`, ``credit.rating_table``) whose rate at the WAL is at least
   the PD's upper bound, capped by ``credit.rating_cap``.
 
+By tranche (:func:`tranche_credit`), on the paths whose series a run keeps: the tranches are
+paid pari passu, each year's payment shared in proportion to what each is owed (its scheduled
+service and its own arrears with a year's interest at the coupon); a tranche defaults, as the
+issue does, when its interest of a year (on its balance and its arrears) goes unpaid or
+principal is unpaid at its final maturity, and loses, ``credit.tail_years`` after that
+maturity, what it is then still owed, after the recovery.
+
 The fair coupon (:func:`fair_coupon`): the lowest coupon ``c`` in ``[r, r + 15%]``, ``r =
 credit.risk_free_rate + credit.risk_premium``, at which what holders expect to get, discounted at
 ``r``, pays for what they lend: ``E[sum_t v^t (paid_t + recovery_t)] = sum_j F_j v^j``, ``v =
@@ -31,15 +38,24 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import beta
 
 from ..model.chain import Plan
+from ..model.metrics import SHORTFALL_EPS_USD_BN
 from ..ratings import RATING_TABLES, implied_rating
 from ..run.engine import simulate
 from ..run.results import Results
 from ..scenario import InputError, Scenario
 
-__all__ = ["CreditReport", "FairCoupon", "credit_report", "fair_coupon", "weighted_average_life"]
+__all__ = [
+    "CreditReport",
+    "FairCoupon",
+    "credit_report",
+    "fair_coupon",
+    "tranche_credit",
+    "weighted_average_life",
+]
 
 #: Width of the coupons scanned above the discount rate [1/year].
 COUPON_SPAN = 0.15
@@ -219,3 +235,101 @@ def fair_coupon(scenario: Scenario, *, paths: int = 4000, seed: int | None = Non
     slope = (g_up - g_root) / step
     error = se_root / abs(slope) if slope != 0.0 else math.inf
     return FairCoupon(root, root - scenario.credit.risk_free_rate, error, rate, paths, seed)
+
+
+def tranche_credit(results: Results) -> pd.DataFrame:
+    """PD, expected loss, loss given default and average life of each tranche (module text).
+
+    Computed on the paths whose per-year series the run kept (``results.series``), whose
+    count is in the column ``paths``.
+
+    Raises
+    ------
+    InputError
+        When the horizon ends before a tranche's loss year, the run kept no series, or a cash
+        sweep prepaid principal (its prepayments are not shared by tranche).
+    """
+    sc = results.scenario
+    _loss_year(sc)
+    if sc.waterfall.cash_sweep_share > 0:
+        raise InputError(
+            sc.name,
+            "waterfall.cash_sweep_share",
+            f"got {sc.waterfall.cash_sweep_share:g}; want 0 for figures by tranche (a sweep's "
+            "prepayments are not shared by tranche)",
+        )
+    try:
+        paid = results.series("debt_service_paid_usd_bn").to_numpy()
+    except KeyError:
+        raise InputError(
+            sc.name, "keep_series", "got a run without series; want one that kept them"
+        ) from None
+    sched = Plan.build(sc).schedule
+    service = np.asarray(sched.tranche_interest_usd_bn) + np.asarray(
+        sched.tranche_principal_usd_bn
+    )  # (tranches, years)
+    faces = np.asarray(sched.face_usd_bn, dtype=float)
+    coupon = sc.naef.coupon_rate
+    tranches, years = service.shape
+    n = paid.shape[1]
+    interest = np.asarray(sched.tranche_interest_usd_bn)
+    arrears = np.zeros((tranches, n))
+    history = np.zeros((years, tranches, n))  # each tranche's arrears at each year's end
+    unpaid_interest = np.zeros((years, tranches, n))
+    got = np.zeros((years, tranches, n))
+    principal = np.asarray(sched.tranche_principal_usd_bn)
+    for t in range(years):
+        # Interest first (the year's and on the arrears), pro rata; then principal and the
+        # arrears carried, pro rata: the whole issue's order, shared by tranche.
+        owed_interest = interest[:, t : t + 1] + arrears * coupon
+        owed_principal = principal[:, t : t + 1] + arrears
+        to_interest = np.minimum(paid[t], owed_interest.sum(axis=0))
+        to_principal = paid[t] - to_interest
+        interest_paid = _share(owed_interest, to_interest)
+        got[t] = interest_paid + _share(owed_principal, to_principal)
+        unpaid_interest[t] = np.maximum(owed_interest - interest_paid, 0.0)
+        arrears = owed_interest + owed_principal - got[t]
+        history[t] = arrears
+    rows = []
+    principal_all = principal
+    for j in range(tranches):
+        if faces[j] <= 0.0:
+            continue
+        final = j + sc.naef.tenor_years
+        end = final + sc.credit.tail_years
+        defaulted = (unpaid_interest[: final + 1, j] > SHORTFALL_EPS_USD_BN).any(axis=0)
+        defaulted |= history[final, j] > SHORTFALL_EPS_USD_BN
+        v = (1.0 + coupon) ** -np.arange(end + 1, dtype=float)
+        scheduled = float((service[j, : end + 1] * v).sum())
+        value = (got[: end + 1, j] * v[:, None]).sum(axis=0)
+        value += sc.naef.recovery_rate * history[end, j] * v[end]
+        loss = 1.0 - value / scheduled
+        el = float(loss.mean())
+        el = 0.0 if abs(el) < 1e-12 else el
+        pd_ = float(defaulted.mean())
+        tranche_principal = principal_all[j]
+        ages = np.arange(years) - j
+        rows.append(
+            {
+                "tranche": j,
+                "issued": sc.horizon.start_year + j,
+                "final_maturity": sc.horizon.start_year + final,
+                "face_usd_bn": float(faces[j]),
+                "weighted_average_life_years": float(
+                    (tranche_principal * ages).sum() / tranche_principal.sum()
+                ),
+                "probability_of_default": pd_,
+                "expected_loss": el,
+                "loss_given_default": el / pd_ if pd_ > 0 else math.nan,
+                "paths": n,
+            }
+        )
+    return pd.DataFrame(rows).set_index("tranche")
+
+
+def _share(owed: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """``amount`` shared among the rows of ``owed`` in proportion to them."""
+    total = owed.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray = np.where(total > 0.0, owed / total, 0.0) * amount
+    return out
