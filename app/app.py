@@ -13,6 +13,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
 import streamlit as st
 import yaml
 
@@ -20,6 +21,13 @@ import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.calibrate import calibrate
 from simulator.analysis.compare import check_aligned
+from simulator.analysis.credit import (
+    COUPON_SPAN,
+    CreditReport,
+    FairCoupon,
+    credit_report,
+    fair_coupon,
+)
 from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, tornado
 from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
@@ -55,6 +63,8 @@ FIT_MODELS = ("mean_reverting", "gbm")
 FIT_WINDOW = (2000, 2024)
 #: Output key of the break-even price card.
 BREAKEVEN = "breakeven_usd_per_bbl"
+#: Most paths of each run of the fair-coupon search (the command line's default).
+FAIR_COUPON_PATHS = 4000
 
 st.set_page_config(page_title="NAEF swap simulator", layout="wide")
 state = st.session_state
@@ -147,6 +157,75 @@ def breakeven(scenario: Scenario) -> float | None:
             cached = (None,)
         store().put(key, cached)
     return cast(float | None, cached[0])
+
+
+def credit(scenario: Scenario, results: Any) -> CreditReport | str:
+    """The credit report of a run, or the one-line message of its refusal (a horizon that ends
+    before losses crystallize)."""
+    key = ("credit", run_key(scenario))
+    cached = store().get(key)
+    if cached is None:
+        try:
+            cached = (credit_report(results),)
+        except InputError as exc:
+            cached = (str(exc),)
+        store().put(key, cached)
+    return cast(CreditReport | str, cached[0])
+
+
+def credit_rows(report: CreditReport) -> pd.DataFrame:
+    """The credit report as a small table, one measure a row."""
+    lgd = report.loss_given_default
+    rating = report.rating
+    if report.rating != report.rating_uncapped:
+        rating += f" (capped from {report.rating_uncapped})"
+    rows = {
+        "Probability of default": f"{report.probability_of_default:.3%} "
+        f"(upper 95%: {report.probability_of_default_upper:.3%})",
+        "Expected loss": f"{report.expected_loss:.3%} "
+        f"(upper 95%: {report.expected_loss_upper:.3%})",
+        "Loss given default": f"{lgd:.1%}" if math.isfinite(lgd) else "n/a",
+        "Weighted average life": f"{report.weighted_average_life_years:.1f} years",
+        "Implied rating": rating,
+    }
+    frame = pd.DataFrame({"Value": list(rows.values())}, index=list(rows))
+    frame.index.name = "Measure"
+    return frame
+
+
+def fair_coupon_key(scenario: Scenario) -> tuple[Any, ...]:
+    paths = min(scenario.simulation.paths, FAIR_COUPON_PATHS)
+    return ("fair_coupon", scenario.content_hash(), paths, scenario.simulation.seed)
+
+
+def fair_coupon_of(scenario: Scenario, search: bool) -> FairCoupon | None:
+    """The fair coupon of a scenario: from the store, else searched when asked (None when not)."""
+    key = fair_coupon_key(scenario)
+    cached = store().get(key)
+    if cached is not None or not search:
+        return cast(FairCoupon | None, cached)
+    _, _, paths, seed = key
+    with st.spinner(f"Searching the fair coupon of {scenario.name}: runs of {paths:,} paths"):
+        fair = fair_coupon(scenario, paths=paths, seed=seed)
+    store().put(key, fair)
+    return fair
+
+
+def fair_coupon_text(scenario: Scenario, fair: FairCoupon) -> str:
+    """The fair coupon, its spread over the risk-free rate and its error; or that none clears."""
+    runs = f"{fair.paths:,} paths per run, seed {fair.seed}"
+    if fair.coupon is None or fair.spread is None:
+        rate = fair.discount_rate
+        return (
+            f"No clearing coupon between {rate:.2%} and {rate + COUPON_SPAN:.2%}: holders "
+            f"expect less than they lend at every coupon of the range ({runs})."
+        )
+    se = fair.standard_error
+    error = f"± {1e4 * se:.1f} bp" if se is not None and math.isfinite(se) else "error unknown"
+    return (
+        f"**Fair coupon {fair.coupon:.3%}**: {1e4 * fair.spread:.0f} bp over the risk-free "
+        f"rate {scenario.credit.risk_free_rate:.2%}, {error} ({runs})."
+    )
 
 
 def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any) -> dict[str, Any]:
@@ -659,6 +738,30 @@ with results_tab:
     if results is None or scenario is None:
         st.info("Edit the inputs and press Run.")
         st.stop()
+    st.subheader("Credit of the notes")
+    report = credit(scenario, results)
+    credit_left, credit_right = st.columns([3, 2])
+    if isinstance(report, str):
+        credit_left.warning(report)
+    else:
+        with credit_left:
+            st.table(credit_rows(report))
+            st.caption(
+                f"{report.table}; losses crystallize in {report.loss_year}; {report.paths:,} "
+                "paths. The rating is the best whose default rate at the average life covers "
+                "the upper bound of the probability of default."
+            )
+        with credit_right:
+            st.caption(
+                "The fair coupon: the lowest coupon at which what holders expect to get, "
+                "discounted at the risk-free rate plus credit.risk_premium, pays for what they "
+                f"lend. Each trial coupon re-sizes the deal and runs up to "
+                f"{FAIR_COUPON_PATHS:,} paths with the scenario's seed."
+            )
+            search = st.button("Find the fair coupon", key="fair_coupon")
+            fair = fair_coupon_of(scenario, search)
+            if fair is not None:
+                st.markdown(fair_coupon_text(scenario, fair))
     figs = figures(scenario, results, other, base_results)
     fan_cols = st.columns(2)
     for i, name in enumerate(plots.FAN_SERIES):

@@ -10,6 +10,7 @@ the cached path is exercised on purpose by the tests that rerun identical inputs
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import simulator
+from simulator.analysis import credit as credit_module
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.calibrate import calibrate
 from simulator.cli import main as cli_main
@@ -672,3 +674,151 @@ def test_the_results_say_the_price_basis_and_the_dollars_of_the_break_even() -> 
     assert got[label] is None or got[label] == "", got[label]
     assert got[MDF_P50], "the other cards still compare"
     assert any("No change of the break-even price" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------- credit of the notes
+
+FAIR = "Find the fair coupon"
+
+
+def credit_table(report: credit_module.CreditReport) -> dict[str, str]:
+    """Measure -> text the page must show for a library report."""
+    rating = report.rating
+    if report.rating != report.rating_uncapped:
+        rating += f" (capped from {report.rating_uncapped})"
+    lgd = report.loss_given_default
+    return {
+        "Probability of default": f"{report.probability_of_default:.3%} "
+        f"(upper 95%: {report.probability_of_default_upper:.3%})",
+        "Expected loss": f"{report.expected_loss:.3%} "
+        f"(upper 95%: {report.expected_loss_upper:.3%})",
+        "Loss given default": f"{lgd:.1%}" if math.isfinite(lgd) else "n/a",
+        "Weighted average life": f"{report.weighted_average_life_years:.1f} years",
+        "Implied rating": rating,
+    }
+
+
+def credit_shown(at: AppTest) -> dict[str, str]:
+    (table,) = at.table
+    return {str(k): str(v) for k, v in table.value["Value"].items()}
+
+
+def library_credit(sc: Scenario) -> credit_module.CreditReport:
+    return credit_module.credit_report(
+        simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
+    )
+
+
+def fair_coupon_shown(at: AppTest) -> list[str]:
+    return [
+        m.value for m in at.markdown if m.value.startswith(("**Fair coupon", "No clearing coupon"))
+    ]
+
+
+#: The library's search, kept from before any test replaces it.
+LIBRARY_FAIR_COUPON = credit_module.fair_coupon
+
+
+def library_fair_coupon_text(sc: Scenario) -> str:
+    """The text the page must show for the scenario's fair coupon (min(paths, 4000), its seed)."""
+    fair = LIBRARY_FAIR_COUPON(sc, paths=min(sc.simulation.paths, 4000), seed=sc.simulation.seed)
+    runs = f"{fair.paths:,} paths per run, seed {fair.seed}"
+    if fair.coupon is None:
+        r = fair.discount_rate
+        return (
+            f"No clearing coupon between {r:.2%} and {r + 0.15:.2%}: holders expect less than "
+            f"they lend at every coupon of the range ({runs})."
+        )
+    assert fair.spread is not None and fair.standard_error is not None
+    return (
+        f"**Fair coupon {fair.coupon:.3%}**: {1e4 * fair.spread:.0f} bp over the risk-free "
+        f"rate {sc.credit.risk_free_rate:.2%}, ± {1e4 * fair.standard_error:.1f} bp ({runs})."
+    )
+
+
+def press_fair_coupon(at: AppTest) -> AppTest:
+    (button,) = [b for b in at.button if b.label == FAIR]
+    button.click().run()
+    return at
+
+
+def test_the_results_show_the_librarys_credit_report_and_a_binding_cap() -> None:
+    at = press_run(start())
+    assert not at.exception, exceptions(at)
+    want = library_credit(baseline())
+    assert credit_shown(at) == credit_table(want)
+    assert "capped" not in credit_shown(at)["Implied rating"]
+    captions = [c.value for c in at.caption]
+    source = f"{want.table}; losses crystallize in {want.loss_year}"
+    assert any(c.startswith(source) for c in captions), captions
+    assert any(s.value == "Credit of the notes" for s in at.subheader)
+
+    # A cap of rank 4 (Baa) below the uncapped rating: the capped rating, and what it was.
+    at = press_run(at, credit__rating_cap="4")
+    assert not at.exception, exceptions(at)
+    capped = library_credit(baseline(**{"credit.rating_cap": "4"}))
+    assert capped.rating != capped.rating_uncapped, "the cap must bind for this test"
+    assert credit_shown(at) == credit_table(capped)
+    assert credit_shown(at)["Implied rating"] == (
+        f"{capped.rating} (capped from {capped.rating_uncapped})"
+    )
+
+
+def test_the_fair_coupon_is_the_librarys_and_is_not_searched_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int | None]] = []
+
+    def counting(sc: Scenario, *, paths: int = 4000, seed: int | None = None) -> Any:
+        calls.append((paths, seed))
+        return LIBRARY_FAIR_COUPON(sc, paths=paths, seed=seed)
+
+    # The page imports ``fair_coupon`` from the module on every script run, in this process.
+    monkeypatch.setattr(credit_module, "fair_coupon", counting)
+    at = press_run(start(), paths=500)
+    assert not at.exception, exceptions(at)
+    assert fair_coupon_shown(at) == [], "searched only on request"
+    assert calls == []
+
+    at = press_fair_coupon(at)
+    assert not at.exception, exceptions(at)
+    sc = baseline(**{"simulation.paths": 500})
+    assert calls == [(500, sc.simulation.seed)], "min(500, 4000) paths, the scenario's seed"
+    want = library_fair_coupon_text(sc)
+    assert fair_coupon_shown(at) == [want]
+
+    at.run()  # any other interaction: still shown, not searched again
+    assert fair_coupon_shown(at) == [want]
+    at = press_fair_coupon(at)
+    assert fair_coupon_shown(at) == [want]
+    assert len(calls) == 1, "the same scenario's coupon comes from the cache"
+
+    # A scenario that defaults often clears above the discount rate: its own coupon.
+    at.selectbox(key="choice").set_value("ordinary-fiscal-take").run()
+    at = press_fair_coupon(press_run(at, paths=500))
+    assert not at.exception, exceptions(at)
+    assert len(calls) == 2
+    other = simulator.load_scenario(SCENARIOS / "ordinary-fiscal-take.yaml").with_overrides(
+        {"simulation.paths": 500}
+    )
+    shown = fair_coupon_shown(at)
+    assert shown == [library_fair_coupon_text(other)]
+    assert shown != [want]
+
+
+def test_a_horizon_that_ends_before_losses_crystallize_shows_the_librarys_message() -> None:
+    """The baseline's last tranche (2010) matures in 2030, losses crystallize in 2031; a
+    20-year horizon ends in 2025: the library's one-line refusal, no table, no search."""
+    short = baseline(**{"horizon.years": 20})
+    with pytest.raises(InputError) as lib_error:
+        library_credit(short)
+    want = str(lib_error.value)
+    assert "\n" not in want and "horizon.years" in want
+
+    at = press_run(start(), horizon__years=20)
+    assert not at.exception, exceptions(at)
+    assert at.session_state["scenario"].to_dict() == short.to_dict()
+    assert want in [w.value for w in at.warning]
+    assert not at.table, "no credit table"
+    assert [b for b in at.button if b.label == FAIR] == []
+    assert at.metric, "the rest of the results are still shown"
