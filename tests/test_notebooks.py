@@ -26,6 +26,7 @@ EXPECTED = (
     "01_quickstart.ipynb",
     "02_revisiting_the_2005_proposal.ipynb",
     "03_batch_and_sensitivity.ipynb",
+    "04_investors_and_the_hedge.ipynb",
 )
 #: Paths per run in the test (one random-number block of the engine): enough for every
 #: statistic the notebooks print to be defined, small enough for the suite to stay fast.
