@@ -45,16 +45,22 @@ def black76_put(
     rate: FloatArray | float,
 ) -> FloatArray:
     """Black-76 price of a put on a forward [price units]; broadcasts over its arguments."""
-    f = np.asarray(forward, dtype=float)
-    k = np.asarray(strike, dtype=float)
-    vol = np.asarray(sigma, dtype=float) * np.sqrt(years)
+    f, k, vol = np.broadcast_arrays(
+        np.asarray(forward, dtype=float),
+        np.asarray(strike, dtype=float),
+        np.asarray(sigma, dtype=float) * np.sqrt(years),
+    )
     discount = np.exp(-np.asarray(rate, dtype=float) * years)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = (np.log(f / k) + 0.5 * vol * vol) / vol
-    d2 = d1 - vol
-    price = k * ndtr(-d2) - f * ndtr(-d1)
+    # The formula where it is defined (a positive forward, strike and spread); elsewhere, and
+    # where it rounds to nothing meaningful, the intrinsic value.
+    valid = (vol > 0.0) & (f > 0.0) & (k > 0.0) & np.isfinite(f) & np.isfinite(k)
+    f_, k_, v_ = (np.where(valid, x, 1.0) for x in (f, k, vol))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        d1 = (np.log(f_ / k_) + 0.5 * v_ * v_) / v_
+        d2 = d1 - v_
+        price = k_ * ndtr(-d2) - f_ * ndtr(-d1)
     intrinsic = np.maximum(k - f, 0.0)
-    out: FloatArray = discount * np.where(vol > 0.0, price, intrinsic)
+    out: FloatArray = discount * np.where(valid & np.isfinite(price), price, intrinsic)
     return out
 
 
