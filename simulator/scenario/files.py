@@ -197,7 +197,7 @@ def _resolve(
             str(path),
             "extends",
             f"got {describe(parent)}; want an existing file "
-            f"(no file at {target.name} beside this one)",
+            f"(no file at {describe_text(target.name)} beside this one)",
         )
     base, origins = _resolve(target, (*chain, me), within)
     return _merge(base, data), {**origins, **here}
