@@ -300,3 +300,15 @@ def test_run_removes_what_a_killed_run_of_it_left(tmp_path: Path) -> None:
     assert main(["run", str(scenario), "--paths", "1000", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "naef-2005"]
     assert simulator.Results.from_dir(tmp_path / "naef-2005").paths == 1000
+
+
+@pytest.mark.parametrize("name", ["0\r", "a\nb.yaml"])
+def test_an_extends_name_with_a_line_break_is_refused_on_one_line(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # extends: naming a file that does not exist, with a line break in its name: one line.
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nextends: {json.dumps(name)}\n", encoding="utf-8")
+    rc, _, err = _cli(capsys, "validate", str(path))
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1 and "extends" in err, err
