@@ -209,6 +209,7 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
     """What only a browser shows: the values a Fit sets reach the form's widgets, and a
     section whose inputs are refused opens itself even when the user had collapsed it."""
     from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     gbm = calibrate(series="wti", start=2000, end=2024, basis="real", base_year=2005, model="gbm")
     drift = gbm.oil_price_block()["drift_per_year"]
@@ -235,8 +236,17 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
                 )
 
             section("Oil price").locator("summary").first.click()
-            page.get_by_label("Model", exact=True).click()
-            page.get_by_role("option", name="gbm", exact=True).click()
+            # The drop-down may close again while the page settles after the expander opens:
+            # open it until its option can be clicked.
+            for attempt in range(4):
+                page.get_by_label("Model", exact=True).click()
+                try:
+                    page.get_by_role("option", name="gbm", exact=True).click(timeout=5000)
+                    break
+                except PlaywrightTimeout:
+                    page.keyboard.press("Escape")
+                    if attempt == 3:
+                        raise
             submit(page, "Fit")
             field = page.get_by_label("drift_per_year [1/year]", exact=True)
             expect(field).to_have_value(f"{drift:g}", timeout=RUN_TIMEOUT_MS)
