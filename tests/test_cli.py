@@ -312,3 +312,16 @@ def test_an_extends_name_with_a_line_break_is_refused_on_one_line(
     rc, _, err = _cli(capsys, "validate", str(path))
     assert rc == 2
     assert len(err.strip().splitlines()) == 1 and "extends" in err, err
+
+
+def test_a_probability_never_observed_prints_its_95_percent_bound(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # No default in n paths: the standard error is 0, so the line gives the one-sided 95%
+    # bound, 1 - 0.05^(1/n), instead.
+    rc, out, _ = _cli(capsys, "run", str(BASELINE), "--paths", "500", "--no-write")
+    assert rc == 0
+    line = next(ln for ln in out.splitlines() if "Probability of default [%]" in ln)
+    assert "± " not in line, "the case needs a run without default (the baseline has none)"
+    bound = 100 * (1 - 0.05 ** (1 / 500))
+    assert "none of 500 paths" in line and f"{bound:.2f} %" in line, line

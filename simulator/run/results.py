@@ -256,6 +256,10 @@ class Results:
             value = format_value(key, h[key], unit=False)
             se = h.get(f"{key}_se")
             err = f"± {format_value(key, se, unit=False)}" if se is not None else ""
+            if output(key).is_probability and h[key] == 0.0 and self.paths > 0:
+                # Never observed: its standard error is 0, its one-sided 95% bound is not.
+                bound = 1.0 - 0.05 ** (1.0 / self.paths)
+                err = f"(none of {self.paths:,} paths; under {format_value(key, bound)} at 95%)"
             lines.append(f"  {output(key).title:<{width}}  {value:>10}  {err}".rstrip())
         lines.append("  (± one standard error of the Monte Carlo estimate)")
         lines.append(f"  {sc.basis_note}")
