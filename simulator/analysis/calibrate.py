@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -700,23 +700,15 @@ def fit_mean_reverting(
         0.0 if b_hi >= 1.0 else -math.log(b_hi),
         math.inf if b_lo <= 0.0 else -math.log(b_lo),
     )
-    loglik = -0.5 * n * (math.log(2.0 * math.pi * s * s) + 1.0)
-    return Calibration(
-        model="mean_reverting",
-        series=series,
-        frequency=frequency,
-        start=start,
-        end=end,
-        basis=basis,
-        base_year=base_year if basis == "real" else None,
-        n=n,
-        initial_usd_per_bbl=float(prices.iloc[-1]),
+    return _calibration(
+        "mean_reverting",
+        prices,
+        (series, frequency, start, end, basis, base_year, months_dropped),
+        resid=resid,
+        spread=s,
+        n_params=3,
         volatility=Estimate(vol, se_vol),
-        s=s,
         s_unbiased=math.sqrt(s2u),
-        loglik=loglik,
-        aic=2 * 3 - 2.0 * loglik,
-        residuals=resid,
         mean_reversion_per_year=Estimate(k, se_b / b),
         long_run_usd_per_bbl=Estimate(long_run, se_long_run),
         ar_intercept=Estimate(a, math.sqrt(var_a)),
@@ -724,7 +716,6 @@ def fit_mean_reverting(
         ar_coefficient_bias_corrected=b_corr,
         mean_reversion_bias_corrected=-math.log(b_corr),
         mean_reversion_interval=k_interval,
-        months_dropped=months_dropped,
     )
 
 
@@ -761,9 +752,37 @@ def fit_gbm(
     se_mean = vol / math.sqrt(n)
     se_vol = vol / math.sqrt(2.0 * n)
     drift = mean + 0.5 * vol * vol
-    loglik = -0.5 * n * (math.log(2.0 * math.pi * vol * vol) + 1.0)
+    return _calibration(
+        "gbm",
+        prices,
+        (series, frequency, start, end, basis, base_year, months_dropped),
+        resid=resid,
+        spread=vol,
+        n_params=2,
+        volatility=Estimate(vol, se_vol),
+        s_unbiased=vol * math.sqrt(n / (n - 1)),
+        mean_log_return=Estimate(mean, se_mean),
+        drift_per_year=Estimate(drift, math.sqrt(se_mean**2 + (vol * se_vol) ** 2)),
+    )
+
+
+def _calibration(
+    model: Model,
+    prices: pd.Series,
+    origin: tuple[str, Frequency, int, int, Basis, int | None, int],
+    *,
+    resid: np.ndarray,
+    spread: float,
+    n_params: int,
+    **estimates: Any,
+) -> Calibration:
+    """A fit's result: where its data came from, its Gaussian log-likelihood at the
+    maximum-likelihood spread of its ``n`` residuals and its AIC, and its estimates."""
+    series, frequency, start, end, basis, base_year, months_dropped = origin
+    n = len(resid)
+    loglik = -0.5 * n * (math.log(2.0 * math.pi * spread * spread) + 1.0)
     return Calibration(
-        model="gbm",
+        model=model,
         series=series,
         frequency=frequency,
         start=start,
@@ -772,15 +791,12 @@ def fit_gbm(
         base_year=base_year if basis == "real" else None,
         n=n,
         initial_usd_per_bbl=float(prices.iloc[-1]),
-        volatility=Estimate(vol, se_vol),
-        s=vol,
-        s_unbiased=vol * math.sqrt(n / (n - 1)),
+        s=spread,
         loglik=loglik,
-        aic=2 * 2 - 2.0 * loglik,
+        aic=2 * n_params - 2.0 * loglik,
         residuals=resid,
-        mean_log_return=Estimate(mean, se_mean),
-        drift_per_year=Estimate(drift, math.sqrt(se_mean**2 + (vol * se_vol) ** 2)),
         months_dropped=months_dropped,
+        **estimates,
     )
 
 

@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import beta
 
-from ..model.chain import Plan
+from ..model.chain import build_schedule
+from ..model.financing import DebtSchedule
 from ..model.metrics import SHORTFALL_EPS_USD_BN
 from ..ratings import RATING_TABLES, implied_rating
 from ..run.engine import simulate
@@ -67,17 +68,28 @@ BISECTION_STEPS = 12
 
 def weighted_average_life(scenario: Scenario) -> float:
     """The scheduled principal's weighted average life, each tranche from its issue [years]."""
-    sched = Plan.build(scenario).schedule
+    return _average_life(build_schedule(scenario), slice(None))
+
+
+def _average_life(sched: DebtSchedule, tranches: slice) -> float:
+    """Weighted average life of some tranches' scheduled principal, each from its issue."""
     principal = np.asarray(sched.tranche_principal_usd_bn, dtype=float)
-    tranches, years = principal.shape[0], principal.shape[1]
-    age = np.arange(years)[None, :] - np.arange(tranches)[:, None]
+    age = np.arange(principal.shape[1])[None, :] - np.arange(principal.shape[0])[:, None]
+    principal, age = principal[tranches], age[tranches]
     total = float(principal.sum())
     return float((principal * age).sum() / total) if total > 0 else math.nan
 
 
-def _loss_year(scenario: Scenario) -> int:
-    """Index of the year losses crystallize; InputError when the horizon ends before it."""
-    sched = Plan.build(scenario).schedule
+def _expected_loss(losses: np.ndarray) -> float:
+    """The mean loss, with the rounding of a PV paid in full taken as no loss."""
+    el = float(losses.mean())
+    return 0.0 if abs(el) < 1e-12 else el
+
+
+def _loss_year(scenario: Scenario) -> tuple[DebtSchedule, int]:
+    """The debt schedule and the index of the year losses crystallize; InputError when the
+    horizon ends before it or nothing is issued."""
+    sched = build_schedule(scenario)
     end = sched.last_maturity + scenario.credit.tail_years
     years = scenario.horizon.years
     if sched.last_maturity < 0:
@@ -90,7 +102,7 @@ def _loss_year(scenario: Scenario) -> int:
             f"{scenario.horizon.start_year + end}, the last final maturity plus "
             f"credit.tail_years ({scenario.credit.tail_years})",
         )
-    return end
+    return sched, end
 
 
 @dataclass(frozen=True)
@@ -141,18 +153,16 @@ def credit_report(results: Results) -> CreditReport:
         When the horizon ends before losses crystallize, or nothing is issued.
     """
     sc = results.scenario
-    end = _loss_year(sc)
+    sched, end = _loss_year(sc)
     m = results.metrics
     n = len(m)
     k = int(m["default"].sum())
     pd_ = k / n
     pd_upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
     loss = m["holder_loss"].to_numpy(dtype=float)
-    el = float(loss.mean())
-    if abs(el) < 1e-12:  # rounding of a PV paid in full
-        el = 0.0
+    el = _expected_loss(loss)
     se = float(loss.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    wal = weighted_average_life(sc)
+    wal = _average_life(sched, slice(None))
     table = RATING_TABLES[sc.credit.rating_table]
     uncapped = implied_rating(table, pd_upper, wal)
     rating = uncapped
@@ -190,10 +200,11 @@ class FairCoupon:
 def _gap(scenario: Scenario, coupon: float, paths: int, seed: int) -> tuple[float, float]:
     """E[PV of what holders get] - PV of what they lend, at the coupon, and its std error."""
     sc = scenario.with_overrides({"naef.coupon_rate": coupon}, source=scenario.name)
-    res = simulate(sc, paths=paths, seed=seed, keep_series=False)
+    sched = build_schedule(sc)  # sized once, for the run and for what is lent
+    res = simulate(sc, paths=paths, seed=seed, keep_series=False, schedule=sched)
     got = res.metrics["holder_pv_usd_bn"].to_numpy(dtype=float)
     rate = sc.credit.risk_free_rate + sc.credit.risk_premium
-    faces = np.asarray(Plan.build(sc).schedule.face_usd_bn, dtype=float)
+    faces = np.asarray(sched.face_usd_bn, dtype=float)
     lent = float((faces / (1.0 + rate) ** np.arange(len(faces))).sum())
     se = float(got.std(ddof=1) / math.sqrt(len(got))) if len(got) > 1 else 0.0
     return float(got.mean()) - lent, se
@@ -207,7 +218,7 @@ def fair_coupon(scenario: Scenario, *, paths: int = 4000, seed: int | None = Non
     InputError
         When the horizon ends before losses crystallize, or nothing is issued.
     """
-    _loss_year(scenario)
+    _loss_year(scenario)  # refuses what it cannot read
     seed = scenario.simulation.seed if seed is None else seed
     rate = scenario.credit.risk_free_rate + scenario.credit.risk_premium
     grid = [max(rate, 0.0) + COUPON_SPAN * i / (GRID_POINTS - 1) for i in range(GRID_POINTS)]
@@ -250,7 +261,7 @@ def tranche_credit(results: Results) -> pd.DataFrame:
         sweep prepaid principal (its prepayments are not shared by tranche).
     """
     sc = results.scenario
-    _loss_year(sc)
+    sched, _ = _loss_year(sc)
     if sc.waterfall.cash_sweep_share > 0:
         raise InputError(
             sc.name,
@@ -264,20 +275,17 @@ def tranche_credit(results: Results) -> pd.DataFrame:
         raise InputError(
             sc.name, "keep_series", "got a run without series; want one that kept them"
         ) from None
-    sched = Plan.build(sc).schedule
-    service = np.asarray(sched.tranche_interest_usd_bn) + np.asarray(
-        sched.tranche_principal_usd_bn
-    )  # (tranches, years)
+    interest = np.asarray(sched.tranche_interest_usd_bn)  # (tranches, years)
+    principal = np.asarray(sched.tranche_principal_usd_bn)
+    service = interest + principal
     faces = np.asarray(sched.face_usd_bn, dtype=float)
     coupon = sc.naef.coupon_rate
     tranches, years = service.shape
     n = paid.shape[1]
-    interest = np.asarray(sched.tranche_interest_usd_bn)
     arrears = np.zeros((tranches, n))
     history = np.zeros((years, tranches, n))  # each tranche's arrears at each year's end
     unpaid_interest = np.zeros((years, tranches, n))
     got = np.zeros((years, tranches, n))
-    principal = np.asarray(sched.tranche_principal_usd_bn)
     for t in range(years):
         # Interest first (the year's and on the arrears), pro rata; then principal and the
         # arrears carried, pro rata: the whole issue's order, shared by tranche.
@@ -291,7 +299,6 @@ def tranche_credit(results: Results) -> pd.DataFrame:
         arrears = owed_interest + owed_principal - got[t]
         history[t] = arrears
     rows = []
-    principal_all = principal
     for j in range(tranches):
         if faces[j] <= 0.0:
             continue
@@ -303,21 +310,15 @@ def tranche_credit(results: Results) -> pd.DataFrame:
         scheduled = float((service[j, : end + 1] * v).sum())
         value = (got[: end + 1, j] * v[:, None]).sum(axis=0)
         value += sc.naef.recovery_rate * history[end, j] * v[end]
-        loss = 1.0 - value / scheduled
-        el = float(loss.mean())
-        el = 0.0 if abs(el) < 1e-12 else el
+        el = _expected_loss(1.0 - value / scheduled)
         pd_ = float(defaulted.mean())
-        tranche_principal = principal_all[j]
-        ages = np.arange(years) - j
         rows.append(
             {
                 "tranche": j,
                 "issued": sc.horizon.start_year + j,
                 "final_maturity": sc.horizon.start_year + final,
                 "face_usd_bn": float(faces[j]),
-                "weighted_average_life_years": float(
-                    (tranche_principal * ages).sum() / tranche_principal.sum()
-                ),
+                "weighted_average_life_years": _average_life(sched, slice(j, j + 1)),
                 "probability_of_default": pd_,
                 "expected_loss": el,
                 "loss_given_default": el / pd_ if pd_ > 0 else math.nan,

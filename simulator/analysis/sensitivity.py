@@ -83,6 +83,15 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
 #: The flat fiscal rates, left out of the default parameters of a scenario with regimes.
 _FLAT_FISCAL_RATES = ("fiscal.royalty_rate", "fiscal.profit_duty_rate")
 
+
+def _settable(scenario: Scenario, keys: list[str]) -> list[str]:
+    """Default parameters the scenario can take: a scenario with fiscal regimes refuses the
+    flat rates its duties replace."""
+    if scenario.fiscal.regimes:
+        return [k for k in keys if k not in _FLAT_FISCAL_RATES]
+    return keys
+
+
 #: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
 DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_default")
 
@@ -291,9 +300,9 @@ def _resolve(
     }
     ranges = {**declared, **dict(ranges or {})}
     if parameters is None:
-        keys = list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
-        if scenario.fiscal.regimes:  # its duties replace the flat rates, which cannot be set
-            keys = [k for k in keys if k not in _FLAT_FISCAL_RATES]
+        keys = _settable(
+            scenario, list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
+        )
     else:
         keys = list(parameters)
         for k in ranges:
@@ -1021,11 +1030,11 @@ def sobol(
         parameters = list(scenario.sensitivity.parameters)
     if parameters is None:
         extra = {**scenario.sensitivity.ranges, **(ranges or {})}
-        parameters = [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS] + [
-            k for k in extra if k not in DEFAULT_PARAMETERS
-        ]
-        if scenario.fiscal.regimes:  # its duties replace the flat rates, which cannot be set
-            parameters = [k for k in parameters if k not in _FLAT_FISCAL_RATES]
+        parameters = _settable(
+            scenario,
+            [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS]
+            + [k for k in extra if k not in DEFAULT_PARAMETERS],
+        )
     resolved = _resolve(scenario, parameters, ranges)
     for key in resolved:
         if key not in SET_FIELDS:

@@ -33,6 +33,7 @@ from scipy.special import ndtr
 
 from ..scenario.schema import Hedge, OilPrice
 from ..scenario.sets import FloatArray, PerPath
+from .prices import one_step_spread
 
 __all__ = ["HedgeFlows", "black76_put", "forward_and_spread", "hedge_flows"]
 
@@ -84,33 +85,22 @@ def forward_and_spread(
     expected
         The price path expected at issue [USD/bbl, nominal], for the two-factor model.
     """
-    k = np.asarray(op.mean_reversion_per_year, dtype=float)
     if op.model == "deck":
         return price.copy(), np.zeros(1)
+    spread = one_step_spread(op)
     if op.model == "gbm":
-        spread = np.asarray(op.volatility, dtype=float)
         mean = np.log(price[:-1]) + op.drift_per_year - 0.5 * spread * spread
     elif op.model == "two_factor":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            k_safe = np.where(k == 0.0, 1.0, k)
-            ratio = np.where(k == 0.0, 1.0, -np.expm1(-2.0 * k_safe) / (2.0 * k_safe))
-        s_chi2 = np.square(op.short_term_volatility) * ratio
-        s_xi2 = np.square(op.long_term_volatility)
-        spread = np.sqrt(s_chi2 + s_xi2 + 2.0 * op.correlation * np.sqrt(s_chi2 * s_xi2))
         growth = np.log(expected[1:] / expected[:-1])
         mean = np.log(price[:-1]) + growth - 0.5 * spread * spread
     else:  # mean_reverting, bootstrap: the one-factor step in the basis's dollars
-        a = np.exp(-k)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            k_safe = np.where(k == 0.0, 1.0, k)
-            ratio = np.where(k == 0.0, 1.0, -np.expm1(-2.0 * k_safe) / (2.0 * k_safe))
-        spread = np.asarray(op.volatility, dtype=float) * np.sqrt(ratio)
+        a = np.exp(-np.asarray(op.mean_reversion_per_year, dtype=float))
         real = np.log(price[:-1] / level[:-1])
         mean = a * real + (1.0 - a) * np.log(op.long_run_usd_per_bbl) + np.log(level[1:])
     forward = np.empty_like(price)
     forward[0] = price[0]
     forward[1:] = np.exp(mean + 0.5 * spread * spread)
-    return forward, np.asarray(spread, dtype=float)
+    return forward, spread
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ __all__ = [
     "expected_price_path",
     "median_price_path",
     "n_price_shocks",
+    "one_step_spread",
     "price_level",
     "price_paths",
     "standard_residuals",
@@ -314,16 +315,36 @@ def window_shock(
     return out
 
 
-def _two_factor_scores(
-    op: OilPrice | PerPath[OilPrice], shocks: np.ndarray, rows: np.ndarray
-) -> np.ndarray:
-    """Standardized shock of ln P = chi + xi in the steps of ``rows`` (two_factor)."""
+def _two_factor_loadings(op: OilPrice | PerPath[OilPrice]) -> tuple[Any, Any]:
+    """The loadings of one year's step of ln P = chi + xi on the two factors' independent
+    normals (two_factor): ``c1 z1 + c2 z2``."""
     k = np.asarray(op.mean_reversion_per_year, dtype=float)
     sd_chi = _ou_step_sd(k, op.short_term_volatility)
     sd_xi = np.asarray(op.long_term_volatility, dtype=float)
     rho, orth = _two_factor_rho(op, k, sd_xi)
-    c1 = sd_chi + sd_xi * rho
-    c2 = sd_xi * orth
+    return sd_chi + sd_xi * rho, sd_xi * orth
+
+
+def one_step_spread(op: OilPrice | PerPath[OilPrice]) -> FloatArray:
+    """Standard deviation of one year's step of ``ln P`` [-]: ``volatility`` (gbm), the exact
+    OU step's (mean_reverting, and the bootstrap, whose standardized residuals it scales), both
+    factors' together (two_factor), 0 (deck). A float or one value per path."""
+    if op.model == "deck":
+        return np.zeros(1)
+    if op.model == "gbm":
+        return np.asarray(op.volatility, dtype=float)
+    if op.model == "two_factor":
+        c1, c2 = _two_factor_loadings(op)
+        out: FloatArray = np.sqrt(c1 * c1 + c2 * c2)
+        return out
+    return np.asarray(_ou_step_sd(op.mean_reversion_per_year, op.volatility), dtype=float)
+
+
+def _two_factor_scores(
+    op: OilPrice | PerPath[OilPrice], shocks: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Standardized shock of ln P = chi + xi in the steps of ``rows`` (two_factor)."""
+    c1, c2 = _two_factor_loadings(op)
     total = np.sqrt(c1 * c1 + c2 * c2)
     with np.errstate(divide="ignore", invalid="ignore"):
         w1 = np.where(total > 0, c1 / total, 1.0)
