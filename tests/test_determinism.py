@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.model.chain import Plan, run_paths
 from simulator.outputs import SERIES
-from simulator.run.engine import RNG_BLOCK_PATHS, chunk_bounds
+from simulator.run.engine import RNG_BLOCK_PATHS, chunk_bounds, draw_normals
 from simulator.scenario import Scenario
 
 SEED = 987_654_321
@@ -264,3 +265,20 @@ def test_common_random_numbers_across_a_price_model_parameter() -> None:
     a = run(scenario(**fixed), paths=1024)
     b = run(scenario(**fixed, **{"oil_price.volatility": 0.4}), paths=1024)
     assert_bits(a.series("production_kbd"), b.series("production_kbd"), "production_kbd")
+
+
+def test_standalone_default_settled_per_chunk_is_each_paths_own() -> None:
+    """The engine settles the stand-alone default of the paths that drew the backstop once per
+    chunk, gathered from its blocks; each path's flag is what the chain gives it alone."""
+    sc = simulator.load_scenario("scenarios/low-price.yaml")
+    paths = 3000
+    res = simulator.simulate(sc, paths=paths, seed=SEED, chunk_paths=2048)
+    plan = Plan.build(sc)
+    flows = run_paths(plan, draw_normals(SEED, 0, paths, plan.n_draws))
+    got = res.metrics["standalone_default"].to_numpy(dtype=bool)
+    assert np.array_equal(got, flows.standalone_default)
+    drew = flows.pemex_support
+    # Not degenerate: many paths drew, and without the backstop some of them default and
+    # some do not.
+    assert drew.sum() > 100
+    assert 0 < flows.standalone_default[drew].sum() < drew.sum()

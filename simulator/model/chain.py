@@ -51,6 +51,7 @@ from .financing import DebtSchedule, debt_schedule
 from .fund import FundFlows, run_fund
 from .hedge import forward_and_spread, hedge_flows
 from .metrics import (
+    MIN_SERVICE_USD_BN,
     SHORTFALL_EPS_USD_BN,
     discount_factors,
     irr,
@@ -85,9 +86,11 @@ __all__ = [
     "SIZING_FIELDS",
     "PathFlows",
     "Plan",
+    "backstop_index",
     "build_schedule",
     "path_metrics",
     "run_paths",
+    "standalone_default",
 ]
 
 #: Draws of a path before its price shocks: the capex overrun and the reservoir factor.
@@ -540,7 +543,7 @@ _FLOW_NAMES[PathFlows] = frozenset(
 )
 
 
-def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
+def run_paths(plan: Plan, draws: FloatArray, *, standalone: bool = True) -> PathFlows:
     """Run the model chain on every path.
 
     Parameters
@@ -550,6 +553,10 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
     draws
         Standard normals, shape (``plan.n_draws``, paths): row 0 the capex overrun, row 1
         the reservoir factor, then the price shocks, then one row a year for the export mix.
+    standalone
+        False: leave ``standalone_default`` as ``default`` on the paths that drew the backstop
+        too, for the caller to settle with :func:`standalone_default` (the engine gathers the
+        few such paths of many blocks into one run).
 
     Returns
     -------
@@ -614,30 +621,20 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
             hedge_payoff_usd_bn=flows.payoff_usd_bn,
         )
     coupon = plan.naef.coupon_rate
-    # The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
-    # (an index past 1e300, from a pledge at a subnormal price, is as good as unlimited).
-    with np.errstate(over="ignore"):
-        index = price / np.asarray(plan.oil_price.initial_usd_per_bbl, dtype=float)
-    np.minimum(index, 1e300, out=index)
+    index = backstop_index(plan, price)
     wf = run_waterfall(
         cash.cfads_usd_bn, plan.schedule, index, coupon_rate=coupon, waterfall=plan.waterfall
     )
     defaulted, first = default_year(wf, plan.schedule)
-    standalone = defaulted.copy()
+    alone = defaulted.copy()
     drew: npt.NDArray[np.bool_] = np.asarray(
         (wf.backstop_draw_usd_bn > SHORTFALL_EPS_USD_BN).any(axis=0)
     )
-    if drew.any():  # without the backstop, only a path that drew on it can fare otherwise
-        sub = plan.take(np.flatnonzero(drew))
-        alone = run_waterfall(
-            cash.cfads_usd_bn[:, drew],
-            sub.schedule,
-            index[:, drew],
-            coupon_rate=sub.naef.coupon_rate,
-            waterfall=sub.waterfall,
-            backstop=False,
+    if standalone and drew.any():  # without the backstop, only a path that drew on it can
+        paths = np.flatnonzero(drew)  # fare otherwise
+        alone[drew] = standalone_default(
+            plan.take(paths), cash.cfads_usd_bn[:, drew], index[:, drew]
         )
-        standalone[drew] = default_year(alone, sub.schedule)[0]
     return PathFlows(
         oil_price_usd_per_bbl=price,
         capex_overrun_factor=overrun,
@@ -648,9 +645,46 @@ def run_paths(plan: Plan, draws: FloatArray) -> PathFlows:
         fund=run_fund(wf.mdf_inflow_usd_bn, plan.mdf),
         first_default=first,
         pemex_support=drew,
-        standalone_default=standalone,
+        standalone_default=alone,
         us_oil_share=(1.0 - pemex.gas_share_boe) * pemex.us_export_share,
     )
+
+
+def backstop_index(plan: Plan, price: FloatArray) -> FloatArray:
+    """The benchmark price over its level when the backstop was pledged [-], (years, paths).
+
+    The backstop pledges a volume of export revenue, worth its cap at the price of the pledge
+    (an index past 1e300, from a pledge at a subnormal price, is as good as unlimited).
+    """
+    with np.errstate(over="ignore"):
+        index = price / np.asarray(plan.oil_price.initial_usd_per_bbl, dtype=float)
+    np.minimum(index, 1e300, out=index)
+    return index
+
+
+def standalone_default(
+    plan: Plan, cfads_usd_bn: FloatArray, index: FloatArray
+) -> npt.NDArray[np.bool_]:
+    """Whether each path defaults without the backstop, shape (paths,).
+
+    Parameters
+    ----------
+    plan
+        The plan of these paths (:meth:`Plan.take`).
+    cfads_usd_bn
+        Their CFADS [USD bn], shape (years, paths).
+    index
+        Their :func:`backstop_index` [-], shape (years, paths).
+    """
+    alone = run_waterfall(
+        cfads_usd_bn,
+        plan.schedule,
+        index,
+        coupon_rate=plan.naef.coupon_rate,
+        waterfall=plan.waterfall,
+        backstop=False,
+    )
+    return default_year(alone, plan.schedule)[0]
 
 
 def default_year(
@@ -720,7 +754,11 @@ def holder_value(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     recovered = plan.naef.recovery_rate * wf.shortfall_usd_bn[end]
     t = np.arange(end + 1, dtype=float).reshape(end + 1, 1)
     at_coupon = (1.0 + np.asarray(plan.naef.coupon_rate, dtype=float)) ** -t
-    scheduled = present_value(at_coupon, _rows_of(plan.schedule.service_usd_bn, rows, n))
+    service = plan.schedule.service_usd_bn[rows]
+    if at_coupon.shape[1] == 1 and service.ndim == 1:  # the same on every path: one column
+        scheduled = np.broadcast_to(present_value(at_coupon, service.reshape(-1, 1)), (n,))
+    else:
+        scheduled = present_value(at_coupon, _rows_of(plan.schedule.service_usd_bn, rows, n))
     got = present_value(at_coupon, paid) + recovered * at_coupon[-1]
     rate = sc.credit.risk_free_rate + sc.credit.risk_premium
     at_rate = (1.0 + rate) ** -t
@@ -766,27 +804,39 @@ def mexico_benefit_pv(plan: Plan, flows: PathFlows) -> FloatArray:
     return result
 
 
-def llcr(plan: Plan, flows: PathFlows) -> FloatArray:
+def coverage_years(schedule: DebtSchedule) -> int:
+    """The years that can have a coverage ratio: up to the last with scheduled service on any
+    path (later ones have none to cover, whatever happens on the path) [-]."""
+    service = schedule.service_usd_bn.reshape(schedule.service_usd_bn.shape[0], -1)
+    busy = np.flatnonzero((service > MIN_SERVICE_USD_BN).any(axis=1))
+    return int(busy[-1]) + 1 if busy.size else 0
+
+
+def llcr(plan: Plan, flows: PathFlows, *, rows: int | None = None) -> FloatArray:
     """Loan life coverage ratio by year and path [-]; NaN outside the years with net service.
 
     ``LLCR_t = [sum_{s=t..T_m} CFADS_s (1+c)^-(s-t+1) + DSRA at the start of t] / (principal
     + arrears outstanding at the start of t)``, ``T_m`` the last final maturity (or the last
     year of the horizon, whose CFADS is all there is).
+
+    ``rows``: the first years only (:func:`coverage_years`: the others are NaN); default all.
     """
     wf = flows.waterfall
     cfads = flows.field.cfads_usd_bn
     years = cfads.shape[0]
+    rows = years if rows is None else min(rows, years)
     last = min(plan.schedule.last_maturity, years - 1)
     discount = 1.0 / (1.0 + np.asarray(plan.naef.coupon_rate, dtype=float))
-    value = np.zeros_like(cfads)
+    value = np.zeros((rows, cfads.shape[1]))
     ahead = np.zeros(cfads.shape[1])
     for t in range(last, -1, -1):
         ahead = (cfads[t] + ahead) * discount
-        value[t] = ahead
-    value[1:] += wf.dsra_balance_usd_bn[:-1]
-    owed = wf.debt_balance_start_usd_bn.copy()
-    owed[1:] += wf.shortfall_usd_bn[:-1]
-    window = np.isfinite(wf.dscr) & (owed > SHORTFALL_EPS_USD_BN)
+        if t < rows:
+            value[t] = ahead
+    value[1:] += wf.dsra_balance_usd_bn[: rows - 1]
+    owed = np.array(wf.debt_balance_start_usd_bn[:rows])
+    owed[1:] += wf.shortfall_usd_bn[: rows - 1]
+    window = np.isfinite(wf.dscr[:rows]) & (owed > SHORTFALL_EPS_USD_BN)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # outside the window
         return np.where(window, value / owed, np.nan)
 
@@ -819,8 +869,9 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     defaulted = first_default >= 0
     factor = flows.reservoir_factor / flows.capex_overrun_factor
     pemex = plan.pemex
-    min_dscr, avg_dscr = _nan_min_mean(wf.dscr)
-    min_llcr, _ = _nan_min_mean(llcr(plan, flows))
+    rows = max(coverage_years(plan.schedule), 1)  # (one NaN row: nothing issued)
+    min_dscr, avg_dscr = _nan_min_mean(wf.dscr[:rows])
+    min_llcr, _ = _nan_min_mean(llcr(plan, flows, rows=rows))
     base = flows.base_kbd.reshape(years, -1)
     after = base[plan.schedule.last_maturity + 1 :] if plan.schedule.last_maturity >= 0 else base
     with np.errstate(divide="ignore", invalid="ignore"):

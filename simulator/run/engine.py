@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from ..model.chain import Plan, path_metrics, run_paths
+from ..model.chain import Plan, backstop_index, path_metrics, run_paths, standalone_default
 from ..model.financing import DebtSchedule
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
@@ -215,6 +216,11 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
     metrics: dict[str, list[FloatArray]] = {name: [] for name in METRICS}
     ledger: list[FloatArray] = []
     residual = cash = 0.0
+    # The paths that drew the backstop, from every block, run once more without it together
+    # (a handful per block: one waterfall for them all costs a few blocks' loops less).
+    drew_at: list[npt.NDArray[np.int64]] = []
+    drew_cfads: list[FloatArray] = []
+    drew_index: list[FloatArray] = []
     for b0 in range(start, stop, COMPUTE_PATHS):
         b1 = min(b0 + COMPUTE_PATHS, stop)
         plan = spec.plan
@@ -224,8 +230,13 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
             index = np.arange(b0, b1)
             plan = plan.for_sets(spec.sets, index // spec.paths_per_set)  # type: ignore[arg-type]
             draws = set_draws[:, index % spec.paths_per_set]
-        flows = run_paths(plan, draws)
+        flows = run_paths(plan, draws, standalone=set_draws is not None)
         del draws
+        if set_draws is None and flows.pemex_support.any():
+            cols = np.flatnonzero(flows.pemex_support)
+            drew_at.append(b0 - start + cols)
+            drew_cfads.append(flows.field.cfads_usd_bn[:, cols])
+            drew_index.append(backstop_index(plan, flows.oil_price_usd_per_bbl[:, cols]))
         for name, values in path_metrics(plan, flows).items():
             metrics[name].append(values)
         kept = min(b1 - b0, k - (b0 - start))
@@ -243,10 +254,16 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
             cash = max(cash, _largest_magnitude(wf.cash_usd_bn))
             del wf
         del flows  # before the next block is computed, so its memory is reused
+    out = {name: np.concatenate(parts) for name, parts in metrics.items()}
+    if drew_at:
+        at = np.concatenate(drew_at)
+        out["standalone_default"][at] = standalone_default(
+            spec.plan, np.concatenate(drew_cfads, axis=1), np.concatenate(drew_index, axis=1)
+        )
     return ChunkOutput(
         start=start,
         stop=stop,
-        metrics={name: np.concatenate(parts) for name, parts in metrics.items()},
+        metrics=out,
         ledger_block_sums=np.concatenate(ledger, axis=2) if ledger else np.empty((0, 0, 0)),
         series=series,
         max_abs_residual=residual,
