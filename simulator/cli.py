@@ -421,16 +421,29 @@ def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .present.report import write_report
+    from .present.report import REPORT_FILE, write_report
 
     tornado_paths = args.tornado_paths if args.tornado else None
     try:
         target = write_report(args.run_dir, tornado_paths=tornado_paths)
     except OSError as exc:
         raise InputError(
-            str(args.run_dir), "report.html", f"cannot write: {exc.strerror or exc}"
+            str(args.run_dir), REPORT_FILE, f"cannot write: {os_error_text(exc)}"
         ) from None
     print(f"Report written to {target}")
+    if args.xlsx:
+        from .present.workbook import WORKBOOK_FILE, write_workbook
+        from .run.results import Results
+
+        try:
+            book = write_workbook(
+                Results.from_dir(args.run_dir), Path(args.run_dir) / WORKBOOK_FILE
+            )
+        except OSError as exc:
+            raise InputError(
+                str(args.run_dir), WORKBOOK_FILE, f"cannot write: {os_error_text(exc)}"
+            ) from None
+        print(f"Workbook written to {book}")
     return 0
 
 
@@ -693,6 +706,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tornado-paths", type=int, default=2000, help="paths per tornado run (default 2000)"
+    )
+    p.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write report.xlsx: inputs, headline, summary, ledger and fans as sheets",
     )
     p.set_defaults(func=cmd_report)
 
