@@ -7,6 +7,7 @@ program itself.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -16,9 +17,18 @@ from typing import Any
 
 from .outputs import format_value
 from .outputs import output as catalogue_entry
-from .run.results import os_error_text, prepare_output_folder, remove_leftovers
+from .run.results import is_complete_run, os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
-from .scenario import InputError, Scenario, ScenarioError, load_scenario, parse_override, read_yaml
+from .scenario import (
+    InputError,
+    Scenario,
+    ScenarioError,
+    iter_fields,
+    load_scenario,
+    parse_override,
+    read_yaml,
+)
+from .scenario.errors import describe
 from .version import __version__
 
 __all__ = ["app_command", "main", "run_folder_name"]
@@ -70,11 +80,70 @@ def _progress_bar(total: int, label: str) -> tuple[Any, Any]:
     return bar, update
 
 
+def _stored_scenario(folder: Path) -> Scenario | None:
+    """The scenario a run folder was made from, or None when it cannot be read."""
+    try:
+        return load_scenario(folder / "scenario.yaml")
+    except (InputError, OSError):
+        return None
+
+
+def _differences(old: Scenario, new: Scenario, shown: int = 2) -> str:
+    """``"naef.coupon_rate: 0.045 there, 0.05 here"``: the fields that differ, the first few."""
+    before = {"name": old.name, "description": old.description, **dict(iter_fields(old))}
+    after = {"name": new.name, "description": new.description, **dict(iter_fields(new))}
+    keys = [k for k in after if before.get(k) != after[k]]
+    parts = [f"{k}: {describe(before.get(k))} there, {describe(after[k])} here" for k in keys]
+    if len(parts) > shown:
+        parts = [*parts[:shown], f"and {len(parts) - shown} more"]
+    return "; ".join(parts)
+
+
+def _check_replace(target: Path, scenario: Scenario, *, overwrite: bool) -> None:
+    """Refuse to replace ``target`` unless it is a run folder of the same inputs.
+
+    The same inputs are the same scenario, every field of it: the content hash the manifest
+    records, or the folder's ``scenario.yaml`` read as this version reads it (a field added
+    since takes its default in both). Another ``--paths`` or ``--seed`` of the same scenario
+    may replace its folder, as may anything with ``overwrite``.
+
+    Raises
+    ------
+    InputError
+        Naming the folder, ``--out`` and ``--overwrite``, with what differs: a run of other
+        inputs (its first differing fields), a folder that is not a complete run, or a file.
+    """
+    if overwrite or not (target.exists() or target.is_symlink()):
+        return
+    if not target.is_dir():
+        what = "a file where the run folder goes"
+    elif not is_complete_run(target):
+        what = "a folder that is not a complete run (no manifest.json)"
+    else:
+        try:
+            stored = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = None
+        if isinstance(stored, dict) and stored.get("input_hash") == scenario.content_hash():
+            return  # the same inputs: a rerun replaces it
+        old = _stored_scenario(target)
+        if old is not None and old == scenario:
+            return  # the same inputs, hashed otherwise by a version with fewer fields
+        diff = _differences(old, scenario) if old is not None else ""
+        what = f"a run of other inputs ({diff or 'its input hash differs'})"
+    raise InputError(
+        str(target), "--out", f"got {what}; want --overwrite to replace it, or another --out"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .run.engine import simulate
 
     scenario = _load(args.scenario, args.set)
     paths = args.paths if args.paths is not None else scenario.simulation.paths
+    target = Path(args.out) / run_folder_name(scenario.name)
+    if not args.no_write:
+        _check_replace(target, scenario, overwrite=args.overwrite)  # before anything is written
     for w in scenario.warnings():
         print(f"warning: {args.scenario}: {w}", file=sys.stderr)
     if not args.no_write:
@@ -107,7 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {args.scenario}: {w}", file=sys.stderr)
     print(results.summary_text())
     if not args.no_write:
-        target = Path(args.out) / run_folder_name(scenario.name)
+        _check_replace(target, scenario, overwrite=args.overwrite)  # written meanwhile?
         remove_leftovers(args.out, [target.name])  # of an earlier run of it that was killed
         try:
             results.to_dir(target)
@@ -598,6 +667,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="results", help="parent folder of the run folder (default: results)"
     )
     p.add_argument("--no-write", action="store_true", help="print the summary only")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run folder even when it holds a run of other inputs "
+        "(a rerun of the same inputs replaces it without)",
+    )
     p.add_argument(
         "--precision",
         type=float,
