@@ -7,8 +7,10 @@ program itself.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import socket
 import sys
 import traceback
 from collections.abc import Sequence
@@ -539,7 +541,82 @@ def app_command(address: str, port: int) -> list[str]:
         # 1 MB at the server (the page's own limit, MAX_UPLOAD_BYTES, is lower still).
         "--server.maxUploadSize",
         "1",
+        # No Deploy button and no developer menu: the page is served, not developed.
+        "--client.toolbarMode",
+        "minimal",
     ]
+
+
+def _bind_error(family: int, sockaddr: Any) -> OSError | None:
+    """The error of binding a listening socket to ``sockaddr`` now, or None if it is free.
+
+    The probe sets ``SO_REUSEADDR`` (and ``IPV6_V6ONLY``) as the server's own sockets do, so a
+    port is taken only while something listens on it, not while a closed connection waits.
+    """
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(sockaddr)
+        except OSError as exc:
+            return exc
+    return None
+
+
+def _check_port(address: str, port: int) -> None:
+    """Check that the page can be served on ``address:port``, binding it for a moment.
+
+    Raises
+    ------
+    InputError
+        Naming ``--port`` when the port is out of range, in use or not allowed, and
+        ``--address`` when the address is not one of this machine (it suggests a free port
+        near a port in use).
+    """
+    if not 1 <= port <= 65535:
+        raise InputError("naef app", "--port", f"got {port}; want a port from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        text = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise InputError(
+            "naef app",
+            "--address",
+            f"got {describe(address)}: {text}; want an address of this machine, e.g. 127.0.0.1",
+        ) from None
+    errors: list[OSError] = []
+    for family, _, _, _, sockaddr in infos:
+        error = _bind_error(family, sockaddr)
+        if error is None:
+            continue
+        if error.errno == errno.EADDRINUSE:
+            free = next(
+                (
+                    p
+                    for p in range(port + 1, min(port + 20, 65535) + 1)
+                    if _bind_error(family, (sockaddr[0], p, *sockaddr[2:])) is None
+                ),
+                None,
+            )
+            hint = f" (--port {free} is free)" if free is not None else ""
+            raise InputError(
+                "naef app",
+                "--port",
+                f"got {port}, already in use on {address}; want a free port{hint}",
+            )
+        if error.errno == errno.EACCES:
+            raise InputError(
+                "naef app", "--port", f"got {port}: {os_error_text(error)}; want a port above 1023"
+            )
+        errors.append(error)
+    if errors and len(errors) == len(infos):  # the server could bind none of them
+        raise InputError(
+            "naef app",
+            "--address",
+            f"got {describe(address)}: {os_error_text(errors[0])}; "
+            "want an address of this machine, e.g. 127.0.0.1",
+        )
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -547,6 +624,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
     cmd = app_command(args.address, args.port)
+    _check_port(args.address, args.port)  # before saying it serves
     url = f"http://{args.address}:{args.port}"
     print(f"naef app: serving on {url} (Ctrl-C to stop)", flush=True)
     server = subprocess.Popen(cmd)
