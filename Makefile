@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
 run: $(VENV)/.installed
-	$(BIN)/naef run $(SCENARIO) --paths $(PATHS) --out results
+	$(BIN)/naef run $(SCENARIO) --paths $(PATHS) --out results --overwrite
 
 app: $(VENV)/.installed
 	$(BIN)/naef app

@@ -229,6 +229,21 @@ _METRICS: tuple[Output, ...] = (
         "higher",
     ),
     _metric(
+        "loan_receipts_total_usd_bn",
+        "USD bn",
+        "Loan repayments and interest total",
+        "Principal and interest the fund's lending sectors received back over the horizon "
+        "(returned to the fund's balance, not counted as GDP).",
+        "higher",
+    ),
+    _metric(
+        "loans_written_off_total_usd_bn",
+        "USD bn",
+        "Loans written off total",
+        "Balance of the fund's loans to small firms that defaulted, over the horizon.",
+        "lower",
+    ),
+    _metric(
         "default",
         "-",
         "Default",
@@ -740,14 +755,16 @@ _FLOWS: tuple[Output, ...] = (
         "infrastructure_investment_usd_bn",
         S,
         "Infrastructure investment",
-        "What the Development Fund invests in the year.",
+        "What the Development Fund invests in the year (all its sectors, loans included).",
         "higher",
     ),
     _flow(
         "infrastructure_capital_usd_bn",
         S,
         "Added infrastructure capital",
-        "Capital stock built by the fund's investment, after losses and depreciation.",
+        "Capital stock built by the fund's investment, after losses and depreciation (all its "
+        "sectors: public capital, the firms' capital its loans financed, and the schooling "
+        "bought, at its cost).",
         "higher",
     ),
     _flow(
@@ -756,6 +773,42 @@ _FLOWS: tuple[Output, ...] = (
         "GDP uplift",
         "GDP gained from the added capital (an effect on output, not money paid).",
         "higher",
+    ),
+    _flow(
+        "schooling_years_added",
+        S,
+        "Schooling added",
+        "Years of schooling the fund added to the average member of the labour force.",
+        "higher",
+        unit="year",
+        format=",.4f",
+    ),
+    _flow(
+        "loans_outstanding_usd_bn",
+        S,
+        "Loans outstanding",
+        "Performing loans of the fund's lending sectors at the end of the year.",
+    ),
+    _flow(
+        "loan_principal_repaid_usd_bn",
+        S,
+        "Loan principal repaid",
+        "Principal the fund's borrowers repaid in the year.",
+        "higher",
+    ),
+    _flow(
+        "loan_interest_usd_bn",
+        S,
+        "Loan interest received",
+        "Interest the fund's borrowers paid in the year.",
+        "higher",
+    ),
+    _flow(
+        "loans_written_off_usd_bn",
+        S,
+        "Loans written off",
+        "Balance of the fund's loans that defaulted in the year.",
+        "lower",
     ),
 )
 

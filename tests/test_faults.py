@@ -601,6 +601,8 @@ RUN_FILES_IN_ORDER = [
     "metrics.parquet",
     "fan.parquet",
     "ledger.parquet",
+    "sectors.parquet",
+    "sector_ledger.parquet",
     "summary.json",
     "manifest.json",
 ]

@@ -62,6 +62,16 @@ def _another_value(spec: FieldSpec) -> object:
         return next(c for c in spec.choices if c != spec.default)
     if spec.kind == "list":
         return [40.0, 50.0, 60.0]
+    if spec.key == "mdf.sectors":  # all to one capital sector with a 3-year gestation
+        return [
+            {
+                "name": "roads",
+                "share": 1.0,
+                "gestation_years": 3,
+                "output_elasticity": 0.1,
+                "baseline_capital_to_gdp": 0.5,
+            }
+        ]
     if spec.kind == "table":  # fiscal regimes: a 10% royalty from the first year
         return [{"from_year": 2006, "duties": [{"name": "royalty", "rate": 0.1}]}]
     if spec.kind == "bool":

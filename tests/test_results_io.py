@@ -27,6 +27,8 @@ RUN_FILES = {
     "fan.parquet",
     "summary.json",
     "ledger.parquet",
+    "sectors.parquet",
+    "sector_ledger.parquet",
 }
 
 

@@ -31,6 +31,8 @@ METRIC_NAMES = [
     "infrastructure_capital_final_usd_bn",
     "gdp_uplift_final_pct",
     "gdp_uplift_pv_usd_bn",
+    "loan_receipts_total_usd_bn",
+    "loans_written_off_total_usd_bn",
     "default",
     "first_default_year",
     "standalone_default",

@@ -83,6 +83,8 @@ from .waterfall import WaterfallFlows, run_waterfall
 
 __all__ = [
     "FACTOR_DRAWS",
+    "SECTOR_FLOWS",
+    "SECTOR_METRICS",
     "SIZING_FIELDS",
     "PathFlows",
     "Plan",
@@ -90,6 +92,7 @@ __all__ = [
     "build_schedule",
     "path_metrics",
     "run_paths",
+    "sector_metrics",
     "standalone_default",
 ]
 
@@ -717,6 +720,43 @@ def _nan_min_mean(values: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.where(some, low, np.nan), mean
 
 
+#: Per-path outputs of each sector of the fund (:func:`sector_metrics`): name -> (unit, label).
+SECTOR_METRICS: Mapping[str, tuple[str, str]] = {
+    "investment_total_usd_bn": ("USD bn", "Investment total"),
+    "capital_final_usd_bn": ("USD bn", "Productive capital at the horizon"),
+    "gdp_uplift_pv_usd_bn": ("USD bn", "GDP uplift PV"),
+}
+#: Per-year flows of each sector, averaged over the paths in ``Results.sector_ledger``.
+SECTOR_FLOWS: Mapping[str, tuple[str, str]] = {
+    "sector_investment_usd_bn": ("USD bn", "Investment"),
+    "sector_capital_usd_bn": ("USD bn", "Productive capital"),
+    "sector_gdp_uplift_usd_bn": ("USD bn", "GDP uplift"),
+}
+
+
+def sector_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
+    """The per-path outputs of each sector of the fund (:data:`SECTOR_METRICS`), each shape
+    (sectors, paths), sectors in the order of ``mdf.sector_names``. The uplift of a sector is
+    its share of the log of the combined factor, so the sectors' uplifts add up to the whole."""
+    fund = flows.fund
+    return {
+        "investment_total_usd_bn": np.stack(
+            [sum_over_years(part) for part in fund.sector_investment_usd_bn]
+        ),
+        "capital_final_usd_bn": fund.sector_capital_usd_bn[:, -1].copy(),
+        "gdp_uplift_pv_usd_bn": np.stack(
+            [present_value(plan.discount, part) for part in fund.sector_gdp_uplift_usd_bn]
+        ),
+    }
+
+
+def _loan_receipts(fund: FundFlows) -> FloatArray:
+    """Principal and interest the lending sectors received over the horizon [USD bn]."""
+    total: FloatArray = sum_over_years(fund.loan_principal_repaid_usd_bn)
+    total += sum_over_years(fund.loan_interest_usd_bn)
+    return total
+
+
 def _us_supply_peak(flows: PathFlows) -> FloatArray:
     """The largest yearly added oil shipped to the United States [kb/d], shape (paths,).
 
@@ -886,6 +926,8 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "infrastructure_capital_final_usd_bn": fund.infrastructure_capital_usd_bn[-1].copy(),
         "gdp_uplift_final_pct": 100.0 * fund.gdp_uplift_usd_bn[-1] / fund.gdp_usd_bn[-1],
         "gdp_uplift_pv_usd_bn": present_value(plan.discount, fund.gdp_uplift_usd_bn),
+        "loan_receipts_total_usd_bn": _loan_receipts(fund),
+        "loans_written_off_total_usd_bn": sum_over_years(fund.loans_written_off_usd_bn),
         "default": defaulted,
         "first_default_year": np.where(defaulted, sc.horizon.start_year + first_default, np.nan),
         "standalone_default": flows.standalone_default,

@@ -35,7 +35,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..model.chain import Plan, backstop_index, path_metrics, run_paths, standalone_default
+from ..model.chain import (
+    SECTOR_FLOWS,
+    SECTOR_METRICS,
+    Plan,
+    backstop_index,
+    path_metrics,
+    run_paths,
+    sector_metrics,
+    standalone_default,
+)
 from ..model.financing import DebtSchedule
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
@@ -151,6 +160,10 @@ class ChunkOutput:
     metrics: dict[str, FloatArray]
     ledger_block_sums: FloatArray  # (per-path ledger columns, years, blocks)
     series: dict[str, FloatArray] = field(default_factory=dict)
+    #: Per-path outputs of each sector of the fund, name -> (sectors, paths).
+    sector_metrics: dict[str, FloatArray] = field(default_factory=dict)
+    #: Sums per RNG block of each sector's flows, (flows, sectors, years, blocks).
+    sector_block_sums: FloatArray = field(default_factory=lambda: np.empty((0, 0, 0, 0)))
     max_abs_residual: float = 0.0  # largest |sources - uses| of a year and path [USD bn]
     max_abs_cash: float = 0.0  # largest |cash| of a year and path [USD bn]
 
@@ -215,6 +228,8 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
     series = {name: np.empty((years, k)) for name in SERIES} if k else {}
     metrics: dict[str, list[FloatArray]] = {name: [] for name in METRICS}
     ledger: list[FloatArray] = []
+    by_sector: dict[str, list[FloatArray]] = {name: [] for name in SECTOR_METRICS}
+    sector_ledger: list[FloatArray] = []
     residual = cash = 0.0
     # The paths that drew the backstop, from every block, run once more without it together
     # (a handful per block: one waterfall for them all costs a few blocks' loops less).
@@ -249,6 +264,12 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
             edges = np.arange(0, b1 - b0, RNG_BLOCK_PATHS)
             names = _per_path_ledger(plan)
             ledger.append(np.stack([np.add.reduceat(flows[n], edges, axis=1) for n in names]))
+            for name, values in sector_metrics(plan, flows).items():
+                by_sector[name].append(values)
+            fund = flows.fund
+            sector_ledger.append(
+                np.stack([np.add.reduceat(getattr(fund, n), edges, axis=2) for n in SECTOR_FLOWS])
+            )
             wf = flows.waterfall
             residual = max(residual, _largest_magnitude(identity_residual(wf)))
             cash = max(cash, _largest_magnitude(wf.cash_usd_bn))
@@ -264,6 +285,12 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
         start=start,
         stop=stop,
         metrics=out,
+        sector_metrics={
+            name: np.concatenate(parts, axis=1) for name, parts in by_sector.items() if parts
+        },
+        sector_block_sums=np.concatenate(sector_ledger, axis=3)
+        if sector_ledger
+        else np.empty((0, 0, 0, 0)),
         ledger_block_sums=np.concatenate(ledger, axis=2) if ledger else np.empty((0, 0, 0)),
         series=series,
         max_abs_residual=residual,
@@ -489,6 +516,11 @@ def assemble(spec: RunSpec, outputs: list[ChunkOutput], *, keep: int, elapsed_s:
             else np.concatenate([s[name] for s in kept], axis=1)
             for name in SERIES
         }
+    sector_means = np.concatenate([o.sector_block_sums for o in outputs], axis=3)
+    sectors = {
+        name: np.concatenate([o.sector_metrics[name] for o in outputs], axis=1)
+        for name in SECTOR_METRICS
+    }
     # Relative to the largest cash of the whole run, so it does not depend on the chunking.
     scale = max(1.0, max(o.max_abs_cash for o in outputs))
     residual = max(o.max_abs_residual for o in outputs) / scale
@@ -500,6 +532,8 @@ def assemble(spec: RunSpec, outputs: list[ChunkOutput], *, keep: int, elapsed_s:
         series=series,
         ledger={name: ledger[name] for name in LEDGER},
         identity_residual=residual,
+        sector_metrics=sectors,
+        sector_ledger=dict(zip(SECTOR_FLOWS, sector_means.sum(axis=3) / spec.paths, strict=True)),
         timings={"simulate_s": elapsed_s},
         extra_manifest={
             "version": __version__,

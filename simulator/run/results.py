@@ -44,9 +44,16 @@ FILES = (
     "metrics.parquet",
     "fan.parquet",
     "ledger.parquet",
+    "sectors.parquet",
+    "sector_ledger.parquet",
     "summary.json",
     "manifest.json",
 )
+
+
+def _sector_column(name: str, sector: str) -> str:
+    """The column of a sector's output: ``"gdp_uplift_pv_usd_bn|transport"``."""
+    return f"{name}|{sector}"
 
 
 def _json_safe(value: Any) -> Any:
@@ -91,8 +98,12 @@ class Results:
         fans: pd.DataFrame | None,
         ledger: pd.DataFrame,
         manifest: dict[str, Any],
+        sector_metrics: pd.DataFrame | None = None,
+        sector_ledger: pd.DataFrame | None = None,
     ) -> None:
         self.scenario = scenario
+        self._sector_metrics = sector_metrics
+        self._sector_ledger = sector_ledger
         self.seed = seed
         self.paths = paths
         self.metrics = metrics
@@ -118,10 +129,14 @@ class Results:
         timings: dict[str, float],
         extra_manifest: dict[str, Any],
         warnings: Sequence[str] = (),
+        sector_metrics: Mapping[str, np.ndarray] | None = None,
+        sector_ledger: Mapping[str, np.ndarray] | None = None,
     ) -> Results:
         """Label raw engine arrays (used by the engine): metrics by name, shape (paths,);
         series by name, shape (years, kept paths); the ledger by column, shape (years,);
-        ``warnings`` of the model's plan, after the scenario's own."""
+        ``warnings`` of the model's plan, after the scenario's own; the fund's sectors'
+        per-path outputs by name, shape (sectors, paths), and per-year means by flow, shape
+        (sectors, years)."""
         df = pd.DataFrame({name: metrics[name] for name in METRICS})
         for name in FLAGS:
             df[name] = df[name].astype(bool)
@@ -141,6 +156,27 @@ class Results:
             "numpy": np.__version__,
             "warnings": [*scenario.warnings(), *warnings],
         }
+        sectors = scenario.mdf.sector_names
+        by_path = None
+        if sector_metrics is not None:
+            by_path = pd.DataFrame(
+                {
+                    _sector_column(name, sector): values[k]
+                    for name, values in sector_metrics.items()
+                    for k, sector in enumerate(sectors)
+                },
+                index=df.index,
+            )
+        by_year = None
+        if sector_ledger is not None:
+            by_year = pd.DataFrame(
+                {
+                    _sector_column(name, sector): values[k]
+                    for name, values in sector_ledger.items()
+                    for k, sector in enumerate(sectors)
+                },
+                index=years,
+            )
         return cls(
             scenario=scenario,
             seed=seed,
@@ -150,6 +186,8 @@ class Results:
             fans=None,
             ledger=table,
             manifest=manifest,
+            sector_metrics=by_path,
+            sector_ledger=by_year,
         )
 
     # ------------------------------------------------------------------ views
@@ -217,6 +255,52 @@ class Results:
     def ledger(self) -> pd.DataFrame:
         """Sources and uses of the waterfall by year, mean over paths [USD bn]."""
         return self._ledger.copy()
+
+    def sector_metrics(self) -> pd.DataFrame:
+        """Per-path outputs of each sector of the fund: index ``path``, columns
+        ``(output, sector)`` (:data:`simulator.model.chain.SECTOR_METRICS`; the single stock of
+        infrastructure is one sector)."""
+        if self._sector_metrics is None:
+            raise KeyError("this run has no outputs by sector (a run folder of an older version)")
+        out = self._sector_metrics.copy()
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(c.split("|", 1)) for c in out.columns], names=["output", "sector"]
+        )
+        return out
+
+    def sector_ledger(self) -> pd.DataFrame:
+        """Each sector's investment, productive capital and GDP uplift by year, mean over the
+        paths [USD bn]: index ``year``, columns ``(flow, sector)``
+        (:data:`simulator.model.chain.SECTOR_FLOWS`)."""
+        if self._sector_ledger is None:
+            raise KeyError("this run has no outputs by sector (a run folder of an older version)")
+        out = self._sector_ledger.copy()
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(c.split("|", 1)) for c in out.columns], names=["flow", "sector"]
+        )
+        return out
+
+    def by_sector(self) -> pd.DataFrame:
+        """What each sector of the fund gets and gives, over the paths: index ``sector``; the
+        mean investment, productive capital at the horizon and GDP uplift PV [USD bn], the
+        uplift's 10th, 50th and 90th percentiles, and its share of the whole uplift [-]."""
+        m = self.sector_metrics()
+        pct = (10.0, 50.0, 90.0)
+        rows = {}
+        total = float(np.mean(m["gdp_uplift_pv_usd_bn"].to_numpy(dtype=float).sum(axis=1)))
+        for sector in self.scenario.mdf.sector_names:
+            uplift = m[("gdp_uplift_pv_usd_bn", sector)].to_numpy(dtype=float)
+            q = np.nanpercentile(uplift, pct) if uplift.size else [math.nan] * 3
+            rows[sector] = {
+                "investment_total_usd_bn": float(m[("investment_total_usd_bn", sector)].mean()),
+                "capital_final_usd_bn": float(m[("capital_final_usd_bn", sector)].mean()),
+                "gdp_uplift_pv_usd_bn": float(np.mean(uplift)),
+                **{f"gdp_uplift_pv_p{p:g}": float(v) for p, v in zip(pct, q, strict=True)},
+                "gdp_uplift_share": float(np.mean(uplift) / total) if total else math.nan,
+            }
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        out.index.name = "sector"
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Aggregates of every per-path metric: n, mean, sd, se and the percentiles."""
@@ -294,6 +378,11 @@ class Results:
             self.metrics.to_parquet(tmp / "metrics.parquet", index=True)
             self.fans().to_parquet(tmp / "fan.parquet", index=False)
             self._ledger.reset_index().to_parquet(tmp / "ledger.parquet", index=False)
+            if self._sector_metrics is not None and self._sector_ledger is not None:
+                self._sector_metrics.to_parquet(tmp / "sectors.parquet", index=True)
+                self._sector_ledger.reset_index().to_parquet(
+                    tmp / "sector_ledger.parquet", index=False
+                )
             summary = {
                 "headline": self.headline(),
                 "metrics": self.summary().to_dict(orient="index"),
@@ -350,6 +439,10 @@ class Results:
         metrics = pd.read_parquet(root / "metrics.parquet")
         fans = pd.read_parquet(root / "fan.parquet")
         ledger = pd.read_parquet(root / "ledger.parquet").set_index("year")
+        sector_metrics = sector_ledger = None
+        if (root / "sectors.parquet").is_file() and (root / "sector_ledger.parquet").is_file():
+            sector_metrics = pd.read_parquet(root / "sectors.parquet")
+            sector_ledger = pd.read_parquet(root / "sector_ledger.parquet").set_index("year")
         return cls(
             scenario=scenario,
             seed=int(manifest["seed"]),
@@ -359,6 +452,8 @@ class Results:
             fans=fans,
             ledger=ledger,
             manifest=manifest,
+            sector_metrics=sector_metrics,
+            sector_ledger=sector_ledger,
         )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..scenario import SECTIONS, Scenario, ScenarioError, load_scenario, read_yaml
 from ..scenario.errors import bounded_repr, describe, field_name, is_small
+from ..scenario.schema import is_sector_key
 
 __all__ = ["Job", "collect_jobs", "expand_sweep", "is_sweep_file", "safe_run_name"]
 
@@ -105,6 +106,8 @@ def _render_name(template: str, point: Mapping[str, Any], index: int, source: st
 
 
 def _check_key(key: Any, source: str) -> str:
+    if isinstance(key, str) and is_sector_key(key):
+        return key  # mdf.sectors.<name>.<field>: the sector's name is checked when applied
     if not isinstance(key, str) or key.count(".") != 1:
         raise ScenarioError(
             source, f"sweep.{field_name(key)}", "got a key that is not section.field"

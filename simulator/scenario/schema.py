@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -887,6 +888,93 @@ class Waterfall(_Section):
     )
 
 
+SectorKind = Literal["capital", "schooling", "lending"]
+
+#: The fields each kind of sector reads beyond name, kind, share, efficiency, gestation and
+#: depreciation (the others must be left null).
+SECTOR_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "capital": ("output_elasticity", "baseline_capital_to_gdp"),
+    "schooling": ("returns_to_schooling", "labour_share", "school_year_cost_to_gdp"),
+    "lending": (
+        "output_elasticity",
+        "baseline_capital_to_gdp",
+        "additionality",
+        "loan_rate",
+        "default_rate",
+        "tenor_years",
+    ),
+}
+_OPTIONAL_SECTOR_FIELDS = tuple(dict.fromkeys(f for fs in SECTOR_FIELDS.values() for f in fs))
+
+
+class Sector(_Section):
+    """One use of the Development Fund's investment (a frozen model; see :class:`Mdf`).
+
+    ``kind``: ``capital`` (public capital: transport, water and energy; an output elasticity
+    against a baseline stock), ``schooling`` (education: spending buys years of schooling with a
+    Mincer return, raising output through the labour share) or ``lending`` (a revolving fund of
+    loans to small firms: disbursements become the firms' capital, repayments and interest
+    return to the fund). The formulas are in :mod:`simulator.model.sectors`.
+    """
+
+    name: Annotated[str, Strict()] = Field(
+        ...,
+        description="Name of the sector (unique within the fund).",
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+    )
+    kind: SectorKind = Field("capital", description="capital, schooling or lending.")
+    share: Rate = Field(..., description="Share of the fund's yearly investment [-].")
+    efficiency: Rate = Field(
+        0.7, description="Share of the spending that becomes productive capital or schooling [-]."
+    )
+    gestation_years: Annotated[int, Strict(), Field(ge=0, le=30)] = Field(
+        0, description="Years from spending to productive use [year]; undepreciated until then."
+    )
+    depreciation_rate: Rate = Field(
+        0.04, description="Depreciation once productive [1/year] (schooling: attrition)."
+    )
+    output_elasticity: Rate | None = Field(
+        None, description="capital, lending: elasticity of output to the sector's capital [-]."
+    )
+    baseline_capital_to_gdp: Annotated[Real, Field(ge=0.01, le=10)] | None = Field(
+        None, description="capital, lending: the stock without the fund, over GDP [-]."
+    )
+    returns_to_schooling: Annotated[Real, Field(ge=0, le=0.5)] | None = Field(
+        None, description="schooling: Mincer return per year of schooling [-]."
+    )
+    labour_share: Rate | None = Field(None, description="schooling: labour share of income [-].")
+    school_year_cost_to_gdp: Annotated[Real, Field(ge=0.001, le=10)] | None = Field(
+        None,
+        description="schooling: cost of one more year of schooling for the whole labour "
+        "force, over GDP [-].",
+    )
+    additionality: Rate | None = Field(
+        None, description="lending: share of the firms' capital they would not have had [-]."
+    )
+    loan_rate: Annotated[Real, Field(ge=0, le=1)] | None = Field(
+        None, description="lending: interest on the performing balance [1/year]."
+    )
+    default_rate: Rate | None = Field(
+        None, description="lending: share of performing loans written off each year [1/year]."
+    )
+    tenor_years: Annotated[int, Strict(), Field(ge=1, le=30)] | None = Field(
+        None, description="lending: years of equal principal repayments [year]."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Sector:
+        wanted = SECTOR_FIELDS[self.kind]
+        for name in _OPTIONAL_SECTOR_FIELDS:
+            value = getattr(self, name)
+            if name in wanted and value is None:
+                raise _Cross(name, None, f"a value for a {self.kind} sector")
+            if name not in wanted and value is not None:
+                raise _Cross(name, value, f"null for a {self.kind} sector (it reads {wanted})")
+        return self
+
+
 class Mdf(_Section):
     """Mexican Development Fund, infrastructure capital and the GDP effect."""
 
@@ -938,6 +1026,36 @@ class Mdf(_Section):
         le=10,
         role="path",
     )
+    sectors: tuple[Sector, ...] = _f(
+        (),
+        "Where the fund invests, each sector with its share (shares sum to 1), efficiency, "
+        "gestation, depreciation and its kind's parameters (capital: output elasticity and "
+        "baseline stock; schooling: Mincer return, labour share, cost of a school year; "
+        "lending: loan rate, default rate, tenor, additionality); empty: one stock of "
+        "infrastructure with the efficiency, depreciation, elasticity and baseline above, "
+        "which a list of sectors replaces.",
+        "-",
+        role="path",
+        max_length=20,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Mdf:
+        names: list[str] = []
+        for i, sector in enumerate(self.sectors):
+            if sector.name in names:
+                raise _Cross(f"sectors[{i}].name", sector.name, "a name no other sector has")
+            names.append(sector.name)
+        if self.sectors:
+            total = math.fsum(sector.share for sector in self.sectors)
+            if abs(total - 1.0) > SECTOR_SHARE_TOLERANCE:
+                raise _Cross("sectors", f"shares summing to {total:.6g}", "shares that sum to 1")
+        return self
+
+    @property
+    def sector_names(self) -> tuple[str, ...]:
+        """The sectors' names; the single stock is ``infrastructure``."""
+        return tuple(s.name for s in self.sectors) or ("infrastructure",)
 
 
 class Reporting(_Section):
@@ -1288,6 +1406,10 @@ class Scenario(_Section):
         return validate_scenario(data, source=source)
 
 
+#: Largest gap allowed between the sum of the sectors' shares and 1 [-].
+SECTOR_SHARE_TOLERANCE = 1e-9
+
+
 class _Cross(ValueError):
     """A cross-field violation, converted to a ScenarioError naming the field."""
 
@@ -1505,6 +1627,9 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
             )
         data[key] = value
         return
+    if len(parts) == 4 and parts[:2] == ["mdf", "sectors"]:
+        _set_sector_field(data, parts[2], parts[3], value, key, source)
+        return
     if len(parts) != 2 or parts[0] not in SECTIONS:
         raise ScenarioError(
             source,
@@ -1522,6 +1647,44 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
         )
     sec = data.get(section)
     data[section] = {**(sec if isinstance(sec, Mapping) else {}), name: value}
+
+
+def is_sector_key(key: str) -> bool:
+    """Whether ``key`` names a field of one of the fund's sectors:
+    ``mdf.sectors.<name>.<field>``."""
+    parts = key.split(".")
+    return len(parts) == 4 and parts[:2] == ["mdf", "sectors"] and parts[3] in Sector.model_fields
+
+
+def _set_sector_field(
+    data: dict[str, Any], sector: str, name: str, value: Any, key: str, source: str
+) -> None:
+    """Set ``mdf.sectors.<sector>.<name>``: the field of the sector of that name."""
+    mdf = data.get("mdf")
+    sectors = mdf.get("sectors") if isinstance(mdf, Mapping) else None
+    names = [s.get("name") for s in sectors or () if isinstance(s, Mapping) and "name" in s]
+    if sector not in names:
+        raise ScenarioError(
+            source,
+            key,
+            f"no sector named {sector!r}; want one of mdf.sectors' names {names}"
+            if names
+            else "no sector of that name: the scenario has no mdf.sectors",
+        )
+    if name not in Sector.model_fields or name == "name":
+        raise ScenarioError(
+            source,
+            key,
+            "unknown field of a sector" + suggest(name, [f for f in Sector.model_fields]),
+        )
+    assert isinstance(mdf, Mapping) and isinstance(sectors, list | tuple)
+    data["mdf"] = {
+        **mdf,
+        "sectors": [
+            {**s, name: value} if isinstance(s, Mapping) and s.get("name") == sector else s
+            for s in sectors
+        ],
+    }
 
 
 def iter_fields(scenario: Scenario) -> Iterator[tuple[str, Any]]:

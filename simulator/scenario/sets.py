@@ -163,5 +163,10 @@ class PerPath(Generic[SectionT]):
             return values[name]
         return getattr(object.__getattribute__(self, "_section"), name)
 
+    def varied(self, key: str, default: Any) -> Any:
+        """The per-path values of ``key`` (a nested field such as ``sectors.<name>.<field>``),
+        or ``default`` when it is not varied."""
+        return object.__getattribute__(self, "_values").get(key, default)
+
     def __repr__(self) -> str:
         return f"PerPath({self._section!r}, varied={sorted(self._values)})"
