@@ -139,6 +139,7 @@ def _check_replace(target: Path, scenario: Scenario, *, overwrite: bool) -> None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .analysis.verdict import verdict
     from .run.engine import simulate
 
     scenario = _load(args.scenario, args.set)
@@ -177,6 +178,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for w in results.manifest["warnings"][len(scenario.warnings()) :]:  # the model's own
         print(f"warning: {args.scenario}: {w}", file=sys.stderr)
     print(results.summary_text())
+    if scenario.mdf.sectors:
+        print(_sector_text(results))
+    print()
+    print(f"Verdict\n{verdict(results).text()}")
     if not args.no_write:
         _check_replace(target, scenario, overwrite=args.overwrite)  # written meanwhile?
         remove_leftovers(args.out, [target.name])  # of an earlier run of it that was killed
@@ -191,6 +196,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if resid > 1e-9:
         print(f"warning: waterfall identity residual {resid:.2e}", file=sys.stderr)
     return 0
+
+
+def _sector_text(results: Any) -> str:
+    """The Development Fund by sector: mean investment and GDP uplift PV, the uplift's share."""
+    table = results.by_sector()
+    lines = ["  Development Fund by sector (means)   invested   GDP uplift PV   share [USD bn]"]
+    for sector, row in table.iterrows():
+        lines.append(
+            f"    {sector!s:<33}{row['investment_total_usd_bn']:>9,.1f}"
+            f"{row['gdp_uplift_pv_usd_bn']:>16,.1f}{row['gdp_uplift_share']:>8.0%}"
+        )
+    return "\n".join(lines)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
