@@ -56,6 +56,17 @@ def _sector_column(name: str, sector: str) -> str:
     return f"{name}|{sector}"
 
 
+def _by_sector_columns(frame: pd.DataFrame | None, what: str) -> pd.DataFrame:
+    """A copy of a frame of :func:`_sector_column` columns, as columns ``(what, sector)``."""
+    if frame is None:
+        raise KeyError("this run has no outputs by sector (a run folder of an older version)")
+    out = frame.copy()
+    out.columns = pd.MultiIndex.from_tuples(
+        [tuple(c.split("|", 1)) for c in out.columns], names=[what, "sector"]
+    )
+    return out
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
@@ -260,25 +271,13 @@ class Results:
         """Per-path outputs of each sector of the fund: index ``path``, columns
         ``(output, sector)`` (:data:`simulator.model.chain.SECTOR_METRICS`; the single stock of
         infrastructure is one sector)."""
-        if self._sector_metrics is None:
-            raise KeyError("this run has no outputs by sector (a run folder of an older version)")
-        out = self._sector_metrics.copy()
-        out.columns = pd.MultiIndex.from_tuples(
-            [tuple(c.split("|", 1)) for c in out.columns], names=["output", "sector"]
-        )
-        return out
+        return _by_sector_columns(self._sector_metrics, "output")
 
     def sector_ledger(self) -> pd.DataFrame:
         """Each sector's investment, productive capital and GDP uplift by year, mean over the
         paths [USD bn]: index ``year``, columns ``(flow, sector)``
         (:data:`simulator.model.chain.SECTOR_FLOWS`)."""
-        if self._sector_ledger is None:
-            raise KeyError("this run has no outputs by sector (a run folder of an older version)")
-        out = self._sector_ledger.copy()
-        out.columns = pd.MultiIndex.from_tuples(
-            [tuple(c.split("|", 1)) for c in out.columns], names=["flow", "sector"]
-        )
-        return out
+        return _by_sector_columns(self._sector_ledger, "flow")
 
     def by_sector(self) -> pd.DataFrame:
         """What each sector of the fund gets and gives, over the paths: index ``sector``; the
