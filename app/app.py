@@ -32,7 +32,7 @@ from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, torn
 from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
-from simulator.present.cards import Card, breakeven_card, headline_cards
+from simulator.present.cards import breakeven_card, headline_cards
 from simulator.scenario import (
     SECTION_TITLES,
     SECTIONS,
@@ -53,8 +53,13 @@ BASELINE = "naef-2005"
 #: Sensitivity methods offered on the page: label -> method.
 SENSITIVITY_METHODS = {"Tornado (one at a time)": "tornado", "Sobol indices (global)": "sobol"}
 SOBOL_BASE_SAMPLES = (32, 64, 128, 256, 512)
-#: Colour of a card's change by whether more of the output is better (Streamlit's names).
-DELTA_COLOURS: dict[str, Any] = {"higher": "normal", "lower": "inverse", "none": "off"}
+#: Colour of a card's change by what it means (``Card["tone"]``; Streamlit's colour names).
+DELTA_COLOURS: dict[str | None, Any] = {
+    "good": "green",
+    "bad": "red",
+    "neutral": "gray",
+    None: "gray",
+}
 #: The "Fit to history" control of the oil price section: its options and default window.
 FIT_SERIES = {"wti": "WTI", "brent": "Brent"}
 FIT_FREQUENCIES = ("annual", "monthly")
@@ -137,13 +142,6 @@ def run_with_progress(scenario: Scenario) -> Any:
         bar.empty()
     store().put(key, results)
     return results
-
-
-def card_help(card: Card) -> str:
-    """A card's tooltip: its definition from the catalogue, and its Monte Carlo error."""
-    if card["se_text"] is None:
-        return card["definition"]
-    return f"{card['definition']}\n\nMonte Carlo standard error: {card['se_text']}."
 
 
 def breakeven(scenario: Scenario) -> float | None:
@@ -648,9 +646,12 @@ elif scenario is not None:
                 card["label"],
                 card["text"],
                 delta=card["delta_text"],
-                delta_color=DELTA_COLOURS[card["better"]],
-                help=card_help(card),
+                delta_color=DELTA_COLOURS[card["tone"]],
+                delta_arrow=card["arrow"] or "off",
+                help=card["tooltip"],
             )
+            if card["note"]:
+                col.caption(card["note"])
             if card["key"] == BREAKEVEN and math.isfinite(card["value"]):
                 # The card has no room for it: the dollars of the price, under the card.
                 col.caption(f"USD/bbl, {scenario.price_dollars}")

@@ -125,6 +125,22 @@ def deltas(at: AppTest) -> dict[str, str]:
     return {m.label: m.delta for m in at.metric}
 
 
+#: Streamlit's metric colours and arrows -> the card's tone and arrow.
+TONES = {"GREEN": "good", "RED": "bad", "GRAY": "neutral"}
+ARROWS = {"UP": "up", "DOWN": "down", "NONE": None}
+
+
+def pill_colours(at: AppTest) -> dict[str, tuple[str, str | None]]:
+    """Label -> (tone, arrow) of each card's change as the page draws it."""
+    proto = type(at.metric[0].proto)
+    out = {}
+    for m in at.metric:
+        colour = proto.MetricColor.Name(m.proto.color)
+        direction = proto.MetricDirection.Name(m.proto.direction)
+        out[m.label] = (TONES[colour], ARROWS[direction])
+    return out
+
+
 def library_cards(scenario: Scenario, compare: Scenario | None = None) -> list[cards_module.Card]:
     """The cards the page must show for ``scenario`` (paths and seed taken from it)."""
 
@@ -353,6 +369,28 @@ def test_compare_with_the_unedited_version_shows_signed_deltas() -> None:
     assert got[MDF_P50].startswith("-"), got[MDF_P50]
     assert not got[DEFAULT].startswith("-"), got[DEFAULT]
     assert cards(at) == {c["label"]: c["text"] for c in want}, "values are still the edited run"
+    # Coloured by meaning: a dearer coupon cuts the fund's money (red, down) and raises the
+    # stand-alone default (red, up); a change that rounds to zero is grey without an arrow.
+    pills = pill_colours(at)
+    assert pills == {c["label"]: (c["tone"], c["arrow"]) for c in want}
+    assert pills[MDF_P50] == ("bad", "down")
+    assert pills["Stand-alone probability of default"] == ("bad", "up")
+    for card in want:
+        if card["tone"] == "neutral" and card["arrow"] is None:
+            assert not card["delta_text"].startswith(("+", "-")), card["delta_text"]
+    # The tooltips: the catalogue's definition and unit, and the error.
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert helps == {c["label"]: c["tooltip"] for c in want}
+    for card in want:
+        assert helps[card["label"]].startswith(output(card["key"]).description)
+        assert "Unit: " in helps[card["label"]]
+    # A figure the same on every path says so under its card (at 2,000 paths no path of the
+    # baseline at 9% defaults: its probability is shown with its 95% bound, not "± 0").
+    notes = [c["note"] for c in want if c["note"]]
+    assert notes, "the check needs a card that is the same on every path"
+    captions = [c.value for c in at.caption]
+    for note in notes:
+        assert note in captions, (note, captions)
 
 
 # ---------------------------------------------------------------------- uploads

@@ -106,12 +106,15 @@ class Page(HTMLParser):
             classes = a.get("class", "").split()
             if self._card is not None:
                 self._card_depth += 1
-                for field in ("label", "value", "se"):
+                for field in ("label", "value", "se", "constant"):
                     if field in classes:
                         self._card_field = field
             elif "card" in classes and "data-key" in a:
                 self._card, self._card_depth = a["data-key"], 1
-                self.cards[self._card] = {"data-value": a.get("data-value", "")}
+                self.cards[self._card] = {
+                    "data-value": a.get("data-value", ""),
+                    "title": a.get("title", ""),
+                }
         if tag == "table":
             self._table = []
             self.tables.append((a.get("class", ""), self._table))
@@ -310,8 +313,15 @@ def test_headline_cards_equal_the_run(
     for card in cards:
         shown = page.cards[card["key"]]
         assert shown["value"] == card["text"]
-        assert shown["se"] == card["se_text"]
+        # A standard error, or the note of a figure that is the same on every path.
+        assert shown.get("se") == card["se_text"]
+        assert shown.get("constant") == card["note"]
+        assert (card["se_text"] is None) != (card["note"] is None), card
         assert shown["label"] == card["label"]
+        # The tooltip: the catalogue's definition and unit, then the error.
+        assert shown["title"] == card["tooltip"]
+        assert shown["title"].startswith(card["definition"])
+        assert f"Unit: {card['unit']}" in shown["title"] or card["unit"] == "-"
         assert math.isclose(float(shown["data-value"]), head[card["key"]], rel_tol=1e-12)
         # and the card text is the run's headline as plots formats it
         assert card["value"] == pytest.approx(head[card["key"]], rel=1e-12)

@@ -299,18 +299,20 @@ def _input_table(
     )
 
 
-def _card_html(card: Card, *, extra_class: str = "", se_is_note: bool = False) -> str:
-    se = card["se_text"]
-    se_html = ""
-    if se:
-        se_cls = "se note" if se_is_note else "se"
-        se_html = f'<div class="{se_cls}">{_e(se)}</div>'
+def _card_html(card: Card, *, extra_class: str = "") -> str:
+    """A card: its label, value and standard error, or the note of a figure that is the same
+    on every path; the tooltip (``title``) is the card's definition, unit and error."""
+    extra = ""
+    if card["se_text"]:
+        extra = f'<div class="se">{_e(card["se_text"])}</div>'
+    elif card["note"]:
+        extra = f'<div class="constant note">{_e(card["note"])}</div>'
     cls = f"card {extra_class}".strip()
     return (
         f'<div class="{cls}" data-key="{_e(card["key"])}" data-value="{card["value"]!r}" '
-        f'title="{_e(card["definition"])}">'
+        f'title="{_e(card["tooltip"])}">'
         f'<div class="label">{_e(card["label"])}</div>'
-        f'<div class="value">{_e(card["text"])}</div>{se_html}</div>'
+        f'<div class="value">{_e(card["text"])}</div>{extra}</div>'
     )
 
 
@@ -338,9 +340,7 @@ def _headline(results: Results, breakeven: BreakEven | float | None) -> str:
     cards = [_card_html(c) for c in headline_cards(results)]
     if breakeven is not None:
         price = breakeven.price_usd_per_bbl if isinstance(breakeven, BreakEven) else breakeven
-        cards.append(
-            _card_html(breakeven_card(float(price)), extra_class="breakeven", se_is_note=True)
-        )
+        cards.append(_card_html(breakeven_card(float(price)), extra_class="breakeven"))
     return "\n".join(
         [
             f"<p>{results.paths:,} paths, seed {results.seed}. Values are Monte Carlo estimates; "
