@@ -27,6 +27,7 @@ EXPECTED = (
     "02_revisiting_the_2005_proposal.ipynb",
     "03_batch_and_sensitivity.ipynb",
     "04_investors_and_the_hedge.ipynb",
+    "05_where_the_fund_invests.ipynb",
 )
 #: Paths per run in the test (one random-number block of the engine): enough for every
 #: statistic the notebooks print to be defined, small enough for the suite to stay fast.
