@@ -137,6 +137,27 @@ def test_table_matches_two_direct_simulate_calls(baseline: Scenario) -> None:
     assert table.loc[table["output"] == "mdf_inflow_pv_p50", "swing"].iloc[0] > 0.0
 
 
+def test_a_per_path_metric_is_taken_at_its_median(baseline: Scenario) -> None:
+    """An output that is a per-path metric: its median over the paths (a flag: the share of
+    paths), from the same runs; the GDP uplift moves with the fund's efficiency."""
+    key, low, high = "mdf.efficiency", 0.5, 0.9
+    outputs = ("gdp_uplift_pv_usd_bn", "min_dscr", "default")
+    t = tornado(
+        baseline, parameters=[key], ranges={key: (low, high)}, outputs=outputs, paths=500, seed=3
+    )
+    for end, value in (("at_low", low), ("at_high", high)):
+        metrics = simulate(baseline.with_overrides({key: value}), paths=500, seed=3).metrics
+        for output in outputs:
+            x = metrics[output].to_numpy(dtype=float)
+            want = x.mean() if output == "default" else np.median(x[np.isfinite(x)])
+            got = getattr(t, end)[key][output]
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-15), (end, output)
+    assert t.table().set_index("output").loc["gdp_uplift_pv_usd_bn", "swing"] > 0
+    with pytest.raises(InputError, match=r"did you mean 'gdp_uplift_pv_usd_bn'") as exc:
+        tornado(baseline, parameters=[key], outputs=["gdp_uplift_pv"], paths=PATHS)
+    assert exc.value.field == "gdp_uplift_pv"
+
+
 def test_default_parameters_are_numeric_fields() -> None:
     for key in DEFAULT_PARAMETERS:
         assert key in SPECS, key

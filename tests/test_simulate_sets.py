@@ -8,14 +8,16 @@ a difference.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from simulator import Scenario, simulate
+from simulator import Scenario, load_scenario, simulate
 from simulator.analysis.sensitivity import default_range
 from simulator.run.engine import simulate_sets
 from simulator.scenario import InputError
-from simulator.scenario.sets import PLAN_FIELDS, SET_FIELDS
+from simulator.scenario.sets import PLAN_FIELDS, SECTOR_SET_FIELDS, SET_FIELDS, ParameterSets
 
 PATHS = 300
 
@@ -128,3 +130,87 @@ def test_bad_sets_are_refused(values: dict, field: str, text: str) -> None:
         simulate_sets(Scenario(), values=values, paths_per_set=10)
     assert err.value.field == field
     assert text in str(err.value)
+
+
+# ---------------------------------------------------------------------------- sectors
+
+SECTORS = load_scenario(Path(__file__).parents[1] / "scenarios" / "mdf-sectors.yaml")
+#: A sector of scenarios/mdf-sectors.yaml that reads each float field of a sector.
+SECTOR_OF_FIELD = {
+    "share": "transport",
+    "efficiency": "water_energy",
+    "depreciation_rate": "transport",
+    "output_elasticity": "transport",
+    "baseline_capital_to_gdp": "water_energy",
+    "returns_to_schooling": "education",
+    "labour_share": "education",
+    "school_year_cost_to_gdp": "education",
+    "additionality": "sme_credit",
+    "loan_rate": "sme_credit",
+    "default_rate": "sme_credit",
+}
+
+
+def _sector_overrides(base: Scenario, values: dict[str, float]) -> dict[str, float]:
+    """``values`` as overrides: the shares set keep their values and the other sectors share
+    the rest in proportion to their shares in ``base``."""
+    out = dict(values)
+    set_ = {k.split(".")[2]: v for k, v in values.items() if k.endswith(".share")}
+    if set_:
+        others = [s for s in base.mdf.sectors if s.name not in set_]
+        total = sum(s.share for s in others)
+        rest = 1.0 - sum(set_.values())
+        for s in others:
+            out[f"mdf.sectors.{s.name}.share"] = s.share * rest / total
+    return out
+
+
+def _assert_sector_sets_equal_runs(base: Scenario, values: dict[str, list[float]]) -> None:
+    out = simulate_sets(base, values=values, paths_per_set=PATHS, chunk_paths=1024)
+    n_sets = len(next(iter(values.values())))
+    moved = False
+    for s in range(n_sets):
+        one = base.with_overrides(_sector_overrides(base, {k: v[s] for k, v in values.items()}))
+        ref = simulate(one, paths=PATHS, keep_series=False).metrics
+        for name, arr in out.items():
+            want = ref[name].to_numpy()
+            if want.dtype == bool:
+                assert np.array_equal(arr[s], want), (s, name)
+            else:
+                np.testing.assert_allclose(
+                    arr[s], want, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=f"{s}: {name}"
+                )
+        moved |= not np.array_equal(out["gdp_uplift_pv_usd_bn"][s], out["gdp_uplift_pv_usd_bn"][0])
+    assert moved  # the sets differ where the fund's sectors act
+
+
+def test_every_float_field_of_a_sector_may_vary() -> None:
+    assert set(SECTOR_SET_FIELDS) == set(SECTOR_OF_FIELD)
+    assert "gestation_years" not in SECTOR_SET_FIELDS and "tenor_years" not in SECTOR_SET_FIELDS
+
+
+@pytest.mark.parametrize("field", sorted(SECTOR_OF_FIELD))
+def test_one_sector_field_varied_equals_separate_runs(field: str) -> None:
+    key = f"mdf.sectors.{SECTOR_OF_FIELD[field]}.{field}"
+    low, high = default_range(SECTORS, key)
+    _assert_sector_sets_equal_runs(SECTORS, {key: [low, 0.5 * (low + high), high]})
+
+
+def test_sector_fields_and_others_varied_together() -> None:
+    values = {
+        "mdf.sectors.transport.share": [0.2, 0.5, 0.35],
+        "mdf.sectors.education.share": [0.4, 0.1, 0.25],
+        "mdf.sectors.education.returns_to_schooling": [0.05, 0.09, 0.12],
+        "mdf.sectors.sme_credit.loan_rate": [0.05, 0.2, 0.118],
+        "mdf.gdp_growth": [0.02, 0.04, 0.06],
+        "naef.coupon_rate": [0.05, 0.07, 0.09],
+    }
+    _assert_sector_sets_equal_runs(SECTORS, values)
+
+
+def test_a_varied_share_gives_every_sector_a_share_per_set() -> None:
+    sets = ParameterSets.check({"mdf.sectors.transport.share": [0.0, 1.0]}, SECTORS)
+    shares = {k: v for k, v in sets.values.items() if k.endswith(".share")}
+    assert len(shares) == 4
+    np.testing.assert_allclose(sum(shares.values()), [1.0, 1.0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(shares["mdf.sectors.sme_credit.share"], [0.15 / 0.65, 0.0])

@@ -184,10 +184,25 @@ def test_set_statistic_matches_headline(output: str) -> None:
         assert got[s] == pytest.approx(want, rel=1e-12, abs=1e-12, nan_ok=True)
 
 
+@pytest.mark.parametrize("output", ["gdp_uplift_pv_usd_bn", "min_dscr", "default"])
+def test_set_statistic_of_a_metric(output: str) -> None:
+    """A per-path metric per set: its median over the paths where it is defined (a flag: the
+    share of paths where it is set), as in an ordinary run of that set."""
+    values = {"naef.coupon_rate": [0.03, 0.09], "mdf.efficiency": [0.5, 0.9]}
+    metrics = simulate_sets(Scenario(), values=values, paths_per_set=600)
+    got = set_statistic(metrics, output)
+    for s in range(2):
+        one = Scenario().with_overrides({k: v[s] for k, v in values.items()})
+        x = simulate(one, paths=600, keep_series=False).metrics[output].to_numpy(dtype=float)
+        want = x.mean() if output == "default" else np.median(x[np.isfinite(x)])
+        assert got[s] == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field", "text"),
     [
         ({"parameters": ["pemex.lag_years"]}, "pemex.lag_years", "integer field"),
+        ({"outputs": ["gdp_uplift_pv"]}, "gdp_uplift_pv", "did you mean 'gdp_uplift_pv_usd_bn'"),
         ({"parameters": ["naef.coupon"]}, "naef.coupon", "unknown parameter"),
         ({"outputs": ["prob_defaul"]}, "prob_defaul", "did you mean 'prob_default'"),
         ({"base_samples": 100}, "base_samples", "power of two"),

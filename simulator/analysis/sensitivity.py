@@ -9,17 +9,35 @@ that does not enter an output moves it by exactly zero, and a small effect is no
 sampling error of the two runs.
 
 Which parameters may be varied. Only numeric fields (``int`` or ``float`` in
-:func:`simulator.scenario.field_specs`) of the model sections. The ``horizon`` and
+:func:`simulator.scenario.field_specs`) of the model sections, and the numeric fields of the
+Development Fund's sectors, ``mdf.sectors.<name>.<field>`` (a field the sector's kind reads,
+with the bounds :class:`~simulator.scenario.schema.Sector` declares; see
+:func:`simulator.scenario.sets.sector_spec`). The ``horizon`` and
 ``simulation`` sections are refused: the horizon length changes the number of draws of every
 path, the start year relabels the years, and paths and seed are the Monte Carlo set-up, not an
 assumption. A parameter whose change would reinterpret the draws (the bootstrap block length, see
 :func:`simulator.analysis.check_aligned`) is refused too, since its "effect" would mix the
 parameter with a fresh sample.
 
+Shares of sectors. Moving the ``share`` of one sector rescales the shares of the others in
+proportion, so that all still sum to 1: ``s_j' = s_j (1 - s_k') / (1 - s_k)`` (if the others all
+had share 0, they split the rest equally; :func:`simulator.scenario.sets.rescaled_shares`). The
+tornado runs the scenario with every rescaled share; the Sobol analysis does the same per
+parameter set. Several shares varied together (Sobol) keep their values and the other sectors
+share the rest in proportion; their ranges must leave the others something (highs summing to at
+most 1), and at least one sector's share must be left to take the rest.
+
 Ranges. By default each parameter spans +-25 % of the scenario's value (see
-:func:`default_range`); ``ranges`` overrides that per parameter. Each variant is validated as a
-whole scenario before anything is simulated, and a variant that breaks a bound or a cross-field
-check raises :class:`~simulator.scenario.InputError` naming the parameter and the end.
+:func:`default_range`), a field of a sector as any other field (clipped to the bounds of the
+sector's field: a share stays in [0, 1]); ``ranges`` overrides that per parameter. Each variant is
+validated as a whole scenario before anything is simulated, and a variant that breaks a bound or
+a cross-field check raises :class:`~simulator.scenario.InputError` naming the parameter and the
+end.
+
+Outputs. A headline figure (:meth:`Results.headline`), or a per-path metric by name
+(:data:`simulator.outputs.METRICS`), taken as its median over the paths (for a flag: the share
+of paths where it is set; :func:`output_statistic`). The fund's sectors act after the waterfall
+and move no headline figure; their effect shows in metrics such as ``gdp_uplift_pv_usd_bn``.
 
 Everything here is pure: no file I/O, no printing.
 """
@@ -36,12 +54,21 @@ import numpy as np
 import pandas as pd
 
 from ..model.metrics import row_statistic
-from ..outputs import HEADLINE, OUTPUTS, SERIES
+from ..outputs import FLAGS, HEADLINE, METRICS, OUTPUTS, SERIES
 from ..run.engine import simulate, simulate_sets
 from ..run.results import Results
 from ..scenario import SECTIONS, FieldSpec, InputError, Scenario, field_specs
 from ..scenario.errors import suggest
-from ..scenario.sets import SET_FIELDS
+from ..scenario.schema import Sector
+from ..scenario.sets import (
+    SECTOR_PREFIX,
+    SET_FIELDS,
+    bounds_text,
+    outside_bounds,
+    rescaled_shares,
+    sector_spec,
+    sector_value,
+)
 from .compare import check_aligned
 
 __all__ = [
@@ -50,13 +77,16 @@ __all__ = [
     "DEFAULT_PARAMETERS",
     "DEFAULT_PATHS_PER_SAMPLE",
     "RELATIVE_STEP",
+    "SECTOR_KEY_FIELDS",
     "SET_OUTPUTS",
     "SOBOL_COLUMNS",
     "TABLE_COLUMNS",
     "ZERO_STEP_OF_SPAN",
     "Sobol",
     "Tornado",
+    "default_parameters",
     "default_range",
+    "output_statistic",
     "set_statistic",
     "sobol",
     "sobol_indices",
@@ -66,7 +96,8 @@ __all__ = [
 
 #: Dotted fields varied by default: the price level, its volatility and the export discount,
 #: the cost of the debt, what the capex buys and how long it lasts, the lifting cost, the
-#: government's take and how much of the MDF's money becomes capital.
+#: government's take and how much of the MDF's money becomes capital (a scenario with
+#: ``mdf.sectors`` varies its sectors instead: :func:`default_parameters`).
 DEFAULT_PARAMETERS: tuple[str, ...] = (
     "oil_price.long_run_usd_per_bbl",
     "oil_price.volatility",
@@ -83,6 +114,26 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
 #: The flat fiscal rates, left out of the default parameters of a scenario with regimes.
 _FLAT_FISCAL_RATES = ("fiscal.royalty_rate", "fiscal.profit_duty_rate")
 
+#: Fields of the single stock of the fund, which a list of sectors replaces (they have no
+#: effect then): left out of the default parameters of a scenario with ``mdf.sectors``.
+_SINGLE_STOCK = (
+    "mdf.efficiency",
+    "mdf.depreciation_rate",
+    "mdf.output_elasticity",
+    "mdf.public_capital_to_gdp",
+)
+
+#: The field of each kind of sector varied by default besides its share: what turns its
+#: capital into output (the output elasticity of a capital or lending sector, the Mincer
+#: return of a schooling sector).
+SECTOR_KEY_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "capital": "output_elasticity",
+        "schooling": "returns_to_schooling",
+        "lending": "output_elasticity",
+    }
+)
+
 
 def _settable(scenario: Scenario, keys: list[str]) -> list[str]:
     """Default parameters the scenario can take: a scenario with fiscal regimes refuses the
@@ -90,6 +141,45 @@ def _settable(scenario: Scenario, keys: list[str]) -> list[str]:
     if scenario.fiscal.regimes:
         return [k for k in keys if k not in _FLAT_FISCAL_RATES]
     return keys
+
+
+def default_parameters(scenario: Scenario, *, continuous: bool = False) -> tuple[str, ...]:
+    """The parameters varied when none are given (nor a ``sensitivity`` block).
+
+    Parameters
+    ----------
+    scenario
+        The scenario analysed.
+    continuous
+        Only parameters a Sobol analysis can take (float fields).
+
+    Returns
+    -------
+    tuple of str
+        :data:`DEFAULT_PARAMETERS` without what the scenario cannot take or does not read:
+        a scenario with fiscal regimes leaves out the flat rates. A scenario with
+        ``mdf.sectors`` leaves out the fields of the single stock (``mdf.efficiency``,
+        ``mdf.depreciation_rate``, ``mdf.output_elasticity``, ``mdf.public_capital_to_gdp``)
+        and varies its sectors instead, in their order: the key field of each sector
+        (:data:`SECTOR_KEY_FIELDS`) and shares. The tornado (one parameter at a time) varies the
+        share of every sector; a Sobol analysis (``continuous``), which moves all parameters
+        together, varies the share of the largest sector only (the first of the largest), the
+        others rescaled in proportion, so that every parameter set is a valid split. A fund of
+        one sector has no share to vary (it must be 1).
+    """
+    keys = list(DEFAULT_PARAMETERS)
+    sectors = scenario.mdf.sectors
+    if sectors:
+        keys = [k for k in keys if k not in _SINGLE_STOCK]
+        largest = max(sectors, key=lambda sector: sector.share).name
+        for sector in sectors:
+            prefix = f"{SECTOR_PREFIX}{sector.name}."
+            if len(sectors) > 1 and (not continuous or sector.name == largest):
+                keys.append(prefix + "share")
+            keys.append(prefix + SECTOR_KEY_FIELDS[sector.kind])
+    if continuous:
+        keys = [k for k in keys if _is_sector(k) or k in SET_FIELDS]
+    return tuple(_settable(scenario, keys))
 
 
 #: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
@@ -132,11 +222,25 @@ def _numeric_specs() -> dict[str, FieldSpec]:
     }
 
 
-def _spec(key: Any) -> FieldSpec:
+def _is_sector(key: Any) -> bool:
+    """Whether ``key`` is meant as a field of a sector, ``mdf.sectors.<name>.<field>``."""
+    return isinstance(key, str) and key.startswith(SECTOR_PREFIX)
+
+
+def _value(scenario: Scenario, key: str) -> Any:
+    """The scenario's value of a checked parameter (a null field: the value it takes)."""
+    if _is_sector(key):
+        return sector_value(scenario, key)
+    return scenario.value(key, resolved=True)
+
+
+def _spec(key: Any, scenario: Scenario) -> FieldSpec:
     """The spec of a variable parameter, or a InputError naming it (with a suggestion)."""
     specs = _numeric_specs()
     if not isinstance(key, str):
         raise InputError("sensitivity", str(key), "got a non-text parameter; want a dotted key")
+    if _is_sector(key):
+        return sector_spec(scenario, key, source="sensitivity")
     if key in specs:
         return specs[key]
     every = {s.key: s for s in field_specs()}
@@ -159,7 +263,8 @@ def _declared_range(spec: FieldSpec) -> tuple[Any, Any] | None:
     """A ``sensitivity`` range declared with the field (``json_schema_extra``), if any."""
     declared = getattr(spec, "sensitivity", None)
     if declared is None:
-        info = SECTIONS[spec.section].model_fields[spec.name]
+        model = Sector if _is_sector(spec.key) else SECTIONS[spec.section]
+        info = model.model_fields[spec.name]
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         declared = extra.get("sensitivity")
     if declared is None:
@@ -220,7 +325,8 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
     scenario
         The scenario whose value is the centre.
     key
-        Dotted field name (``"naef.coupon_rate"``); a numeric field of a model section.
+        Dotted field name (``"naef.coupon_rate"``); a numeric field of a model section, or of
+        one of the scenario's sectors (``"mdf.sectors.transport.share"``).
 
     Returns
     -------
@@ -242,6 +348,12 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
         - Integer fields: ``value -+ max(1, round(0.25 |value|))`` (``pemex.lag_years`` 3 ->
           ``(2, 4)``; ``naef.tenor_years`` 20 -> ``(15, 25)``).
 
+        A field of a sector follows the same rules, with the bounds of
+        :class:`~simulator.scenario.schema.Sector`'s field: ``mdf.sectors.transport.share``
+        0.35 -> ``(0.2625, 0.4375)``; a share of 1 -> ``(0.75, 1.0)``;
+        ``mdf.sectors.transport.gestation_years`` 3 -> ``(2, 4)``. (Moving a share rescales
+        the other sectors' shares: :func:`simulator.scenario.sets.rescaled_shares`.)
+
         Every range is clipped to the field's bounds. A strict bound (``gt``/``lt``) is never
         reached: a value clipped to it is moved 0.1 % of the way back towards the scenario's
         value, so the variant is valid. The range is not checked against the other fields
@@ -250,14 +362,15 @@ def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
     Raises
     ------
     InputError
-        For an unknown field (with the nearest valid name), a non-numeric field, or a field of
-        the ``horizon`` or ``simulation`` sections.
+        For an unknown field (with the nearest valid name), a non-numeric field, a field of
+        the ``horizon`` or ``simulation`` sections, or a field of a sector the scenario does
+        not have or whose kind does not read it.
     """
-    spec = _spec(key)
+    spec = _spec(key, scenario)
     declared = _declared_range(spec)
     if declared is not None:
         return declared
-    value = scenario.value(key, resolved=True)
+    value = _value(scenario, key)
     if spec.kind == "int":
         half = max(1, math.floor(RELATIVE_STEP * abs(value) + 0.5))
         return _clip_int(value - half, spec), _clip_int(value + half, spec)
@@ -300,9 +413,8 @@ def _resolve(
     }
     ranges = {**declared, **dict(ranges or {})}
     if parameters is None:
-        keys = _settable(
-            scenario, list(DEFAULT_PARAMETERS) + [k for k in ranges if k not in DEFAULT_PARAMETERS]
-        )
+        defaults = default_parameters(scenario)
+        keys = _settable(scenario, [*defaults, *(k for k in ranges if k not in defaults)])
     else:
         keys = list(parameters)
         for k in ranges:
@@ -318,7 +430,7 @@ def _resolve(
     seen: set[str] = set()
     out: dict[str, tuple[Any, Any]] = {}
     for key in keys:
-        spec = _spec(key)
+        spec = _spec(key, scenario)
         if key in seen:
             raise InputError("sensitivity", key, "given twice; want each parameter once")
         seen.add(key)
@@ -344,10 +456,24 @@ def _resolve(
                 raise InputError(
                     "sensitivity", key, f"got range ({low!r}, {high!r}); want low < high"
                 )
+            if _is_sector(key) and outside_bounds(np.array([low, high], dtype=float), spec).any():
+                raise InputError(
+                    "sensitivity",
+                    key,
+                    f"got range ({low!r}, {high!r}); want values {bounds_text(spec)}",
+                )
         else:
             low, high = default_range(scenario, key)
         out[key] = (low, high)
     return out
+
+
+def _overrides(scenario: Scenario, key: str, value: Any) -> dict[str, Any]:
+    """The fields a parameter at ``value`` sets: itself, and for the share of a sector the
+    rescaled shares of every other sector (:func:`simulator.scenario.sets.rescaled_shares`)."""
+    if _is_sector(key) and key.endswith(".share"):
+        return rescaled_shares(scenario, {key: value}, source="sensitivity")
+    return {key: value}
 
 
 def _variants(
@@ -359,7 +485,8 @@ def _variants(
         pair: list[Scenario] = []
         for end, value in (("low", low), ("high", high)):
             try:
-                variant = scenario.with_overrides({key: value}, source="sensitivity")
+                overrides = _overrides(scenario, key, value)
+                variant = scenario.with_overrides(overrides, source="sensitivity")
                 check_aligned(scenario, variant)
             except InputError as exc:
                 raise InputError(
@@ -411,14 +538,16 @@ class Tornado:
     paths, seed
         Number of paths and seed of every run.
     outputs
-        The outputs recorded (keys of :meth:`Results.headline`).
+        The outputs recorded (keys of :meth:`Results.headline`, or per-path metrics:
+        :func:`output_statistic`).
     ranges
         Parameter (dotted key) -> (low value, high value), in the field's unit, in the order of
         the analysis.
     base_values
         Parameter -> its value in the base scenario.
     base
-        The full :meth:`Results.headline` of the base run (outputs and their standard errors).
+        The full :meth:`Results.headline` of the base run (outputs and their standard errors),
+        with the per-path metrics among :attr:`outputs` (:func:`output_statistic`).
     at_low, at_high
         Parameter -> output -> value of the output with the parameter at its low (high) value.
     """
@@ -550,9 +679,12 @@ def tornado(
     scenario
         The base scenario.
     parameters
-        Dotted keys of numeric model fields; default the ``parameters`` of the scenario's
-        ``sensitivity`` block, or else :data:`DEFAULT_PARAMETERS` followed by any other key of
-        ``ranges``.
+        Dotted keys of numeric model fields, or of numeric fields of the scenario's sectors
+        (``mdf.sectors.<name>.<field>``; a share moved rescales the other sectors' shares, see
+        the module's docstring); default the ``parameters`` of the scenario's ``sensitivity``
+        block, or else :func:`default_parameters` (:data:`DEFAULT_PARAMETERS`, with the
+        sectors' shares and key fields in place of the single stock's fields for a scenario
+        with sectors) followed by any other key of ``ranges``.
     ranges
         Dotted key -> ``(low, high)`` in the field's unit, overriding the ranges of the
         scenario's ``sensitivity`` block, which override :func:`default_range` (integers for
@@ -560,7 +692,8 @@ def tornado(
         of them.
     outputs
         Keys of :meth:`Results.headline` to record (e.g. ``"mdf_inflow_pv_p50"`` [USD bn],
-        ``"prob_default"`` [-]).
+        ``"prob_default"`` [-]), or per-path metrics taken at their median
+        (``"gdp_uplift_pv_usd_bn"``; :func:`output_statistic`).
     paths
         Paths of every run [paths]; default ``scenario.simulation.paths``.
     seed
@@ -585,17 +718,19 @@ def tornado(
         )
     outs = tuple(outputs)
     for output in outs:  # before anything is run
-        if output not in HEADLINE:
-            raise InputError(
-                "sensitivity",
-                str(output),
-                "unknown output" + suggest(str(output), list(HEADLINE)),
-            )
+        output_statistic(output)
     variants = _variants(scenario, resolved)
     n, s = _run_settings(scenario, paths, seed)
 
     def headline(sc: Scenario) -> dict[str, float]:
-        return simulate(sc, paths=n, seed=s, keep_series=False).headline()
+        results = simulate(sc, paths=n, seed=s, keep_series=False)
+        out = results.headline()
+        for output in outs:
+            if output not in out:  # a metric's statistic
+                of, statistic = output_statistic(output)
+                x = results.metrics[of].to_numpy(dtype=float)
+                out[output] = float(row_statistic(x[None], statistic)[0])
+        return out
 
     base = headline(scenario)
     at_low: dict[str, Mapping[str, float]] = {}
@@ -610,7 +745,7 @@ def tornado(
         seed=s,
         outputs=outs,
         ranges=MappingProxyType(resolved),
-        base_values=MappingProxyType({k: scenario.value(k, resolved=True) for k in resolved}),
+        base_values=MappingProxyType({k: _value(scenario, k) for k in resolved}),
         base=MappingProxyType(base),
         at_low=MappingProxyType(at_low),
         at_high=MappingProxyType(at_high),
@@ -735,15 +870,63 @@ DEFAULT_BASE_SAMPLES = 256
 DEFAULT_PATHS_PER_SAMPLE = 256
 
 
-def _check_set_output(output: Any) -> None:
-    if output not in SET_OUTPUTS:
+def output_statistic(output: Any) -> tuple[str, str]:
+    """The per-path metric an output of the tornado or the Sobol analysis summarizes, and how.
+
+    Parameters
+    ----------
+    output
+        A headline key (:data:`SET_OUTPUTS`: its metric and statistic from the catalogue,
+        :mod:`simulator.outputs`), or the name of a per-path metric
+        (:data:`simulator.outputs.METRICS`, e.g. ``"gdp_uplift_pv_usd_bn"``): its median over
+        the paths (``"p50"``: of the paths where it is defined), or for a flag
+        (:data:`simulator.outputs.FLAGS`) the share of paths where it is set
+        (``"probability"``). In the metric's unit.
+
+    Returns
+    -------
+    metric, statistic
+        A statistic of :func:`simulator.model.metrics.row_statistic`.
+
+    Raises
+    ------
+    InputError
+        For anything else, with the nearest name.
+    """
+    if output in SET_OUTPUTS:
+        entry = OUTPUTS[output]
+        assert entry.of is not None and entry.statistic is not None
+        return entry.of, entry.statistic
+    if output in METRICS:
+        return str(output), "probability" if output in FLAGS else "p50"
+    raise InputError(
+        "sensitivity",
+        str(output),
+        "unknown output"
+        + suggest(str(output), [*SET_OUTPUTS, *METRICS])
+        + "; want a headline key or a per-path metric",
+    )
+
+
+def _check_shares(scenario: Scenario, ranges: Mapping[str, tuple[Any, Any]]) -> None:
+    """Shares of sectors varied together leave the other sectors something in every set of
+    the ranges: one sector's share at least is not varied, and the highs sum to at most 1."""
+    shares = [k for k in ranges if _is_sector(k) and k.endswith(".share")]
+    if not shares:
+        return
+    if len(shares) == len(scenario.mdf.sectors):
         raise InputError(
             "sensitivity",
-            str(output),
-            "not available for Sobol indices"
-            + suggest(str(output), list(SET_OUTPUTS))
-            + f" (want one of: {', '.join(SET_OUTPUTS)})",
+            ", ".join(shares),
+            "varies the share of every sector; want one sector's share left out to take the "
+            "rest (the shares must sum to 1)",
         )
+    # The sets lie in the box of the ranges, whose corner of the highs leaves the least.
+    rescaled_shares(scenario, {k: float(ranges[k][1]) for k in shares}, source="sensitivity")
+
+
+def _check_set_output(output: Any) -> None:
+    output_statistic(output)
 
 
 def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
@@ -755,18 +938,17 @@ def set_statistic(metrics: Mapping[str, np.ndarray], output: str) -> np.ndarray:
         Metric -> array of shape (sets, paths), as :func:`simulator.run.engine.simulate_sets`
         returns.
     output
-        A headline key (:data:`SET_OUTPUTS`); its metric and statistic come from the
-        catalogue (:mod:`simulator.outputs`).
+        A headline key (:data:`SET_OUTPUTS`), whose metric and statistic come from the
+        catalogue (:mod:`simulator.outputs`), or a per-path metric (its median;
+        :func:`output_statistic`).
 
     Returns
     -------
     numpy.ndarray
         Shape (sets,), in the output's unit; NaN for a set where the metric is nowhere defined.
     """
-    _check_set_output(output)
-    entry = OUTPUTS[output]
-    assert entry.of is not None and entry.statistic is not None
-    return row_statistic(np.asarray(metrics[entry.of], dtype=float), entry.statistic)
+    of, statistic = output_statistic(output)
+    return row_statistic(np.asarray(metrics[of], dtype=float), statistic)
 
 
 def _is_power_of_two(n: Any) -> bool:
@@ -991,22 +1173,31 @@ def sobol(
     numbers: path ``i`` of every set has the same draws, so the output of a set is a
     deterministic function of its parameters and the indices measure the parameters, not
     Monte Carlo noise. Each output is the headline statistic over the set's paths (see
-    :data:`SET_OUTPUTS`).
+    :data:`SET_OUTPUTS`), or a per-path metric's median (:func:`output_statistic`).
+
+    The share of a sector, varied, rescales the other sectors' shares in every set so that they
+    still sum to 1 (the module's docstring gives the rule); shares varied together must leave
+    the others something: their highs may sum to at most 1, and one sector's share at least
+    must not be varied.
 
     Parameters
     ----------
     scenario
         The base scenario (every field not varied keeps its value).
     parameters
-        Dotted keys of float model fields (:data:`simulator.scenario.sets.SET_FIELDS`); default the
-        ``parameters`` of the scenario's ``sensitivity`` block, or else the float fields of
-        :data:`DEFAULT_PARAMETERS` (integer fields such as ``pemex.lag_years`` need a
-        tornado).
+        Dotted keys of float model fields (:data:`simulator.scenario.sets.SET_FIELDS`) or
+        float fields of the scenario's sectors (``mdf.sectors.<name>.<field>``,
+        :data:`simulator.scenario.sets.SECTOR_SET_FIELDS`); default the ``parameters`` of the
+        scenario's ``sensitivity`` block, or else ``default_parameters(scenario,
+        continuous=True)`` (:func:`default_parameters`: the float fields of
+        :data:`DEFAULT_PARAMETERS`, and for a scenario with sectors their key fields and the
+        largest sector's share; integer fields such as ``pemex.lag_years`` or
+        ``mdf.sectors.<name>.gestation_years`` need a tornado).
     ranges
         Dotted key -> (low, high), as for :func:`tornado` (over the ranges of the scenario's
         ``sensitivity`` block); default :func:`default_range`.
     outputs
-        Keys of :data:`SET_OUTPUTS`.
+        Keys of :data:`SET_OUTPUTS`, or per-path metrics (:func:`output_statistic`).
     base_samples
         N, a power of two [-].
     paths_per_sample
@@ -1024,26 +1215,30 @@ def sobol(
     ------
     InputError
         For a parameter that cannot be varied continuously (with the reason), a bad range or
-        sample size, or an unknown output.
+        sample size, shares of sectors whose ranges may leave the others less than nothing,
+        or an unknown output.
     """
     if parameters is None and scenario.sensitivity.parameters:
         parameters = list(scenario.sensitivity.parameters)
     if parameters is None:
         extra = {**scenario.sensitivity.ranges, **(ranges or {})}
+        defaults = default_parameters(scenario, continuous=True)
+        # A range of a default the tornado varies and Sobol cannot adds nothing here.
+        offered = default_parameters(scenario)
         parameters = _settable(
-            scenario,
-            [k for k in DEFAULT_PARAMETERS if k in SET_FIELDS]
-            + [k for k in extra if k not in DEFAULT_PARAMETERS],
+            scenario, [*defaults, *(k for k in extra if k not in defaults and k not in offered)]
         )
     resolved = _resolve(scenario, parameters, ranges)
     for key in resolved:
-        if key not in SET_FIELDS:
+        continuous = _spec(key, scenario).kind == "float" if _is_sector(key) else key in SET_FIELDS
+        if not continuous:
             raise InputError(
                 "sensitivity",
                 key,
                 "is an integer field; Sobol indices need continuous parameters (want a float "
                 "field, or use --method tornado)",
             )
+    _check_shares(scenario, resolved)
     if isinstance(outputs, str) or not outputs:
         raise InputError(
             "sensitivity", "outputs", f"got {outputs!r}; want a non-empty list of headline keys"

@@ -324,7 +324,12 @@ def simulate_sets(
         The base scenario.
     values
         Dotted field -> one value per set, shape (n_sets,); float fields the schema lets vary
-        (:data:`simulator.scenario.sets.SET_FIELDS`), each value inside the field's bounds.
+        (:data:`simulator.scenario.sets.SET_FIELDS`) or float fields of the scenario's sectors
+        (``mdf.sectors.<name>.<field>``, a field its kind reads), each value inside the
+        field's bounds. When sectors' shares vary, every other sector's share is rescaled in
+        each set so that they still sum to 1
+        (:func:`simulator.scenario.sets.rescaled_shares`): set ``s`` is the scenario with
+        those rescaled shares.
     paths_per_set
         Monte Carlo paths of each set.
     seed
@@ -341,9 +346,11 @@ def simulate_sets(
     Raises
     ------
     InputError
-        A field that cannot vary, values of unequal length, or a value outside its bounds.
+        A field that cannot vary (an unknown sector, a field its kind does not read, an
+        integer field), values of unequal length, a value outside its bounds, or shares of
+        sectors summing to more than 1 in a set.
     """
-    sets = ParameterSets.check(values)
+    sets = ParameterSets.check(values, scenario)
     _check_correlations(scenario, sets)
     if scenario.fiscal.regimes:
         for key in ("fiscal.royalty_rate", "fiscal.profit_duty_rate"):
