@@ -1,0 +1,173 @@
+"""Speed of the page as a user feels it: from pressing Run to the last chart drawn, in Chromium.
+
+Serves the page as ``naef app`` does (on a free port of 127.0.0.1), opens it in Debian's
+Chromium through Playwright, presses Run on the baseline (naef-2005, its 10,000 paths), opens
+the Results tab as a user would, and times, from the click, until the script has finished and
+every visible plotly chart has drawn its plot (an SVG with its traces) and the count of charts
+has held still for ``--settle`` seconds (the settle time is not counted). The first press
+simulates; the second, with the same inputs, comes from the server's cache, so it measures the
+drawing. Target: under 2 s uncached at 10,000 paths. ``benchmarks/bench_app.py`` measures the
+server's part alone, without a browser.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_app_browser.py
+    .venv/bin/python benchmarks/bench_app_browser.py --repeat 3 --width 1400
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulator.cli import app_command  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+TARGET_S = 2.0
+TIMEOUT_MS = 120_000
+
+WATCH_RUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__naefRan = false;
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') {
+        window.__naefRan = true;
+      }
+    }
+  }).observe(app, {attributes: true, attributeOldValue: true,
+                   attributeFilter: ['data-test-script-state']});
+}"""
+RUN_DONE = """() => window.__naefRan === true && document.querySelector('[data-testid="stApp"]')
+  .getAttribute('data-test-script-state') === 'notRunning'"""
+# Charts drawn: every visible plotly chart (those of inactive tabs are not drawn until opened)
+# has its SVG with at least one trace or shape drawn.
+CHARTS = """() => {
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'))
+      .filter(c => c.offsetParent !== null);
+  const drawn = charts.filter(c => c.querySelector('.main-svg') &&
+      c.querySelector('.trace, .sankey, .heatmaplayer'));
+  return [charts.length, drawn.length];
+}"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return bool(resp.read().decode().strip() == "ok")
+    except OSError:
+        return False
+
+
+def press_and_time(page, settle: float) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """Press Run (on the Inputs tab), open the Results tab, and return the seconds until the
+    script ended and every visible chart was drawn, and their count."""
+    inputs = page.get_by_role("tab", name="Inputs")
+    if inputs.count():
+        inputs.first.click()
+    page.evaluate(WATCH_RUN)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function(RUN_DONE, timeout=TIMEOUT_MS)
+    results = page.get_by_role("tab", name="Results")
+    if results.count():  # where the run's charts are, as a user would open it
+        results.first.click()
+    last, stable_since, done_at = (-1, -1), None, None
+    while True:
+        total, drawn = page.evaluate(CHARTS)
+        now = time.perf_counter()
+        if total and drawn == total:
+            if (total, drawn) != last:
+                last, stable_since, done_at = (total, drawn), now, now
+            elif stable_since is not None and now - stable_since >= settle:
+                assert done_at is not None
+                return done_at - t0, total
+        else:
+            last, stable_since = (total, drawn), None
+        if now - t0 > TIMEOUT_MS / 1000:
+            raise TimeoutError(f"{drawn} of {total} charts drawn after {TIMEOUT_MS / 1000:.0f} s")
+        time.sleep(0.02)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=2, help="fresh page loads (default 2)")
+    ap.add_argument("--width", type=int, default=1400, help="viewport width [px]")
+    ap.add_argument("--settle", type=float, default=0.5, help="charts unchanged this long [s]")
+    args = ap.parse_args()
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("chromium is not on PATH (apt-get install chromium)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "streamlit.log"
+        cmd = [*app_command("127.0.0.1", port), "--server.fileWatcherType", "none"]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 60
+                while not healthy(url):
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        print(log.read_text(), file=sys.stderr)
+                        return 1
+                    time.sleep(0.25)
+                rows = []
+                with sync_playwright() as pw:
+                    browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                    try:
+                        for i in range(args.repeat):
+                            page = browser.new_page(viewport={"width": args.width, "height": 1000})
+                            page.goto(url, timeout=TIMEOUT_MS)
+                            page.get_by_role("button", name="Run", exact=True).wait_for(
+                                timeout=TIMEOUT_MS
+                            )
+                            first, charts = press_and_time(page, args.settle)
+                            again, _ = press_and_time(page, args.settle)
+                            rows.append((first, again, charts))
+                            page.close()
+                            print(
+                                f"  load {i + 1}: Run to last chart {first:.2f} s "
+                                f"({'simulated' if i == 0 else 'server cache warm'}), "
+                                f"again {again:.2f} s (cached), {charts} charts"
+                            )
+                    finally:
+                        browser.close()
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait(timeout=10)
+    first = rows[0][0]
+    best_cached = min(r[1] for r in rows)
+    print(
+        f"Run to last chart at {args.width} px: {first:.2f} s uncached (target {TARGET_S:g} s), "
+        f"{best_cached:.2f} s cached"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
