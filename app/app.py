@@ -71,7 +71,26 @@ BREAKEVEN = "breakeven_usd_per_bbl"
 #: Most paths of each run of the fair-coupon search (the command line's default).
 FAIR_COUPON_PATHS = 4000
 
+#: The page's own CSS: cards wrap their label and value onto more lines instead of cutting
+#: them with an ellipsis, and the value's size follows the window, so that four cards a row
+#: fit from a 1024 px window up; charts side by side stack one a row when a column would be
+#: narrower than 440 px (their subtitles wrap at about that width).
+PAGE_CSS = """
+<style>
+[data-testid="stMetric"] .stMarkdownEllipsis,
+[data-testid="stMetric"] .stMarkdownEllipsis p {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: break-word;
+}
+[data-testid="stMetricLabel"] { height: auto; min-height: 1.5rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.3rem, 2.1vw, 2.25rem); line-height: 1.2; }
+[data-testid="stMainBlockContainer"] { padding-left: 2.5rem; padding-right: 2.5rem; }
+.st-key-charts [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+.st-key-charts [data-testid="stColumn"] { min-width: min(100%, 440px); }
+</style>
+"""
+
 st.set_page_config(page_title="NAEF swap simulator", layout="wide")
+st.html(PAGE_CSS)
 state = st.session_state
 
 
@@ -764,15 +783,17 @@ with results_tab:
             if fair is not None:
                 st.markdown(fair_coupon_text(scenario, fair))
     figs = figures(scenario, results, other, base_results)
-    fan_cols = st.columns(2)
-    for i, name in enumerate(plots.FAN_SERIES):
-        with fan_cols[i % 2]:
-            st.plotly_chart(figs[f"fan:{name}"], width="stretch", key=f"fan:{name}")
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(figs["hist"], width="stretch", key="hist")
-    with right:
-        st.plotly_chart(figs["sankey"], width="stretch", key="sankey")
+    with st.container(key="charts"):
+        names = list(plots.FAN_SERIES)
+        for row in range(0, len(names), 2):  # a row at a time: they stack in order when narrow
+            for col, name in zip(st.columns(2), names[row : row + 2], strict=False):
+                with col:
+                    st.plotly_chart(figs[f"fan:{name}"], width="stretch", key=f"fan:{name}")
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(figs["hist"], width="stretch", key="hist")
+        with right:
+            st.plotly_chart(figs["sankey"], width="stretch", key="sankey")
     st.subheader("Summary over paths")
     summary = results.summary()
     st.dataframe(summary, width="stretch")

@@ -272,3 +272,134 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
             expect(page.get_by_test_id("stMetric")).to_have_count(0)
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------------- layout at common widths
+
+#: Window widths of common screens [CSS px]; screenshots are kept at the first and the last.
+WIDTHS = (1024, 1280, 1400, 1536, 1920)
+SHOT_WIDTHS = (1024, 1920)
+
+#: For every plotly chart on the page: the boxes of its svg, legend, title and subtitle.
+CHART_BOXES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
+  const box = (sel) => {
+    const e = g.querySelector(sel);
+    if (!e) return null;
+    const b = e.getBoundingClientRect();
+    return b.width > 0 && b.height > 0 ? [b.left, b.top, b.right, b.bottom] : null;
+  };
+  return {
+    title: (g.querySelector('.gtitle') || {}).textContent || '',
+    svg: box('.main-svg'), legend: box('.legend'),
+    gtitle: box('.gtitle'), subtitle: box('.gtitle-subtitle'),
+  };
+})"""
+#: Card texts (labels, values, changes) cut off: wider than their box (an ellipsis), or
+#: running past the right edge of their card.
+CUT_CARD_TEXTS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+  .flatMap(card => [...card.querySelectorAll('[data-testid="stMarkdownContainer"]')].filter(e => {
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const text = range.getBoundingClientRect(), edge = card.getBoundingClientRect().right;
+    return e.scrollWidth > e.clientWidth + 1 || text.right > edge + 1;
+  }).map(e => e.innerText))"""
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    """Where screenshots go: $NAEF_TEST_ARTIFACTS when set (CI keeps them), else tmp_path."""
+    root = os.environ.get("NAEF_TEST_ARTIFACTS")
+    out = Path(root) if root else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
+    """Whether two boxes [left, top, right, bottom] share any area."""
+    if a is None or b is None:
+        return False
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_overlap_finds_boxes_that_share_area() -> None:
+    assert _overlap([0, 0, 10, 10], [5, 5, 15, 15])
+    assert not _overlap([0, 0, 10, 10], [10, 0, 20, 10])  # touching edges only
+    assert not _overlap([0, 0, 10, 10], [0, 11, 10, 20])
+    assert not _overlap(None, [0, 0, 1, 1])
+
+
+def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
+    server: str, tmp_path: Path
+) -> None:
+    """A compared run (the longest legends: both scenarios' bands and medians) at each common
+    window width: in every chart with a legend, the legend's box shares no area with the
+    title's or the subtitle's, and the title and subtitle end inside the chart; no card's
+    label or value is cut off. Screenshots at two widths go to $NAEF_TEST_ARTIFACTS or
+    tmp_path."""
+    from playwright.sync_api import sync_playwright
+
+    shots = _artifacts(tmp_path)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 1000})
+            page.goto(server, timeout=RUN_TIMEOUT_MS)
+            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+            section = page.get_by_test_id("stExpander").filter(
+                has=page.get_by_text("Simulation", exact=True)
+            )
+            section.locator("summary").click()
+            paths = page.get_by_label("paths [paths]", exact=True)
+            paths.fill(str(PATHS))
+            paths.press("Tab")
+            coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
+            coupon.fill("0.05")
+            coupon.press("Tab")
+            page.evaluate(WATCH_RUN)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+
+            page.evaluate(WATCH_RUN)
+            page.get_by_role("combobox", name="Compare with").click()
+            page.get_by_role("option", name="its unedited version", exact=True).click()
+            page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+            errors = page.get_by_test_id("stException")
+            if errors.count():
+                pytest.fail(f"the page shows an exception: {errors.first.inner_text()[:600]}")
+            page.get_by_role("tab", name="Results").click()
+            page.locator(".js-plotly-plot .legend").first.wait_for(timeout=RUN_TIMEOUT_MS)
+
+            for width in WIDTHS:
+                # Tall enough that every chart is laid out at once; plotly redraws on resize.
+                page.set_viewport_size({"width": width, "height": 4000})
+                boxes = _settled(page)
+                with_legend = [b for b in boxes if b["legend"] is not None]
+                assert len(with_legend) >= 7, (width, [b["title"] for b in boxes])
+                for b in with_legend:
+                    where = f"{b['title']!r} at {width} px"
+                    assert b["gtitle"] is not None and b["subtitle"] is not None, where
+                    assert not _overlap(b["legend"], b["gtitle"]), (where, b)
+                    assert not _overlap(b["legend"], b["subtitle"]), (where, b)
+                for b in boxes:
+                    where = f"{b['title']!r} at {width} px"
+                    for part in ("gtitle", "subtitle"):
+                        if b[part] is not None:
+                            assert b[part][2] <= b["svg"][2] + 0.5, (where, part, b)
+                assert page.evaluate(CUT_CARD_TEXTS) == [], width
+                if width in SHOT_WIDTHS:
+                    shot = shots / f"results-{width}px.png"
+                    page.screenshot(path=str(shot))
+                    assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def _settled(page: Any, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    """The charts' boxes once two readings half a second apart agree (plotly has redrawn)."""
+    deadline = time.monotonic() + timeout_s
+    last = page.evaluate(CHART_BOXES)
+    while True:
+        page.wait_for_timeout(500)
+        now = page.evaluate(CHART_BOXES)
+        if now == last or time.monotonic() > deadline:
+            return list(now)
+        last = now

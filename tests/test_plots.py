@@ -250,7 +250,7 @@ def test_pv_histogram_distress_and_percentiles(res: Results) -> None:
     p_distress = 100 * float(res.metrics["distress"].mean())
     p_default = 100 * float(res.metrics["default"].mean())
     assert p_default < p_distress - 1.0, "precondition: the two shares differ"
-    title = fig.layout.title.text
+    title = fig.layout.title.subtitle.text.replace("<br>", " ")
     shown = re.search(r"in distress \(any shortfall\) ([0-9.]+) %, in default ([0-9.]+) %", title)
     assert shown is not None, title
     assert float(shown[1]) == pytest.approx(p_distress, abs=0.051)
@@ -445,3 +445,53 @@ def test_sobol_chart_bars_are_the_indices() -> None:
     np.testing.assert_array_equal(s1.x, rank["S1"])
     np.testing.assert_array_equal(st.error_x.array, rank["ST_conf"])
     assert list(rank["ST"]) == sorted(rank["ST"], reverse=True)
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+def _full_layout(fig: Any) -> dict[str, Any]:
+    """The figure's layout with its template's defaults filled in (what plotly.js draws)."""
+    template = fig.layout.template.layout.to_plotly_json() if fig.layout.template else {}
+    layout = fig.layout.to_plotly_json()
+    merged: dict[str, Any] = {}
+    for part in ("legend", "title"):
+        merged[part] = {**template.get(part, {}), **layout.get(part, {})}
+    return merged
+
+
+def test_every_figure_keeps_its_legend_below_and_its_title_above(
+    res: Results, res_low: Results, comparison: Comparison
+) -> None:
+    """The legend sits at the bottom of the figure, in a band the plot area leaves free
+    (``yref="container"``), the title at the top pushing the plot area down (``automargin``):
+    however many rows a legend wraps to, it cannot reach the title. Subtitles are wrapped to
+    lines of at most SUBTITLE_WIDTH characters, so a narrow figure does not cut them."""
+    from simulator.present.style import SUBTITLE_WIDTH
+
+    figures = {
+        **{f"fan {n}": plots.fan_chart(res, n, compare=res_low) for n in plots.FAN_SERIES},
+        "histogram": plots.pv_histogram(res_low),
+        "money flow": plots.money_flow(res),
+        "cumulative flows": plots.cumulative_flows(res),
+        "comparison": plots.comparison_bars(comparison.table()),
+    }
+    for name, fig in figures.items():
+        layout = _full_layout(fig)
+        legend, title = layout["legend"], layout["title"]
+        below = (legend["yref"], legend["y"], legend["yanchor"])
+        assert below == ("container", 0.0, "bottom"), name
+        assert legend["orientation"] == "h", name
+        assert title["automargin"] is True and title["yref"] == "container", name
+        assert (title["y"], title["yanchor"]) == (1.0, "top"), name
+        sub = title.get("subtitle", {}).get("text", "")
+        assert sub, f"{name}: the subtitle is a title.subtitle, not a second line of the title"
+        assert "<sup>" not in title["text"] and "<br>" not in title["text"], name
+        lines = sub.split("<br>")
+        assert all(len(line) <= SUBTITLE_WIDTH for line in lines), (name, lines)
+        assert " ".join(lines).count("  ") == 0
+    fan = figures["fan oil_price_usd_per_bbl"].layout.title.subtitle.text
+    assert fan.replace("<br>", " ") == (
+        f"Percentiles over paths by year: {res.scenario.name}, {res.paths:,} paths; "
+        f"{res_low.scenario.name}, {res_low.paths:,} paths"
+    )

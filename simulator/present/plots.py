@@ -32,7 +32,8 @@ from ..analysis.compare import TEXT_METRICS
 from ..outputs import SERIES, display_scale, output
 from ..run.results import Results
 from ..scenario import InputError, field_specs
-from .style import EN_DASH, MINUS, PALETTE, TEMPLATE, new_figure, rgba, subtitle
+from .style import EN_DASH, MINUS, PALETTE, TEMPLATE, new_figure, rgba
+from .style import title as make_title
 
 __all__ = [
     "FAN_SERIES",
@@ -244,12 +245,13 @@ def fan_chart(
     entry = output(name)
     unit, fmt = entry.unit, entry.format
     label_a, label_b = _scenario_names(results, compare)
+    sub = ""
     if title is None:
         extra = f"{label_a}, {results.paths:,} paths"
         if compare is not None:
             extra += f"; {label_b}, {compare.paths:,} paths"
-        title = entry.title + subtitle(f"Percentiles over paths by year: {extra}")
-    fig = new_figure(title)
+        title, sub = entry.title, f"Percentiles over paths by year: {extra}"
+    fig = new_figure(title, subtitle=sub)
 
     fan = results.fan(name)
     median, outer, inner = _fan_bands([str(c) for c in fan.columns])
@@ -369,7 +371,7 @@ def pv_histogram(
     )
     if n_left_out:
         sub += f"; {n_left_out:,} paths without a finite value left out"
-    fig = new_figure(f"{axis}: distribution over paths" + subtitle(sub))
+    fig = new_figure(f"{axis}: distribution over paths", subtitle=sub)
     fig.update_layout(
         barmode="stack",
         bargap=0.0,
@@ -584,7 +586,7 @@ def money_flow(results: Results) -> go.Figure:
         f"{results.paths:,} paths. Scheduled debt service {s['scheduled_service_usd_bn']:,.1f}, "
         f"paid {s['debt_service_paid_usd_bn']:,.1f}, arrears at the horizon {arrears:,.1f} USD bn"
     )
-    fig = new_figure("Where the money went [USD bn]" + subtitle(sub), height=520)
+    fig = new_figure("Where the money went [USD bn]", subtitle=sub, height=520)
     fig.add_trace(
         go.Sankey(
             arrangement="snap",
@@ -664,7 +666,7 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
     )
     kind = "cumulative since " + str(years[0]) if cumulative and len(years) else "by year"
     sub = f"{results.scenario.name}: mean over {results.paths:,} paths, {kind}"
-    fig = new_figure("Uses of the waterfall's cash [USD bn]" + subtitle(sub))
+    fig = new_figure("Uses of the waterfall's cash [USD bn]", subtitle=sub)
     for name, values, colour in bars:
         fig.add_trace(
             go.Bar(
@@ -744,9 +746,9 @@ def comparison_bars(table: pd.DataFrame) -> go.Figure:
         f"B = {b} minus A = {a}: mean paired difference{over} "
         f"± 1.96 standard errors (common random numbers)"
     )
-    title = f"Change in the main metrics, B {MINUS} A" + subtitle(sub)
+    title = make_title(f"Change in the main metrics, B {MINUS} A", sub)
     if not groups:
-        return new_figure(title)
+        return new_figure(title["text"], subtitle=sub)
     units = list(groups)
     counts = [len(groups[u]) for u in units]
     fig = make_subplots(
@@ -793,7 +795,7 @@ def comparison_bars(table: pd.DataFrame) -> go.Figure:
         fig.update_yaxes(autorange="reversed", showgrid=False, row=row, col=1)
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title},
+        title=title,
         height=max(360, 90 + 55 * sum(counts) + 70 * len(units)),
         hovermode="closest",
     )
@@ -898,7 +900,7 @@ def tornado_chart(rank: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": f"Tornado: {label}<br><sup>{sub}</sup>"},
+        title=make_title(f"Tornado: {label}", sub),
         barmode="overlay",
         bargap=0.35,
         height=max(360, 170 + 42 * len(params)),
@@ -979,7 +981,7 @@ def sobol_chart(rank: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": f"Sobol indices: {label}<br><sup>{sub}</sup>"},
+        title=make_title(f"Sobol indices: {label}", sub),
         barmode="group",
         bargap=0.3,
         height=max(360, 170 + 52 * len(params)),
@@ -1075,10 +1077,9 @@ def sweep_heatmap(
             "<extra></extra>",
         )
     )
-    title = f"{label} [{unit}]" + (f"<br><sup>{subtitle}</sup>" if subtitle else "")
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title},
+        title=make_title(f"{label} [{unit}]", subtitle),
         xaxis={"title": {"text": axis_title(x)}},
         yaxis={"title": {"text": axis_title(y)}},
         height=max(360, 200 + 48 * len(grid.index)),
@@ -1143,7 +1144,7 @@ def yearly_sensitivity_heatmap(df: pd.DataFrame) -> go.Figure:
     title = f"Which parameter matters when: {label}" + (f", {name}" if name else "")
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": f"{title}<br><sup>{sub}</sup>"},
+        title=make_title(title, sub),
         height=max(360, 170 + 38 * len(params)),
         xaxis={"title": {"text": "Year"}},
         yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
@@ -1193,7 +1194,7 @@ def distress_price_chart(df: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": "Oil price of the paths in distress and of the others [USD/bbl]"},
+        title=make_title("Oil price of the paths in distress and of the others [USD/bbl]"),
         xaxis={"title": {"text": "Year"}},
         yaxis={"title": {"text": "USD/bbl"}},
     )

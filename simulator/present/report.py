@@ -131,7 +131,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 #: when it is drawn, not when the page is laid out for paper, so the figures are redrawn at this
 #: width before printing and back at the window's width afterwards. The print CSS zooms them by
 #: 0.75, to 675 px, which fits A4 and US Letter with the browser's default margins; drawn at
-#: 900 px the figures keep their one-line subtitles whole.
+#: 900 px the figures keep their titles and wrapped subtitles whole.
 _PRINT_WIDTH_PX = 900
 
 _PRINT_SCRIPT = f"""
