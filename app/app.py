@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -294,6 +295,134 @@ def sensitivity(scenario: Scenario, method: str, paths: int, base_samples: int) 
 
 # ---------------------------------------------------------------------- the editor
 
+#: Short human labels of the fields (the dotted name is in each field's tooltip). A field not
+#: listed gets its name in words (:func:`field_label`), so a new field still shows up.
+LABELS: dict[str, str] = {
+    "horizon.start_year": "First year",
+    "horizon.years": "Years simulated",
+    "simulation.paths": "Monte Carlo paths",
+    "simulation.seed": "Random seed",
+    "oil_price.model": "Price model",
+    "oil_price.basis": "Dollars of the price levels",
+    "oil_price.inflation_rate": "U.S. inflation",
+    "oil_price.initial_usd_per_bbl": "Initial price",
+    "oil_price.long_run_usd_per_bbl": "Long-run price",
+    "oil_price.mean_reversion_per_year": "Speed of mean reversion",
+    "oil_price.volatility": "Volatility",
+    "oil_price.drift_per_year": "Drift",
+    "oil_price.short_term_volatility": "Short-term volatility",
+    "oil_price.long_term_volatility": "Long-term volatility",
+    "oil_price.long_term_drift_per_year": "Long-term drift",
+    "oil_price.correlation": "Correlation of the two factors",
+    "oil_price.bootstrap_block_years": "Bootstrap block length",
+    "oil_price.deck_usd_per_bbl": "Price deck by year",
+    "oil_price.fixed_path_usd_per_bbl": "Prices fixed for the first years",
+    "oil_price.history_usd_per_bbl": "Price history to resample",
+    "oil_price.realized_price_factor": "Export mix price / benchmark",
+    "oil_price.gas_price_ratio": "Gas price / oil price",
+    "naef.issuance_usd_bn": "Tranches issued, by year",
+    "naef.issuance_cost_rate": "Issuance cost",
+    "naef.coupon_rate": "Coupon",
+    "naef.tenor_years": "Tenor",
+    "naef.grace_years": "Grace period",
+    "naef.amortization": "Repayment profile",
+    "naef.target_dscr": "Target DSCR of sculpting",
+    "naef.sizing_long_run_usd_per_bbl": "Long-run price the debt is sized on",
+    "naef.capitalized_interest_years": "Interest reserve",
+    "naef.recovery_rate": "Recovery in default",
+    "naef.sizing": "Sizing",
+    "pemex.capex_usd_per_flowing_bpd": "Capex per barrel a day",
+    "pemex.capex_overrun_sd": "Capex overrun spread (log SD)",
+    "pemex.lag_years": "Years to first oil",
+    "pemex.ramp_years": "Ramp-up",
+    "pemex.plateau_years": "Plateau",
+    "pemex.decline_rate": "Initial decline rate",
+    "pemex.decline_b": "Arps b exponent",
+    "pemex.reservoir_factor_sd": "Reservoir factor spread (log SD)",
+    "pemex.gas_share_boe": "Gas share of the added boe",
+    "pemex.opex_usd_per_boe": "Lifting cost",
+    "pemex.cost_inflation": "Growth of the lifting cost",
+    "pemex.cost_price_elasticity": "Cost elasticity to the oil price",
+    "pemex.oversight_cost_usd_bn_per_year": "Oversight cost",
+    "pemex.us_export_share": "Share shipped to the U.S.",
+    "risks.price_overrun_correlation": "Correlation: price and capex overrun",
+    "risks.price_reservoir_correlation": "Correlation: price and reservoir",
+    "risks.overrun_reservoir_correlation": "Correlation: overrun and reservoir",
+    "risks.export_mix_sd": "Export mix spread (log SD)",
+    "risks.export_mix_persistence": "Export mix persistence (AR(1))",
+    "hedge.share_of_added_oil": "Share of the added oil hedged",
+    "hedge.strike_moneyness": "Strike / forward price",
+    "hedge.strike_usd_per_bbl": "Fixed strike",
+    "hedge.volatility_from": "Volatility the puts are priced at",
+    "hedge.implied_volatility": "Implied volatility",
+    "hedge.risk_free_rate": "Risk-free rate",
+    "credit.tail_years": "Years from last maturity to loss",
+    "credit.rating_table": "Default-rate table",
+    "credit.rating_cap": "Rating cap (rank)",
+    "credit.risk_free_rate": "Risk-free rate",
+    "credit.risk_premium": "Risk premium",
+    "fiscal.royalty_rate": "Royalty",
+    "fiscal.profit_duty_rate": "Profit duty",
+    "fiscal.regimes": "Fiscal regimes by year (YAML)",
+    "waterfall.dsra_coverage_years": "Reserve account target",
+    "waterfall.reserve_yield": "Reserve account yield",
+    "waterfall.backstop_usd_bn_per_year": "Pemex backstop a year",
+    "waterfall.mdf_share": "Share of the surplus to the MDF",
+    "waterfall.dsra_funded_at_close": "Fund the reserve account at close",
+    "waterfall.backstop_rate": "Interest on backstop draws",
+    "waterfall.backstop_basis": "Backstop cap",
+    "waterfall.lockup_dscr": "Lock-up DSCR",
+    "waterfall.cash_sweep_share": "Cash sweep",
+    "mdf.fund_return": "Return on the fund",
+    "mdf.spend_rate": "Share of the balance invested a year",
+    "mdf.max_investment_usd_bn_per_year": "Most invested in a year",
+    "mdf.efficiency": "Efficiency of investment",
+    "mdf.depreciation_rate": "Depreciation",
+    "mdf.output_elasticity": "Output elasticity of capital",
+    "mdf.gdp_base_usd_bn": "GDP in the first year",
+    "mdf.gdp_growth": "GDP growth",
+    "mdf.public_capital_to_gdp": "Public capital / GDP",
+    "mdf.sectors": "Sectors (YAML)",
+    "reporting.discount_rate": "Discount rate",
+    "reporting.percentiles": "Percentiles reported",
+    "reporting.us_gulf_crude_imports_kbd": "U.S. crude imports from the Gulf, 2005",
+}
+
+#: The oil price fields each price model reads (simulator.model.prices; the initial price also
+#: sets the price-linked backstop's cap, so a deck reads it too). The section shows these and
+#: the fields no model owns (basis, inflation, fixed prices, export mix and gas price factors).
+PRICE_MODEL_FIELDS: dict[str, frozenset[str]] = {
+    "gbm": frozenset({"initial_usd_per_bbl", "volatility", "drift_per_year"}),
+    "mean_reverting": frozenset(
+        {"initial_usd_per_bbl", "long_run_usd_per_bbl", "mean_reversion_per_year", "volatility"}
+    ),
+    "two_factor": frozenset(
+        {
+            "initial_usd_per_bbl",
+            "long_run_usd_per_bbl",
+            "mean_reversion_per_year",
+            "short_term_volatility",
+            "long_term_volatility",
+            "long_term_drift_per_year",
+            "correlation",
+        }
+    ),
+    "bootstrap": frozenset(
+        {
+            "initial_usd_per_bbl",
+            "long_run_usd_per_bbl",
+            "mean_reversion_per_year",
+            "volatility",
+            "bootstrap_block_years",
+            "history_usd_per_bbl",
+        }
+    ),
+    "deck": frozenset({"initial_usd_per_bbl", "deck_usd_per_bbl"}),
+}
+#: Oil price fields that belong to some model(s) only.
+MODEL_ONLY_FIELDS = frozenset().union(*PRICE_MODEL_FIELDS.values())
+PRICE_MODEL = "oil_price.model"
+
 
 def widget_key(spec: FieldSpec) -> str:
     return f"field:{spec.key}"
@@ -304,6 +433,104 @@ def derived_key(spec: FieldSpec) -> str:
     return f"derived:{spec.key}"
 
 
+def field_label(spec: FieldSpec) -> str:
+    """A field's label on the page: its human label and the unit it is entered in."""
+    words = LABELS.get(spec.key) or spec.name.replace("_", " ").capitalize()
+    if is_percent(spec):
+        return f"{words} [% a year]" if spec.unit == "1/year" else f"{words} [%]"
+    return words if spec.unit == "-" else f"{words} [{spec.unit}]"
+
+
+def is_percent(spec: FieldSpec) -> bool:
+    """Whether the page shows a field in per cent: a rate or a share (unit ``-`` or
+    ``1/year``) whose bounds lie within [-1, 1]. A ``-`` field must also be named a rate or a
+    share (a correlation or an elasticity is neither)."""
+    if spec.kind != "float" or spec.unit not in ("-", "1/year"):
+        return False
+    low = spec.ge if spec.ge is not None else spec.gt
+    high = spec.le if spec.le is not None else spec.lt
+    if low is None or high is None or low < -1.0 or high > 1.0:
+        return False
+    if spec.unit == "1/year":
+        return True
+    words = spec.name.split("_")
+    return "rate" in words or "share" in words or spec.description.startswith("Share of")
+
+
+def to_percent(value: float) -> float:
+    """A fraction in per cent, decimal digit for digit (0.06 -> 6.0, not 6.000000000000001)."""
+    return float(Decimal(repr(float(value))) * 100)
+
+
+def from_percent(value: float) -> float:
+    """A percentage as a fraction, decimal digit for digit (6 -> 0.06)."""
+    return float(Decimal(repr(float(value))) / 100)
+
+
+def set_field(spec: FieldSpec, value: Any) -> None:
+    """Put a scenario value into a field's widget, in the unit the page shows it in.
+
+    A percent field keeps the exact fraction beside the percentage it shows, so an unedited
+    field gives back its value to the last bit (``exact:``).
+    """
+    if spec.kind == "list":
+        value = ", ".join(repr(float(v)) for v in value)  # repr: every digit, round-trips
+    elif spec.kind == "table":  # records (fiscal regimes) as YAML, as in a scenario file
+        records = [item if isinstance(item, dict) else item.model_dump() for item in value]
+        value = yaml.safe_dump(records, sort_keys=False) if records else ""
+    elif is_percent(spec) and value is not None:
+        state[f"exact:{spec.key}"] = (to_percent(value), float(value))
+        value = to_percent(value)
+    state[widget_key(spec)] = value
+    state.setdefault("kept", {})[spec.key] = value
+
+
+def field_value(spec: FieldSpec) -> Any:
+    """A field's widget value, in the scenario's unit (a percentage back to a fraction).
+
+    A field not drawn on the last run (of a price model not chosen) has no widget; its last
+    value is kept (``kept``), so it goes into the scenario unchanged.
+    """
+    if spec.key in state.get("drawn", ()):
+        value = state.get(widget_key(spec))
+    else:
+        value = state.get("kept", {}).get(spec.key)
+    if is_percent(spec) and value is not None:
+        shown, exact = state.get(f"exact:{spec.key}", (None, None))
+        value = exact if value == shown else from_percent(value)
+    return value
+
+
+def keep_hidden_fields() -> None:
+    """Remember the value of every field drawn on the last run, and give a field not drawn
+    then its remembered value back (Streamlit drops, or leaves stale, the state of a widget it
+    did not draw). Call before the editor is drawn; :func:`render_field` notes what it draws."""
+    kept = state.setdefault("kept", {})
+    drawn = state.get("drawn", set())
+    for spec in simulator.field_specs():
+        key = widget_key(spec)
+        if spec.key in drawn and key in state:
+            kept[spec.key] = state[key]
+        elif spec.key in kept:
+            state[key] = kept[spec.key]
+    state["drawn"] = set()
+
+
+def shown_fields(section: str) -> list[FieldSpec]:
+    """The fields of a section the editor draws: in the oil price section, the chosen price
+    model's own fields and the fields no model owns (the model itself is drawn above)."""
+    specs = [s for s in simulator.field_specs() if s.section == section]
+    if section != "oil_price":
+        return specs
+    model = state.get(widget_key(spec_of(PRICE_MODEL)))
+    own = PRICE_MODEL_FIELDS.get(str(model), MODEL_ONLY_FIELDS)
+    return [
+        s
+        for s in specs
+        if s.key != PRICE_MODEL and (s.name not in MODEL_ONLY_FIELDS or s.name in own)
+    ]
+
+
 def load_into_widgets(scenario: Scenario) -> None:
     """Set every editor widget to the scenario's values."""
     values = dict(iter_fields(scenario))
@@ -312,33 +539,38 @@ def load_into_widgets(scenario: Scenario) -> None:
         if spec.optional:
             state[derived_key(spec)] = value is None
             value = scenario.value(spec.key, resolved=True)
-        if spec.kind == "list":
-            value = ", ".join(repr(float(v)) for v in value)  # repr: every digit, round-trips
-        elif spec.kind == "table":  # records (fiscal regimes) as YAML, as in a scenario file
-            records = [item.model_dump() for item in value]
-            value = yaml.safe_dump(records, sort_keys=False) if records else ""
-        state[widget_key(spec)] = value
+        set_field(spec, value)
     state["base_scenario"] = scenario
     state["field_error"] = None
     state["fit_error"] = state["fit_summary"] = None
 
 
-def render_field(spec: FieldSpec) -> None:
-    label = f"{spec.name} [{spec.unit}]" if spec.unit != "-" else spec.name
+def field_help(spec: FieldSpec) -> str:
+    """A field's tooltip: its description, bounds, unit and dotted name in scenario files."""
+    scale = 100.0 if is_percent(spec) else 1.0
+    unit = "%" if is_percent(spec) else ""
     bounds = []
-    if spec.ge is not None:
-        bounds.append(f">= {spec.ge:g}")
-    if spec.gt is not None:
-        bounds.append(f"> {spec.gt:g}")
-    if spec.le is not None:
-        bounds.append(f"<= {spec.le:g}")
-    if spec.lt is not None:
-        bounds.append(f"< {spec.lt:g}")
-    help_text = spec.description + (f" Allowed: {', '.join(bounds)}." if bounds else "")
+    for bound, op in ((spec.ge, ">="), (spec.gt, ">"), (spec.le, "<="), (spec.lt, "<")):
+        if bound is not None:
+            bounds.append(f"{op} {bound * scale:g}{unit}")
+    text = spec.description + (f" Allowed: {', '.join(bounds)}." if bounds else "")
+    if is_percent(spec):
+        text += (
+            f" Entered in per cent here (6 for 6%); the scenario file holds the fraction "
+            f"[{spec.unit}]."
+        )
+    return f"{text}\n\nIn scenario files: `{spec.key}`."
+
+
+def render_field(spec: FieldSpec) -> None:
+    state["drawn"].add(spec.key)
+    label = field_label(spec)
+    help_text = field_help(spec)
     key = widget_key(spec)
     if spec.optional:
+        source = LABELS.get(str(spec.derived_from), str(spec.derived_from))
         st.checkbox(
-            f"{spec.name}: as {spec.derived_from}",
+            f"{LABELS.get(spec.key, spec.name)}: as {source}",
             key=derived_key(spec),
             help=f"Ticked: the field is left null and takes the value of {spec.derived_from}; "
             "the number below is then not used.",
@@ -366,7 +598,8 @@ def render_field(spec: FieldSpec) -> None:
             max_value=int(spec.le) if spec.le is not None else None,
         )
     else:
-        default = abs(float(spec.default)) if spec.default else 1.0
+        scale = to_percent if is_percent(spec) else float
+        default = abs(scale(spec.default)) if spec.default else 1.0
         step = 10 ** math.floor(math.log10(default)) / 10 if default > 0 else 0.01
         st.number_input(
             label,
@@ -374,8 +607,8 @@ def render_field(spec: FieldSpec) -> None:
             step=step,
             format="%g",
             help=help_text,
-            min_value=spec.ge,
-            max_value=spec.le,
+            min_value=scale(spec.ge) if spec.ge is not None else None,
+            max_value=scale(spec.le) if spec.le is not None else None,
         )
     error = state.get("field_error")
     if error and error_key(error[0]) == spec.key:
@@ -398,19 +631,34 @@ def error_section() -> str | None:
 
 
 def section_level_error(section: str) -> str | None:
-    """The message of an error that names the section but none of its widgets."""
+    """The message of an error that names the section but none of the widgets drawn in it."""
     if error_section() != section:
         return None
     field, message = state["field_error"]
-    keys = {spec.key for spec in simulator.field_specs() if spec.section == section}
+    keys = {spec.key for spec in shown_fields(section)} | {PRICE_MODEL}
     return None if error_key(field) in keys else cast(str, message)
+
+
+def error_summary() -> str | None:
+    """The message beside the Run button: what is wrong and where, in one line."""
+    error = state.get("field_error")
+    if not error:
+        return None
+    field, message = error
+    section = error_section()
+    where = f" in {SECTION_TITLES.get(section, section)} (opened above)" if section else ""
+    specs = {s.key: s for s in simulator.field_specs()}
+    spec = specs.get(error_key(field))
+    if spec is not None:
+        where = f" at {field_label(spec)}{where}"
+    return f"Not run: a value needs fixing{where}. {message}"
 
 
 def edited_values() -> dict[str, Any]:
     """The editor's values as dotted overrides (lists parsed from their text)."""
     out: dict[str, Any] = {}
     for spec in simulator.field_specs():
-        value = state.get(widget_key(spec))
+        value = field_value(spec)
         if spec.optional and state.get(derived_key(spec)):
             value = None
         elif spec.kind == "list":
@@ -440,7 +688,16 @@ def on_run() -> None:
         scenario = base.with_overrides(edited_values(), source="inputs")
         build_schedule(scenario)  # fees and reserves above a tranche's face are refused here
     except ScenarioError as exc:
-        state["field_error"] = (exc.field, str(exc))
+        message = str(exc)
+        specs = {s.key: s for s in simulator.field_specs()}
+        spec = specs.get(error_key(exc.field))
+        if spec is not None and is_percent(spec):
+            shown = state.get(widget_key(spec))
+            if isinstance(shown, int | float):
+                message += (
+                    f" (this page shows the field in %: {shown:g} % is {from_percent(shown):g})"
+                )
+        state["field_error"] = (exc.field, message)
         state["scenario"] = None
         section = error_section()
         if section is not None:  # open it: a collapsed section must not hide the message
@@ -480,7 +737,7 @@ def on_fit() -> None:
         spec = spec_of(f"oil_price.{name}")
         if spec.optional:
             state[derived_key(spec)] = False
-        state[widget_key(spec)] = value
+        set_field(spec, value)
     state["fit_error"] = None
     state["fit_summary"] = (fit.summary(), list(values))
 
@@ -620,6 +877,7 @@ with st.sidebar:
 if "base_scenario" not in state:
     st.info("Upload a scenario file or pick a shipped one.")
     st.stop()
+keep_hidden_fields()
 
 scenario: Scenario | None = state.get("scenario")
 results = base_results = other = None
@@ -679,10 +937,19 @@ elif scenario is not None:
 
 inputs_tab, results_tab, sensitivity_tab = st.tabs(["Inputs", "Results", "Sensitivity"])
 
+with inputs_tab:
+    # Outside the form: choosing a model redraws the oil price section with its own fields.
+    model_col, note_col = st.columns([1, 2], vertical_alignment="bottom")
+    with model_col:
+        render_field(spec_of(PRICE_MODEL))
+    note_col.caption(
+        "The oil price section below shows the fields of this model only; the others keep "
+        "their values and have no effect."
+    )
+
 # Enter does not submit: the form has two buttons (Run, and Fit in the oil price section), and
 # Enter would press whichever the browser registered first.
 with inputs_tab, st.form("inputs", enter_to_submit=False):
-    specs = simulator.field_specs()
     failed = error_section()
     opened = state.get("opened_sections", ())
     for section in SECTIONS:
@@ -697,10 +964,13 @@ with inputs_tab, st.form("inputs", enter_to_submit=False):
             if section == "oil_price":
                 render_fit_control()
             cols = st.columns(3)
-            for i, spec in enumerate(s for s in specs if s.section == section):
+            for i, spec in enumerate(shown_fields(section)):
                 with cols[i % 3]:
                     render_field(spec)
     st.form_submit_button("Run", type="primary", on_click=on_run)
+    summary_error = error_summary()
+    if summary_error:
+        st.error(summary_error, icon=":material/error:")
 
 with sensitivity_tab:
     if scenario is None:

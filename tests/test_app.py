@@ -86,7 +86,8 @@ def start() -> AppTest:
 
 
 def press_run(at: AppTest, paths: int = PATHS, **edits: Any) -> AppTest:
-    """Set the paths and the given fields (``naef__coupon_rate=0.09``), then press Run."""
+    """Set the paths and the given fields as the page shows them (``naef__coupon_rate=9``, a
+    percentage), then press Run."""
     at.number_input(key="field:simulation.paths").set_value(paths)
     for name, value in edits.items():
         field(at, name.replace("__", ".")).set_value(value)
@@ -211,10 +212,10 @@ def test_every_shipped_scenario_runs_and_shows_the_librarys_cards() -> None:
 
 
 def test_raising_the_coupon_moves_the_headline_as_the_library_does() -> None:
-    at = press_run(start(), naef__coupon_rate=0.06)
+    at = press_run(start(), naef__coupon_rate=6)
     assert not at.exception, exceptions(at)
     low = cards(at)
-    at = press_run(at, naef__coupon_rate=0.09)
+    at = press_run(at, naef__coupon_rate=9)
     assert not at.exception, exceptions(at)
     high = cards(at)
 
@@ -256,7 +257,7 @@ def test_reserves_above_the_face_show_the_clis_message_under_the_tranches(
     command line's message (from the field on), no traceback, no results."""
     want = cli_message(capsys, "naef.issuance_usd_bn[0]", "naef.coupon_rate=0.5")
     assert "exceed its face" in want
-    at = press_run(start(), naef__coupon_rate=0.5)
+    at = press_run(start(), naef__coupon_rate=50)
     assert not at.exception, exceptions(at)
     errors = [e.value for e in at.error]
     assert any(want in e for e in errors), (want, errors)
@@ -335,7 +336,7 @@ def test_fiscal_regimes_are_edited_as_yaml_and_a_bad_entry_is_shown_under_the_fi
 def test_the_downloaded_yaml_round_trips_through_the_library_and_the_cli(
     tmp_path: Path, media: list[MemoryMediaFileStorage]
 ) -> None:
-    at = press_run(start(), naef__coupon_rate=0.09, naef__tenor_years=25)
+    at = press_run(start(), naef__coupon_rate=9, naef__tenor_years=25)
     assert not at.exception, exceptions(at)
 
     def download(key: str) -> bytes:
@@ -357,7 +358,7 @@ def test_the_downloaded_yaml_round_trips_through_the_library_and_the_cli(
 
 
 def test_compare_with_the_unedited_version_shows_signed_deltas() -> None:
-    at = press_run(start(), naef__coupon_rate=0.09)
+    at = press_run(start(), naef__coupon_rate=9)
     assert not at.exception, exceptions(at)
     assert all(not d for d in deltas(at).values()), "no deltas without a comparison"
 
@@ -422,7 +423,7 @@ def test_an_upload_that_extends_a_shipped_scenario_loads_into_the_editor() -> No
     at = _upload(start(), "my-case.yaml", text)
     assert not at.exception, exceptions(at)
     assert not at.error, [e.value for e in at.error]
-    assert field(at, "naef.coupon_rate").value == 0.075
+    assert field(at, "naef.coupon_rate").value == 7.5
 
     at = press_run(at)
     assert not at.exception, exceptions(at)
@@ -467,17 +468,17 @@ def test_a_changed_file_with_the_same_name_and_size_is_loaded_again() -> None:
     second = first.replace("0.07", "0.08")
     assert len(first) == len(second)
     at = _upload(start(), "mine.yaml", first)
-    assert field(at, "naef.coupon_rate").value == 0.07
+    assert field(at, "naef.coupon_rate").value == 7
     at = _upload(at, "mine.yaml", second)
     assert not at.exception, exceptions(at)
-    assert field(at, "naef.coupon_rate").value == 0.08
+    assert field(at, "naef.coupon_rate").value == 8
 
 
 # ---------------------------------------------------------------------- state and cache
 
 
 def test_a_rerun_without_changes_keeps_the_edited_inputs_and_the_results() -> None:
-    at = press_run(start(), naef__coupon_rate=0.09)
+    at = press_run(start(), naef__coupon_rate=9)
     assert not at.exception, exceptions(at)
     before = cards(at)
     assert before
@@ -485,7 +486,7 @@ def test_a_rerun_without_changes_keeps_the_edited_inputs_and_the_results() -> No
 
     at.run()  # what any widget interaction outside the form does
     assert not at.exception, exceptions(at)
-    assert field(at, "naef.coupon_rate").value == 0.09
+    assert field(at, "naef.coupon_rate").value == 9
     assert at.number_input(key="field:simulation.paths").value == PATHS
     assert at.session_state["scenario"].to_dict() == scenario.to_dict()
     assert cards(at) == before
@@ -503,12 +504,12 @@ def test_pressing_run_again_with_identical_inputs_does_not_simulate_again(
 
     # The page calls ``simulator.simulate`` through the module, in this process.
     monkeypatch.setattr(simulator, "simulate", counting)
-    at = press_run(start(), naef__coupon_rate=0.08)
+    at = press_run(start(), naef__coupon_rate=8)
     assert not at.exception, exceptions(at)
     assert calls == [PATHS]
     first = cards(at)
 
-    at = press_run(at, naef__coupon_rate=0.08)
+    at = press_run(at, naef__coupon_rate=8)
     assert not at.exception, exceptions(at)
     assert calls == [PATHS], "identical inputs must come from the cache"
     assert cards(at) == first
@@ -860,3 +861,163 @@ def test_a_horizon_that_ends_before_losses_crystallize_shows_the_librarys_messag
     assert not at.table, "no credit table"
     assert [b for b in at.button if b.label == FAIR] == []
     assert at.metric, "the rest of the results are still shown"
+
+
+# ---------------------------------------------------------------------- the editor's fields
+
+
+def test_fields_have_human_labels_and_their_names_in_the_tooltip() -> None:
+    at = start()
+    widgets = {
+        w.key: w
+        for kind in ("number_input", "text_input", "text_area", "selectbox", "checkbox")
+        for w in getattr(at, kind)
+        if w.key and w.key.startswith("field:")
+    }
+    specs = {spec.key: spec for spec in simulator.field_specs()}
+    shown = {key.removeprefix("field:") for key in widgets}
+    assert "naef.coupon_rate" in shown and "oil_price.model" in shown
+    for key in shown:
+        spec, widget = specs[key], widgets[f"field:{key}"]
+        label = widget.label
+        assert key not in label and not label.startswith(spec.name), (key, label)
+        assert label[:1].isupper(), label
+        assert widget.help.startswith(spec.description), key
+        assert f"`{key}`" in widget.help, (key, widget.help)
+    assert widgets["field:naef.coupon_rate"].label == "Coupon [% a year]"
+    assert widgets["field:simulation.paths"].label == "Monte Carlo paths [paths]"
+    assert widgets["field:fiscal.royalty_rate"].label == "Royalty [%]"
+
+
+def test_rates_are_entered_in_percent_and_run_as_fractions() -> None:
+    at = start()
+    # Shares and rates bounded in [-1, 1] are in per cent; correlations, elasticities,
+    # speeds and spreads are not.
+    for key, want in {
+        "naef.coupon_rate": 6.0,
+        "oil_price.inflation_rate": 2.5,
+        "fiscal.royalty_rate": 0.0,
+        "waterfall.mdf_share": 100.0,
+        "mdf.efficiency": 70.0,
+        "naef.recovery_rate": 40.0,
+        "reporting.discount_rate": 6.0,
+    }.items():
+        assert field(at, key).value == want, key
+        assert "%" in field(at, key).label, key
+    for key in (
+        "risks.price_overrun_correlation",
+        "mdf.output_elasticity",
+        "oil_price.mean_reversion_per_year",
+        "pemex.capex_overrun_sd",
+    ):
+        assert "%" not in field(at, key).label, key
+    assert field(at, "naef.coupon_rate").proto.max == 100.0  # 1 as a fraction
+
+    # Typing 5 for a 5% coupon and 30 for a 30% royalty runs 0.05 and 0.3, to the bit; the
+    # unedited percentages give back the file's fractions exactly.
+    at = press_run(at, naef__coupon_rate=5, fiscal__royalty_rate=30, mdf__efficiency=72.5)
+    assert not at.exception, exceptions(at)
+    want = baseline(
+        **{"naef.coupon_rate": 0.05, "fiscal.royalty_rate": 0.3, "mdf.efficiency": 0.725}
+    )
+    assert at.session_state["scenario"].to_dict() == want.to_dict()
+    assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}
+
+
+def oil_price_fields(at: AppTest) -> set[str]:
+    """The oil price fields drawn in their section."""
+    block = section(at, "Oil price")
+    keys = set()
+    for kind in ("number_input", "text_input", "selectbox", "checkbox"):
+        for w in getattr(block, kind):
+            if w.key and w.key.startswith("field:oil_price."):
+                keys.add(w.key.removeprefix("field:oil_price."))
+    return keys
+
+
+def test_the_oil_price_section_shows_only_the_chosen_models_fields() -> None:
+    """For each price model the section draws the fields the model reads and none of the
+    fields it does not: checked against the library, where moving a drawn field changes the
+    run and moving a hidden one leaves it the same to the bit. The hidden fields keep their
+    values: switching models and back, then running, gives the edited scenario."""
+    import numpy as np
+
+    moved: dict[str, Any] = {
+        "initial_usd_per_bbl": 70.0,
+        "long_run_usd_per_bbl": 70.0,
+        "mean_reversion_per_year": 0.6,
+        "volatility": 0.4,
+        "drift_per_year": 0.03,
+        "short_term_volatility": 0.4,
+        "long_term_volatility": 0.25,
+        "long_term_drift_per_year": 0.02,
+        "correlation": -0.3,
+        "bootstrap_block_years": 5,
+        "history_usd_per_bbl": [20, 30, 25, 40, 35, 50, 45, 60, 55, 70],
+        "deck_usd_per_bbl": [70.0, 80.0],
+    }
+
+    def metrics(sc: Scenario) -> Any:
+        return simulator.simulate(sc, paths=64, seed=5).metrics.to_numpy(dtype=float)
+
+    at = start()
+    every = {s.name for s in simulator.field_specs() if s.section == "oil_price"}
+    common = every - set(moved) - {"model"}
+    for model in ("gbm", "mean_reverting", "two_factor", "bootstrap", "deck"):
+        at.selectbox(key="field:oil_price.model").set_value(model).run()
+        assert not at.exception, exceptions(at)
+        drawn = oil_price_fields(at)
+        assert common <= drawn, (model, common - drawn)
+        # A deck at $30 draws on the price-linked backstop, whose cap the initial price sets.
+        sc = baseline(
+            **{"oil_price.model": model, "oil_price.deck_usd_per_bbl": [30.0]},
+        )
+        ref = metrics(sc)
+        for name, value in moved.items():
+            same = np.array_equal(
+                ref, metrics(sc.with_overrides({f"oil_price.{name}": value})), equal_nan=True
+            )
+            assert same == (name not in drawn), (model, name, "drawn" if name in drawn else "")
+
+    # Run gbm with a drift of 2%, then a deck: the hidden drift keeps its value (the scenario
+    # holds it, with no effect), and back on gbm the field shows it again.
+    at.selectbox(key="field:oil_price.model").set_value("gbm").run()
+    at = press_run(at, oil_price__drift_per_year=2)
+    ran = at.session_state["scenario"].oil_price
+    assert (ran.model, ran.drift_per_year) == ("gbm", 0.02)
+    assert ran.long_run_usd_per_bbl == baseline().oil_price.long_run_usd_per_bbl  # hidden, kept
+    at.selectbox(key="field:oil_price.model").set_value("deck").run()
+    assert "drift_per_year" not in oil_price_fields(at)
+    at = press_run(at, oil_price__deck_usd_per_bbl="60")
+    assert not at.exception, exceptions(at)
+    ran = at.session_state["scenario"].oil_price
+    assert (ran.model, ran.drift_per_year, ran.deck_usd_per_bbl) == ("deck", 0.02, (60.0,))
+    at.selectbox(key="field:oil_price.model").set_value("gbm").run()
+    assert field(at, "oil_price.drift_per_year").value == 2.0
+
+
+def test_a_bad_value_is_shown_under_its_field_and_at_the_run_button() -> None:
+    """Not only an icon: the one-line message under the field, its section open, and a
+    visible message right after the Run button naming the field and the section."""
+    text = "- {from_year: ["
+    at = start()
+    assert not section(at, "Fiscal take").proto.expanded
+    at = press_run(at, fiscal__regimes=text)
+    assert not at.exception, exceptions(at)
+    fiscal = section(at, "Fiscal take")
+    assert fiscal.proto.expanded
+    (under,) = [e.value for e in fiscal.error]
+    assert "fiscal.regimes" in under and "\n" not in under
+    (form,) = at.get("form")
+    kids = list(form.children.values())
+    button, message = kids[-2], kids[-1]
+    assert getattr(button, "label", None) == "Run"
+    assert type(message).__name__ == "Error", type(message).__name__
+    assert message.value.startswith("Not run: a value needs fixing at Fiscal regimes by year")
+    assert "Fiscal take" in message.value and under in message.value
+    assert not at.metric
+
+    at = press_run(at, fiscal__regimes="")  # fixed: no message anywhere
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric

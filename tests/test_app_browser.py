@@ -171,7 +171,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
                 has=page.get_by_text("Simulation", exact=True)
             )
             section.locator("summary").click()
-            paths = page.get_by_label("paths [paths]", exact=True)
+            paths = page.get_by_label("Monte Carlo paths [paths]", exact=True)
             paths.fill(str(PATHS))
             paths.press("Tab")  # commit the value without submitting the form (Enter would)
 
@@ -185,8 +185,8 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             before = card.inner_text()
 
             page.get_by_role("tab", name="Inputs").click()
-            coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
-            coupon.fill("0.09")
+            coupon = page.get_by_label("Coupon [% a year]", exact=True)
+            coupon.fill("9")  # per cent
             coupon.press("Tab")
             press_run(page)
             expect(card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
@@ -248,17 +248,17 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
                     if attempt == 3:
                         raise
             submit(page, "Fit")
-            field = page.get_by_label("drift_per_year [1/year]", exact=True)
-            expect(field).to_have_value(f"{drift:g}", timeout=RUN_TIMEOUT_MS)
-            expect(page.get_by_label("model", exact=True)).to_have_value("gbm")
+            field = page.get_by_label("Drift [% a year]", exact=True)  # in per cent on the page
+            expect(field).to_have_value(f"{100 * drift:.6g}", timeout=RUN_TIMEOUT_MS)
+            expect(page.get_by_label("Price model", exact=True)).to_have_value("gbm")
             section("Oil price").locator("summary").first.click()
 
             risks = section("Correlated risks")
             risks.locator("summary").first.click()
             for name, value in (
-                ("price_overrun_correlation", "0.9"),
-                ("price_reservoir_correlation", "0.9"),
-                ("overrun_reservoir_correlation", "-0.9"),
+                ("Correlation: price and capex overrun", "0.9"),
+                ("Correlation: price and reservoir", "0.9"),
+                ("Correlation: overrun and reservoir", "-0.9"),
             ):
                 box = page.get_by_label(name, exact=True)
                 box.fill(value)
@@ -270,6 +270,18 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
             expect(details).to_have_attribute("open", "")
             expect(risks.get_by_test_id("stAlert")).to_contain_text("positive semidefinite")
             expect(page.get_by_test_id("stMetric")).to_have_count(0)
+            # And at the Run button, in view where the user pressed it: not only an icon.
+            at_run = page.get_by_test_id("stAlert").filter(has_text="Not run")
+            expect(at_run).to_be_visible()
+            expect(at_run).to_contain_text("Correlated risks")
+            expect(at_run).to_contain_text("positive semidefinite")
+            run_box = page.get_by_role("button", name="Run", exact=True).bounding_box()
+            alert_box = at_run.bounding_box()
+            assert run_box is not None and alert_box is not None
+            assert 0 <= alert_box["y"] - (run_box["y"] + run_box["height"]) < 80, (
+                run_box,
+                alert_box,
+            )
         finally:
             browser.close()
 
@@ -348,11 +360,11 @@ def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
                 has=page.get_by_text("Simulation", exact=True)
             )
             section.locator("summary").click()
-            paths = page.get_by_label("paths [paths]", exact=True)
+            paths = page.get_by_label("Monte Carlo paths [paths]", exact=True)
             paths.fill(str(PATHS))
             paths.press("Tab")
-            coupon = page.get_by_label("coupon_rate [1/year]", exact=True)
-            coupon.fill("0.05")
+            coupon = page.get_by_label("Coupon [% a year]", exact=True)
+            coupon.fill("5")  # per cent
             coupon.press("Tab")
             page.evaluate(WATCH_RUN)
             page.get_by_role("button", name="Run", exact=True).click()
