@@ -29,7 +29,13 @@ from simulator.analysis.credit import (
     credit_report,
     fair_coupon,
 )
-from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, Tornado, sobol, tornado
+from simulator.analysis.sensitivity import (
+    DEFAULT_OUTPUTS,
+    Tornado,
+    default_parameters,
+    sobol,
+    tornado,
+)
 from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
@@ -54,6 +60,11 @@ BASELINE = "naef-2005"
 #: Sensitivity methods offered on the page: label -> method.
 SENSITIVITY_METHODS = {"Tornado (one at a time)": "tornado", "Sobol indices (global)": "sobol"}
 SOBOL_BASE_SAMPLES = (32, 64, 128, 256, 512)
+#: Outputs the Sensitivity tab ranks: the library's defaults and the GDP uplift (its median over
+#: paths), which the fund's own fields (its efficiency, its sectors) move.
+SENSITIVITY_OUTPUTS = (*DEFAULT_OUTPUTS, "gdp_uplift_pv_usd_bn")
+#: Most paths of each Sobol parameter set by default: N x (parameters + 2) sets are run.
+SOBOL_PATHS = 256
 #: Colour of a card's change by what it means (``Card["tone"]``; Streamlit's colour names).
 DELTA_COLOURS: dict[str | None, Any] = {
     "good": "green",
@@ -261,17 +272,50 @@ def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any)
     return figs
 
 
-def sensitivity(scenario: Scenario, method: str, paths: int, base_samples: int) -> Any:
-    """A tornado or Sobol analysis of the scenario (the parameters and ranges of its own
-    ``sensitivity`` block, or the defaults), from the store or computed with a progress bar."""
+def sensitivity_parameters(scenario: Scenario, method: str) -> list[str]:
+    """The parameters the Sensitivity tab offers: the scenario's ``sensitivity`` block, else
+    the library's defaults (:func:`default_parameters`; float fields only for Sobol), without
+    the oil price fields its price model does not read (moving them changes nothing)."""
+    if scenario.sensitivity.parameters:
+        keys = list(scenario.sensitivity.parameters)
+    else:
+        keys = list(default_parameters(scenario, continuous=method == "sobol"))
+    own = PRICE_MODEL_FIELDS[scenario.oil_price.model]
+    return [
+        k
+        for k in keys
+        if not (k.startswith("oil_price.") and k.split(".", 1)[1] in MODEL_ONLY_FIELDS - own)
+    ]
+
+
+def sensitivity_output_label(key: str) -> str:
+    """An output the Sensitivity tab ranks: its catalogue label; a per-path metric is ranked by
+    its median over the paths."""
+    entry = catalogue_entry(key)
+    return entry.label if "headline" in entry.kinds else f"{entry.label}, median over paths"
+
+
+def sensitivity(
+    scenario: Scenario, method: str, paths: int, base_samples: int, parameters: tuple[str, ...]
+) -> Any:
+    """A tornado or Sobol analysis of the scenario's :data:`SENSITIVITY_OUTPUTS` over the given
+    parameters (ranges from the scenario's ``sensitivity`` block, else the defaults), from the
+    store or computed with a progress bar."""
     seed = scenario.simulation.seed
-    key = ("sensitivity", method, scenario.content_hash(), paths, base_samples, seed)
+    key = ("sensitivity", method, scenario.content_hash(), paths, base_samples, seed, parameters)
     cached = store().get(key)
     if cached is not None:
         return cached
     if method == "tornado":
-        with st.spinner(f"Tornado of {scenario.name}: {paths:,} paths per run"):
-            result = tornado(scenario, outputs=DEFAULT_OUTPUTS, paths=paths, seed=seed)
+        runs = 1 + 2 * len(parameters)
+        with st.spinner(f"Tornado of {scenario.name}: {runs} runs of {paths:,} paths"):
+            result = tornado(
+                scenario,
+                parameters=list(parameters),
+                outputs=SENSITIVITY_OUTPUTS,
+                paths=paths,
+                seed=seed,
+            )
     else:
         bar = st.progress(0.0, text=f"Sobol indices of {scenario.name}")
 
@@ -281,7 +325,8 @@ def sensitivity(scenario: Scenario, method: str, paths: int, base_samples: int) 
         try:
             result = sobol(
                 scenario,
-                outputs=DEFAULT_OUTPUTS,
+                parameters=list(parameters),
+                outputs=SENSITIVITY_OUTPUTS,
                 base_samples=base_samples,
                 paths_per_sample=paths,
                 seed=seed,
@@ -976,38 +1021,75 @@ with sensitivity_tab:
     if scenario is None:
         st.info("Run a scenario first; its sensitivity is computed on request.")
     else:
+        st.caption(
+            "Which assumption matters most. The tornado moves each parameter alone to its "
+            "low and high value; Sobol indices move them all together and split the "
+            "variance of the output between them. Ranges come from the scenario's "
+            "sensitivity block, else the assumption's value +-25%. Every run uses the same "
+            "draws (common random numbers)."
+        )
+        main_paths = scenario.simulation.paths
+        if state.get("sens_main_paths") != main_paths:  # a new main run: its paths again
+            state["sens_main_paths"] = main_paths
+            state["sens_paths:tornado"] = main_paths
+            state["sens_paths:sobol"] = min(main_paths, SOBOL_PATHS)
+        # Outside the form: choosing the method redraws the controls it needs.
+        method_label = st.radio(
+            "Method", list(SENSITIVITY_METHODS), key="sens_method", horizontal=True
+        )
+        method = SENSITIVITY_METHODS[method_label]
+        offered = sensitivity_parameters(scenario, method)
         with st.form("sensitivity"):
-            st.caption(
-                "Which assumption matters most. The tornado moves each parameter alone to its "
-                "low and high value; Sobol indices move them all together and split the "
-                "variance of the output between them. Parameters and ranges come from the "
-                "scenario's sensitivity block, else the main assumptions at +-25%. Every run "
-                "uses the same draws (common random numbers)."
+            chosen = st.multiselect(
+                "Parameters",
+                offered,
+                default=offered,
+                key=f"sens_params:{method}:{scenario.content_hash()}",
+                format_func=lambda key: field_label(spec_of(key)) if "." in key else key,
+                help="The scenario's sensitivity block, else the main assumptions; oil price "
+                "fields the price model does not read are left out (they move nothing).",
             )
-            c1, c2, c3 = st.columns(3)
-            method_label = c1.radio("Method", list(SENSITIVITY_METHODS), key="sens_method")
-            sens_paths = c2.number_input(
-                "Paths per run (tornado) or per parameter set (Sobol)",
+            c1, c2 = st.columns(2)
+            per = "run" if method == "tornado" else "parameter set"
+            sens_paths = c1.number_input(
+                f"Paths per {per}",
                 min_value=16,
-                max_value=100_000,
-                value=500,
+                max_value=max(100_000, main_paths),
                 step=100,
-                key="sens_paths",
+                key=f"sens_paths:{method}",
             )
-            base_samples = c3.selectbox(
-                "Sobol base samples N (N x (parameters + 2) sets)",
-                SOBOL_BASE_SAMPLES,
-                index=1,
-                key="sens_base_samples",
-            )
+            base_samples = 0
+            if method == "sobol":
+                base_samples = c2.selectbox(
+                    "Base samples N (N x (parameters + 2) parameter sets)",
+                    SOBOL_BASE_SAMPLES,
+                    index=1,
+                    key="sens_base_samples",
+                )
+            if method == "tornado":
+                plan = f"{1 + 2 * len(chosen)} runs of {int(sens_paths):,} paths"
+            else:
+                sets = int(base_samples) * (len(chosen) + 2)
+                plan = f"{sets:,} parameter sets of {int(sens_paths):,} paths"
+            if sens_paths < main_paths:
+                plan += (
+                    f": fewer paths than the main run's {main_paths:,}, so each figure is "
+                    "noisier than the cards"
+                )
+            else:
+                plan += ", as many as the main run"
+            st.caption(f"Will run {plan}.")
             if st.form_submit_button("Run sensitivity"):
                 state["sens_request"] = (
-                    SENSITIVITY_METHODS[method_label],
-                    int(sens_paths),
-                    int(base_samples),
+                    run_key(scenario),
+                    (method, int(sens_paths), int(base_samples), tuple(chosen)),
                 )
-        request = state.get("sens_request")
-        if request is not None:
+        # A request of an earlier main run is not computed again for this one by itself.
+        asked = state.get("sens_request")
+        request = asked[1] if asked is not None and asked[0] == run_key(scenario) else None
+        if request is not None and not request[3]:
+            st.warning("Choose at least one parameter.")
+        elif request is not None:
             try:
                 analysis = sensitivity(scenario, *request)
             except InputError as exc:
@@ -1017,7 +1099,7 @@ with sensitivity_tab:
                     "Output",
                     list(analysis.outputs),
                     key="sens_output",
-                    format_func=lambda key: catalogue_entry(key).label,
+                    format_func=sensitivity_output_label,
                 )
                 ranking = analysis.ranking(output)
                 chart = plots.tornado_chart if isinstance(analysis, Tornado) else plots.sobol_chart

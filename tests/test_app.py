@@ -518,10 +518,17 @@ def test_pressing_run_again_with_identical_inputs_does_not_simulate_again(
 # ---------------------------------------------------------------------- sensitivity
 
 
-def press_sensitivity(at: AppTest, method: str, paths: int, base_samples: int = 32) -> AppTest:
-    at.radio(key="sens_method").set_value(method)
-    at.number_input(key="sens_paths").set_value(paths)
-    at.selectbox(key="sens_base_samples").set_value(base_samples)
+def press_sensitivity(
+    at: AppTest, method: str, paths: int | None = None, base_samples: int = 32
+) -> AppTest:
+    """Choose the method (which redraws the controls), set the paths (default: as the page
+    proposes) and, for Sobol, the base samples; press Run sensitivity."""
+    at.radio(key="sens_method").set_value(method).run()
+    key = "tornado" if method.startswith("Tornado") else "sobol"
+    if paths is not None:
+        at.number_input(key=f"sens_paths:{key}").set_value(paths)
+    if key == "sobol":
+        at.selectbox(key="sens_base_samples").set_value(base_samples)
     (button,) = [b for b in at.button if b.label == "Run sensitivity"]
     button.click().run()
     return at
@@ -532,8 +539,12 @@ def ranking_shown(at: AppTest) -> Any:
     return frame
 
 
+#: What the Sensitivity tab ranks: the library's default outputs and the median GDP uplift.
+SENSITIVITY_OUTPUTS = ("mdf_inflow_pv_p50", "prob_default", "gdp_uplift_pv_usd_bn")
+
+
 def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
-    from simulator.analysis.sensitivity import DEFAULT_OUTPUTS, sobol, tornado
+    from simulator.analysis.sensitivity import sobol, tornado
 
     at = start()
     assert [b for b in at.button if b.label == "Run sensitivity"] == []  # nothing run yet
@@ -541,7 +552,7 @@ def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
     press_sensitivity(at, "Tornado (one at a time)", 300)
     assert not exceptions(at)
     sc = baseline()
-    want = tornado(sc, outputs=DEFAULT_OUTPUTS, paths=300, seed=sc.simulation.seed)
+    want = tornado(sc, outputs=SENSITIVITY_OUTPUTS, paths=300, seed=sc.simulation.seed)
     shown = ranking_shown(at)
     output = at.selectbox(key="sens_output").value
     assert list(shown["parameter"]) == list(want.ranking(output)["parameter"])
@@ -550,13 +561,90 @@ def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
     press_sensitivity(at, "Sobol indices (global)", 64, base_samples=32)
     assert not exceptions(at)
     want_s = sobol(
-        sc, outputs=DEFAULT_OUTPUTS, base_samples=32, paths_per_sample=64, seed=sc.simulation.seed
+        sc,
+        outputs=SENSITIVITY_OUTPUTS,
+        base_samples=32,
+        paths_per_sample=64,
+        seed=sc.simulation.seed,
     )
     at.selectbox(key="sens_output").set_value("prob_default").run()
     shown = ranking_shown(at)
     ranking = want_s.ranking("prob_default")
     assert list(shown["parameter"]) == list(ranking["parameter"])
     assert list(shown["ST"]) == list(ranking["ST"])
+
+
+def test_sensitivity_uses_the_main_runs_paths_or_says_it_uses_fewer() -> None:
+    at = press_run(start(), paths=600)
+    at.radio(key="sens_method").set_value("Tornado (one at a time)").run()
+    assert at.number_input(key="sens_paths:tornado").value == 600
+    n = len(at.multiselect[0].value)
+    assert f"Will run {1 + 2 * n} runs of 600 paths, as many as the main run." in [
+        c.value for c in at.caption
+    ]
+    # Sobol's controls only with Sobol.
+    assert [s for s in at.selectbox if s.key == "sens_base_samples"] == []
+
+    at.radio(key="sens_method").set_value("Sobol indices (global)").run()
+    assert at.selectbox(key="sens_base_samples").value == 64
+    assert at.number_input(key="sens_paths:sobol").value == 256
+    n = len(at.multiselect[0].value)
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Will run {64 * (n + 2):,} parameter sets of 256 paths: fewer paths than the main "
+        "run's 600, so each figure is noisier than the cards." in captions
+    ), captions
+
+    # A new main run proposes its own paths again.
+    at = press_run(at, paths=900)
+    at.radio(key="sens_method").set_value("Tornado (one at a time)").run()
+    assert at.number_input(key="sens_paths:tornado").value == 900
+    at = press_sensitivity(at, "Tornado (one at a time)")
+    assert ranking_shown(at) is not None
+    assert at.session_state["sens_request"][1][1] == 900
+
+
+def test_sensitivity_offers_only_parameters_that_move_what_it_ranks() -> None:
+    """Every parameter offered moves at least one of the outputs ranked (the GDP uplift is
+    ranked, so the fund's efficiency moves something); the oil price fields a price model does
+    not read are not offered: with gbm, the long-run price and the mean reversion."""
+    at = press_run(start(), paths=400)
+    at = press_sensitivity(at, "Tornado (one at a time)")
+    assert not exceptions(at)
+    offered = at.multiselect[0].value  # every parameter offered is chosen at first
+    assert "oil_price.long_run_usd_per_bbl" in offered and "mdf.efficiency" in offered
+    assert at.session_state["sens_request"][1][3] == tuple(offered)
+    assert at.selectbox(key="sens_output").options == [
+        output("mdf_inflow_pv_p50").label,
+        output("prob_default").label,
+        f"{output('gdp_uplift_pv_usd_bn').label}, median over paths",
+    ]
+    swings: dict[str, float] = {}
+    from simulator.analysis.sensitivity import tornado as library_tornado
+
+    result = library_tornado(
+        baseline(**{"simulation.paths": 400}),
+        parameters=list(offered),
+        outputs=SENSITIVITY_OUTPUTS,
+        paths=400,
+    )
+    for name in SENSITIVITY_OUTPUTS:
+        rank = result.ranking(name)
+        for p, swing in zip(rank["parameter"], rank["swing"], strict=True):
+            swings[p] = max(swings.get(p, 0.0), abs(float(swing)))
+    assert all(swings[p] > 0 for p in offered), swings
+
+    at.selectbox(key="field:oil_price.model").set_value("gbm").run()
+    at = press_run(at, paths=400)
+    at.radio(key="sens_method").set_value("Tornado (one at a time)").run()
+    offered = at.multiselect[0].value
+    assert "oil_price.long_run_usd_per_bbl" not in offered
+    assert "oil_price.volatility" in offered
+    gbm = baseline(**{"simulation.paths": 400, "oil_price.model": "gbm"})
+    moved = gbm.with_overrides({"oil_price.long_run_usd_per_bbl": 80.0})
+    a = simulator.simulate(gbm, paths=200, seed=1).headline()
+    b = simulator.simulate(moved, paths=200, seed=1).headline()
+    assert a == b, "the long-run price has no effect under gbm: nothing to rank"
 
 
 # ---------------------------------------------------------------------- fit to history
