@@ -288,6 +288,18 @@ def sensitivity_parameters(scenario: Scenario, method: str) -> list[str]:
     ]
 
 
+def parameter_label(key: str) -> str:
+    """A parameter of the Sensitivity tab: a field's label, or a sector's field with its
+    sector (``mdf.sectors.roads.share`` -> ``roads: share``)."""
+    specs = {s.key: s for s in simulator.field_specs()}
+    if key in specs:
+        return field_label(specs[key])
+    if key.startswith("mdf.sectors."):
+        sector, name = key.removeprefix("mdf.sectors.").rsplit(".", 1)
+        return f"{sector}: {name.replace('_', ' ')}"
+    return key
+
+
 def sensitivity_output_label(key: str) -> str:
     """An output the Sensitivity tab ranks: its catalogue label; a per-path metric is ranked by
     its median over the paths."""
@@ -1045,7 +1057,7 @@ with sensitivity_tab:
                 offered,
                 default=offered,
                 key=f"sens_params:{method}:{scenario.content_hash()}",
-                format_func=lambda key: field_label(spec_of(key)) if "." in key else key,
+                format_func=parameter_label,
                 help="The scenario's sensitivity block, else the main assumptions; oil price "
                 "fields the price model does not read are left out (they move nothing).",
             )

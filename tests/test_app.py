@@ -1109,3 +1109,17 @@ def test_a_bad_value_is_shown_under_its_field_and_at_the_run_button() -> None:
     assert not at.exception, exceptions(at)
     assert not at.error, [e.value for e in at.error]
     assert at.metric
+
+
+def test_sensitivity_of_a_fund_with_sectors_offers_the_sectors() -> None:
+    at = start()
+    at.selectbox(key="choice").set_value("mdf-sectors").run()
+    at = press_run(at, paths=300)
+    at.radio(key="sens_method").set_value("Tornado (one at a time)").run()
+    assert not at.exception, exceptions(at)
+    box = at.multiselect[0]
+    sectors = [k for k in box.value if k.startswith("mdf.sectors.")]
+    assert sectors, box.value
+    assert "mdf.efficiency" not in box.value  # the single stock's field: no effect here
+    labels = dict(zip(box.value, box.options, strict=False))
+    assert all(": " in labels[k] for k in sectors), labels
