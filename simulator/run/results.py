@@ -148,10 +148,16 @@ class Results:
         ``warnings`` of the model's plan, after the scenario's own; the fund's sectors'
         per-path outputs by name, shape (sectors, paths), and per-year means by flow, shape
         (sectors, years)."""
-        df = pd.DataFrame({name: metrics[name] for name in METRICS})
-        for name in FLAGS:
-            df[name] = df[name].astype(bool)
-        df.index = pd.RangeIndex(paths, name="path")
+        # One block per column, holding the engine's arrays (no copy into one 2-D block: that
+        # copy of every metric, page faults included, cost as much as the fund's model).
+        df = pd.DataFrame(
+            {
+                name: np.asarray(metrics[name], dtype=bool if name in FLAGS else None)
+                for name in METRICS
+            },
+            index=pd.RangeIndex(paths, name="path"),
+            copy=False,
+        )
         years = pd.Index(list(scenario.years), name="year")
         table = pd.DataFrame({name: ledger[name] for name in LEDGER}, index=years)
         manifest = {
