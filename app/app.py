@@ -8,6 +8,7 @@ a new field shows up here without touching this file. Run it with ``make app`` o
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from decimal import Decimal
@@ -356,7 +357,7 @@ def sensitivity(
 #: listed gets its name in words (:func:`field_label`), so a new field still shows up.
 LABELS: dict[str, str] = {
     "horizon.start_year": "First year",
-    "horizon.years": "Years simulated",
+    "horizon.years": "Horizon",
     "simulation.paths": "Monte Carlo paths",
     "simulation.seed": "Random seed",
     "oil_price.model": "Price model",
@@ -738,6 +739,77 @@ def _number(text: str) -> float | str:
         return text.strip()
 
 
+#: Longest name of a scenario (the schema's limit).
+MAX_NAME = 120
+
+
+def short_label(spec: FieldSpec) -> str:
+    """A field's label inside a sentence: ``"coupon"``, ``"U.S. inflation"``."""
+    words = LABELS.get(spec.key) or spec.name.replace("_", " ")
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+
+def value_text(spec: FieldSpec, value: Any) -> str:
+    """A value as the page shows it, with its unit: ``"5%"``, ``"25 years"``, ``"gbm"``."""
+    if value is None:
+        return f"as {spec.derived_from}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if spec.kind == "table":
+        return "edited"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(f"{float(v):g}" for v in value) + "]"
+    if isinstance(value, int | float):
+        if is_percent(spec):
+            return f"{to_percent(value):g}%"
+        return f"{value:g}" if spec.unit in ("-", "") else f"{value:g} {spec.unit}"
+    return str(value)
+
+
+def changed_fields(base: Scenario, edited: Scenario) -> list[FieldSpec]:
+    """The fields whose value differs between two scenarios, in the editor's order; the run's
+    own settings (paths, seed) are not what a scenario says, and are left out."""
+    return [
+        spec
+        for spec in simulator.field_specs()
+        if spec.section != "simulation" and base.value(spec.key) != edited.value(spec.key)
+    ]
+
+
+def named_for_changes(base: Scenario, edited: Scenario) -> Scenario:
+    """The edited scenario named for what changed (``naef-2005 (coupon 5%)``), its description
+    saying from what and how; the scenario itself when nothing changed."""
+    changes = changed_fields(base, edited)
+    if not changes:
+        return edited
+    texts = [f"{short_label(spec)} {value_text(spec, edited.value(spec.key))}" for spec in changes]
+    name = f"{base.name} ({', '.join(texts)})"
+    for keep in range(len(texts) - 1, 0, -1):
+        if len(name) <= MAX_NAME:
+            break
+        name = f"{base.name} ({', '.join(texts[:keep])}, +{len(texts) - keep} more)"
+    if len(name) > MAX_NAME:
+        name = f"{base.name[: MAX_NAME - 20]} ({len(texts)} changes)"
+    lines = [
+        f"- {spec.key}: {value_text(spec, base.value(spec.key))} -> "
+        f"{value_text(spec, edited.value(spec.key))}"
+        for spec in changes
+    ]
+    description = (
+        f"{base.name}, edited on the page ({len(changes)} "
+        f"{'field' if len(changes) == 1 else 'fields'}):\n" + "\n".join(lines)
+    )
+    if base.description.strip():
+        description += f"\n\nThe description of {base.name}:\n{base.description.strip()}"
+    return edited.with_overrides({"name": name, "description": description[:20_000]})
+
+
+def file_name(scenario: Scenario, suffix: str) -> str:
+    """A download's file name from the scenario's name (letters, digits, ``.``, ``-``, ``_``)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name).strip("-.") or "scenario"
+    return f"{stem}{suffix}"
+
+
 def on_run() -> None:
     """Validate the edited inputs (before the rerun draws the page)."""
     base: Scenario = state["base_scenario"]
@@ -761,7 +833,7 @@ def on_run() -> None:
             state["opened_sections"] = {*state.get("opened_sections", ()), section}
         return
     state["field_error"] = None
-    state["scenario"] = scenario
+    state["scenario"] = named_for_changes(base, scenario)
 
 
 def on_fit() -> None:
@@ -947,12 +1019,14 @@ elif scenario is not None:
     elif state["compare_with"] in shipped():
         other = load_scenario(shipped()[state["compare_with"]])
     if other is not None:
-        other = other.with_overrides(
-            {
-                "simulation.paths": scenario.simulation.paths,
-                "simulation.seed": scenario.simulation.seed,
-            }
-        )
+        settings: dict[str, Any] = {
+            "simulation.paths": scenario.simulation.paths,
+            "simulation.seed": scenario.simulation.seed,
+        }
+        if other.name == scenario.name:  # the two sides of every legend and caption differ
+            unedited = state["compare_with"] == "its unedited version"
+            settings["name"] = f"{other.name} ({'unedited' if unedited else 'as shipped'})"
+        other = other.with_overrides(settings)
         try:
             check_aligned(scenario, other)
         except InputError as exc:
@@ -1166,21 +1240,21 @@ with results_tab:
     d1.download_button(
         "Scenario (YAML)",
         scenario.to_yaml(),
-        file_name=f"{scenario.name}.yaml",
+        file_name=file_name(scenario, ".yaml"),
         mime="application/x-yaml",
         key="dl_yaml",
     )
     d2.download_button(
         "Summary (CSV)",
         summary.to_csv(),
-        file_name=f"{scenario.name}-summary.csv",
+        file_name=file_name(scenario, "-summary.csv"),
         mime="text/csv",
         key="dl_summary",
     )
     d3.download_button(
         "Per-path metrics (CSV)",
         results.metrics.to_csv,  # built when clicked: a few MB, too slow for every rerun
-        file_name=f"{scenario.name}-metrics.csv",
+        file_name=file_name(scenario, "-metrics.csv"),
         mime="text/csv",
         key="dl_metrics",
     )

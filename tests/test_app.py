@@ -170,6 +170,12 @@ def card_number(text: str) -> float:
     return float(match.group(1).replace(",", ""))
 
 
+def inputs_of(scenario: Scenario) -> dict[str, Any]:
+    """A scenario's fields without its name and description (which an edit on the page sets
+    to say what changed)."""
+    return {k: v for k, v in scenario.to_dict().items() if k not in ("name", "description")}
+
+
 def baseline(**overrides: Any) -> Scenario:
     return simulator.load_scenario(BASELINE).with_overrides(
         {"simulation.paths": PATHS, **overrides}
@@ -345,8 +351,19 @@ def test_the_downloaded_yaml_round_trips_through_the_library_and_the_cli(
 
     path = tmp_path / "edited.yaml"
     path.write_bytes(download("dl_yaml"))
-    edited = baseline(**{"naef.coupon_rate": 0.09, "naef.tenor_years": 25})
-    assert at.session_state["scenario"].to_dict() == edited.to_dict()
+    # Named and described for what changed, in the file too.
+    name = "naef-2005 (coupon 9%, tenor 25 years)"
+    file_id = at.download_button(key="dl_yaml").proto.url.rsplit("/", 1)[1]
+    assert media[-1].get_file(file_id).filename == "naef-2005-coupon-9-tenor-25-years.yaml"
+    edited = baseline(**{"naef.coupon_rate": 0.09, "naef.tenor_years": 25, "name": name})
+    ran = at.session_state["scenario"]
+    assert ran.description.startswith("naef-2005, edited on the page (2 fields):\n")
+    assert "- naef.coupon_rate: 6% -> 9%\n- naef.tenor_years: 20 years -> 25 years" in (
+        ran.description
+    )
+    assert baseline().description.strip() in ran.description
+    edited = edited.with_overrides({"description": ran.description})
+    assert ran.to_dict() == edited.to_dict()
     assert simulator.load_scenario(path).to_dict() == edited.to_dict()
     assert cli_main(["run", str(path), "--paths", "500", "--no-write"]) == 0
 
@@ -936,7 +953,8 @@ def test_the_fair_coupon_is_the_librarys_and_is_not_searched_again(
 def test_a_horizon_that_ends_before_losses_crystallize_shows_the_librarys_message() -> None:
     """The baseline's last tranche (2010) matures in 2030, losses crystallize in 2031; a
     20-year horizon ends in 2025: the library's one-line refusal, no table, no search."""
-    short = baseline(**{"horizon.years": 20})
+    # Named, on the page, for what changed: the library's message names the scenario.
+    short = baseline(**{"horizon.years": 20, "name": "naef-2005 (horizon 20 years)"})
     with pytest.raises(InputError) as lib_error:
         library_credit(short)
     want = str(lib_error.value)
@@ -944,7 +962,7 @@ def test_a_horizon_that_ends_before_losses_crystallize_shows_the_librarys_messag
 
     at = press_run(start(), horizon__years=20)
     assert not at.exception, exceptions(at)
-    assert at.session_state["scenario"].to_dict() == short.to_dict()
+    assert inputs_of(at.session_state["scenario"]) == inputs_of(short)
     assert want in [w.value for w in at.warning]
     assert not at.table, "no credit table"
     assert [b for b in at.button if b.label == FAIR] == []
@@ -1008,7 +1026,9 @@ def test_rates_are_entered_in_percent_and_run_as_fractions() -> None:
     want = baseline(
         **{"naef.coupon_rate": 0.05, "fiscal.royalty_rate": 0.3, "mdf.efficiency": 0.725}
     )
-    assert at.session_state["scenario"].to_dict() == want.to_dict()
+    ran = at.session_state["scenario"]
+    assert inputs_of(ran) == inputs_of(want)
+    assert ran.name == "naef-2005 (coupon 5%, royalty 30%, efficiency of investment 72.5%)"
     assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}
 
 
@@ -1123,3 +1143,71 @@ def test_sensitivity_of_a_fund_with_sectors_offers_the_sectors() -> None:
     assert "mdf.efficiency" not in box.value  # the single stock's field: no effect here
     labels = dict(zip(box.value, box.options, strict=False))
     assert all(": " in labels[k] for k in sectors), labels
+
+
+# ---------------------------------------------------------------------- names of edited runs
+
+
+def legend_names(at: AppTest) -> set[str]:
+    """The scenario names in the fan charts' legends (trace names before the colon)."""
+    import json
+
+    names = set()
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        for trace in spec["data"]:
+            meta = trace.get("meta")
+            if isinstance(meta, dict) and "scenario" in meta:
+                names.add(meta["scenario"])
+                assert trace["name"].startswith(meta["scenario"] + ": ")
+    return names
+
+
+def test_an_edited_scenario_is_named_for_what_changed() -> None:
+    at = press_run(start(), naef__coupon_rate=5)
+    assert not at.exception, exceptions(at)
+    name = "naef-2005 (coupon 5%)"
+    assert at.session_state["scenario"].name == name
+    assert at.subheader[0].value == f"{name}: {PATHS:,} paths, seed 20050401"
+    assert legend_names(at) == {name}
+
+    # The run's own settings are not the scenario's: the paths alone leave the name.
+    at = press_run(at, paths=PATHS + 100, naef__coupon_rate=6)
+    assert at.session_state["scenario"].name == "naef-2005"
+    assert at.session_state["scenario"].description == baseline().description
+
+    # Many changes: the name stays within the schema's 120 characters and says how many more.
+    edits = {
+        "naef__coupon_rate": 7.25,
+        "naef__tenor_years": 25,
+        "naef__grace_years": 4,
+        "pemex__lag_years": 4,
+        "pemex__ramp_years": 3,
+        "pemex__plateau_years": 6,
+        "mdf__efficiency": 65,
+        "waterfall__mdf_share": 90,
+        "reporting__discount_rate": 5,
+    }
+    at = press_run(at, **edits)
+    assert not at.exception, exceptions(at)
+    ran = at.session_state["scenario"]
+    assert len(ran.name) <= 120
+    assert ran.name.startswith("naef-2005 (coupon 7.25%, tenor 25 years, ")
+    assert re.search(r", \+\d+ more\)$", ran.name), ran.name
+    for key in ("naef.coupon_rate", "pemex.plateau_years", "reporting.discount_rate"):
+        assert f"- {key}: " in ran.description
+
+
+def test_compare_with_the_unedited_version_labels_the_sides_apart() -> None:
+    at = press_run(start(), naef__coupon_rate=5)
+    at.selectbox(key="compare_with").set_value("its unedited version").run()
+    assert not at.exception, exceptions(at)
+    assert legend_names(at) == {"naef-2005 (coupon 5%)", "naef-2005"}
+    assert "Deltas against naef-2005: same seed, same draws." in [c.value for c in at.caption]
+
+    # Nothing edited: the same name on both sides, so the unedited side says so.
+    at = press_run(at, naef__coupon_rate=6)
+    assert at.session_state["scenario"].name == "naef-2005"
+    assert legend_names(at) == {"naef-2005", "naef-2005 (unedited)"}
+    captions = [c.value for c in at.caption]
+    assert "Deltas against naef-2005 (unedited): same seed, same draws." in captions

@@ -171,7 +171,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
                 has=page.get_by_text("Simulation", exact=True)
             )
             section.locator("summary").click()
-            paths = page.get_by_label("Monte Carlo paths [paths]", exact=True)
+            paths = page.get_by_role("spinbutton", name="Monte Carlo paths [paths]", exact=True)
             paths.fill(str(PATHS))
             paths.press("Tab")  # commit the value without submitting the form (Enter would)
 
@@ -185,7 +185,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             before = card.inner_text()
 
             page.get_by_role("tab", name="Inputs").click()
-            coupon = page.get_by_label("Coupon [% a year]", exact=True)
+            coupon = page.get_by_role("spinbutton", name="Coupon [% a year]", exact=True)
             coupon.fill("9")  # per cent
             coupon.press("Tab")
             press_run(page)
@@ -248,7 +248,8 @@ def test_fit_fills_the_form_and_an_error_opens_its_collapsed_section(server: str
                     if attempt == 3:
                         raise
             submit(page, "Fit")
-            field = page.get_by_label("Drift [% a year]", exact=True)  # in per cent on the page
+            # In per cent on the page.
+            field = page.get_by_role("spinbutton", name="Drift [% a year]", exact=True)
             expect(field).to_have_value(f"{100 * drift:.6g}", timeout=RUN_TIMEOUT_MS)
             expect(page.get_by_label("Price model", exact=True)).to_have_value("gbm")
             section("Oil price").locator("summary").first.click()
@@ -360,10 +361,10 @@ def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
                 has=page.get_by_text("Simulation", exact=True)
             )
             section.locator("summary").click()
-            paths = page.get_by_label("Monte Carlo paths [paths]", exact=True)
+            paths = page.get_by_role("spinbutton", name="Monte Carlo paths [paths]", exact=True)
             paths.fill(str(PATHS))
             paths.press("Tab")
-            coupon = page.get_by_label("Coupon [% a year]", exact=True)
+            coupon = page.get_by_role("spinbutton", name="Coupon [% a year]", exact=True)
             coupon.fill("5")  # per cent
             coupon.press("Tab")
             page.evaluate(WATCH_RUN)
