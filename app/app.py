@@ -41,6 +41,7 @@ from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
 from simulator.present.cards import breakeven_card, headline_cards
+from simulator.present.workbook import workbook_bytes
 from simulator.scenario import (
     SECTION_TITLES,
     SECTIONS,
@@ -1236,7 +1237,7 @@ with results_tab:
     summary = results.summary()
     st.dataframe(summary, width="stretch")
 
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4 = st.columns(4)
     d1.download_button(
         "Scenario (YAML)",
         scenario.to_yaml(),
@@ -1257,4 +1258,13 @@ with results_tab:
         file_name=file_name(scenario, "-metrics.csv"),
         mime="text/csv",
         key="dl_metrics",
+    )
+    d4.download_button(
+        "Workbook (Excel)",
+        lambda: workbook_bytes(results),  # built when clicked: a few tenths of a second
+        file_name=file_name(scenario, ".xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_xlsx",
+        help="Inputs, headline figures, summary, ledger, fans by year and the manifest, with "
+        "units and number formats, as naef report --xlsx writes.",
     )

@@ -21,6 +21,7 @@ import pytest
 import streamlit as st
 import streamlit.testing.v1.app_test as app_test_module
 import yaml
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -77,6 +78,22 @@ def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
 
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
     return stores
+
+
+@pytest.fixture
+def media_managers(
+    monkeypatch: pytest.MonkeyPatch, media: list[MemoryMediaFileStorage]
+) -> list[MediaFileManager]:
+    """The media file managers AppTest creates, to run a download built when clicked."""
+    managers: list[MediaFileManager] = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, storage: Any) -> None:
+            super().__init__(storage)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test_module, "MediaFileManager", Recording)
+    return managers
 
 
 def start() -> AppTest:
@@ -211,7 +228,12 @@ def test_every_shipped_scenario_runs_and_shows_the_librarys_cards() -> None:
         assert at.session_state["scenario"].to_dict() == want.to_dict(), name
         assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}, name
         assert len(at.get("plotly_chart")) >= 4, name
-        assert {d.key for d in at.download_button} == {"dl_yaml", "dl_summary", "dl_metrics"}
+        assert {d.key for d in at.download_button} == {
+            "dl_yaml",
+            "dl_summary",
+            "dl_metrics",
+            "dl_xlsx",
+        }
 
 
 # ---------------------------------------------------------------------- a parameter change
@@ -369,6 +391,43 @@ def test_the_downloaded_yaml_round_trips_through_the_library_and_the_cli(
 
     results = simulator.simulate(edited, paths=PATHS, seed=edited.simulation.seed)
     assert download("dl_summary").decode() == results.summary().to_csv()
+
+
+def test_the_excel_download_is_the_librarys_workbook_of_the_run(
+    media: list[MemoryMediaFileStorage], media_managers: list[MediaFileManager]
+) -> None:
+    """Built when clicked (not on every rerun): the workbook of simulator.present.workbook for
+    the run shown, sheet for sheet (the manifest's times and timings aside)."""
+    import io
+
+    import openpyxl
+
+    from simulator.present.workbook import SHEETS, workbook_bytes
+
+    at = press_run(start(), naef__coupon_rate=5)
+    assert not at.exception, exceptions(at)
+    button = at.download_button(key="dl_xlsx")
+    assert button.label == "Workbook (Excel)"
+    deferred = button.proto.deferred_file_id
+    assert deferred and not button.proto.url, "built on click, not on every rerun"
+    url = media_managers[-1].execute_deferred(deferred)
+    got = media[-1].get_file(url.rsplit("/", 1)[1].split(".")[0])
+    assert got.filename == "naef-2005-coupon-5.xlsx"
+    assert got.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    sc = at.session_state["scenario"]
+    results = simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
+    shown = openpyxl.load_workbook(io.BytesIO(got.content))
+    want = openpyxl.load_workbook(io.BytesIO(workbook_bytes(results)))
+    assert shown.sheetnames == want.sheetnames == list(SHEETS)
+    for sheet in SHEETS:
+        if sheet == "Manifest":
+            continue
+        rows = [list(r) for r in shown[sheet].iter_rows(values_only=True)]
+        assert rows == [list(r) for r in want[sheet].iter_rows(values_only=True)], sheet
+        assert len(rows) > 1, sheet
+    inputs = {r[0]: r[1] for r in shown["Inputs"].iter_rows(values_only=True) if r[0]}
+    assert 0.05 in inputs.values(), "the workbook holds the fraction the run used"
 
 
 # ---------------------------------------------------------------------- comparison
