@@ -37,7 +37,7 @@ from simulator.analysis.sensitivity import (
     sobol,
     tornado,
 )
-from simulator.model.chain import build_schedule
+from simulator.model.chain import SECTOR_METRICS, build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
 from simulator.present.cards import breakeven_card, headline_cards
@@ -270,8 +270,26 @@ def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any)
     }
     figs["hist"] = plots.pv_histogram(results)
     figs["sankey"] = plots.money_flow(results)
+    figs["sectors"] = plots.sector_chart(
+        results.sector_ledger(), scenario=scenario.name, paths=results.paths
+    )
     store().put(key, figs)
     return figs
+
+
+def sector_table(results: Any) -> pd.DataFrame:
+    """What each sector of the fund gets and gives (``Results.by_sector``), its columns
+    labelled with the library's labels and units (``SECTOR_METRICS``); the share in per cent."""
+    frame = results.by_sector()
+    labels = {name: f"{label}, mean [{unit}]" for name, (unit, label) in SECTOR_METRICS.items()}
+    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
+    for p in (10, 50, 90):
+        labels[f"gdp_uplift_pv_p{p}"] = f"{label}, P{p} [{unit}]"
+    labels["gdp_uplift_share"] = f"Share of the {label} [%]"
+    out = frame.rename(columns=labels)
+    out[labels["gdp_uplift_share"]] = 100.0 * frame["gdp_uplift_share"]
+    out.index.name = "Sector"
+    return out.round(2)
 
 
 def sensitivity_parameters(scenario: Scenario, method: str) -> list[str]:
@@ -1233,6 +1251,9 @@ with results_tab:
             st.plotly_chart(figs["hist"], width="stretch", key="hist")
         with right:
             st.plotly_chart(figs["sankey"], width="stretch", key="sankey")
+    st.subheader("The Development Fund by sector")
+    st.plotly_chart(figs["sectors"], width="stretch", key="sectors")
+    st.dataframe(sector_table(results), width="stretch")
     st.subheader("Summary over paths")
     summary = results.summary()
     st.dataframe(summary, width="stretch")

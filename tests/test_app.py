@@ -1270,3 +1270,24 @@ def test_compare_with_the_unedited_version_labels_the_sides_apart() -> None:
     assert legend_names(at) == {"naef-2005", "naef-2005 (unedited)"}
     captions = [c.value for c in at.caption]
     assert "Deltas against naef-2005 (unedited): same seed, same draws." in captions
+
+
+def test_the_results_show_the_fund_by_sector() -> None:
+    import json
+
+    at = start()
+    at.selectbox(key="choice").set_value("mdf-sectors").run()
+    at = press_run(at)
+    assert not at.exception, exceptions(at)
+    sc = at.session_state["scenario"]
+    results = simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
+    assert "The Development Fund by sector" in [s.value for s in at.subheader]
+    (chart,) = [c for c in at.get("plotly_chart") if c.proto.id and "sectors" in c.proto.id]
+    traces = json.loads(chart.proto.spec)["data"]
+    sectors = [s.name for s in sc.mdf.sectors]
+    assert [t["name"] for t in traces if t.get("showlegend", True)] == sectors
+    (table,) = [d.value for d in at.dataframe if d.value.index.name == "Sector"]
+    want = results.by_sector()
+    assert list(table.index) == sectors
+    assert list(table.iloc[:, 0]) == list(want["investment_total_usd_bn"].round(2))
+    assert list(table.iloc[:, -1]) == list((100 * want["gdp_uplift_share"]).round(2))

@@ -495,3 +495,67 @@ def test_every_figure_keeps_its_legend_below_and_its_title_above(
         f"Percentiles over paths by year: {res.scenario.name}, {res.paths:,} paths; "
         f"{res_low.scenario.name}, {res_low.paths:,} paths"
     )
+
+
+# ---------------------------------------------------------------------------- fund by sector
+
+
+@pytest.fixture(scope="module")
+def sector_run() -> Results:
+    sc = simulator.load_scenario(ROOT / "scenarios" / "mdf-sectors.yaml")
+    return simulator.simulate(sc, paths=400, seed=SEED)
+
+
+def test_sector_chart_stacks_the_ledger_it_is_given(sector_run: Results) -> None:
+    ledger = sector_run.sector_ledger()
+    fig = plots.sector_chart(ledger, scenario=sector_run.scenario.name, paths=sector_run.paths)
+    sectors = [s.name for s in sector_run.scenario.mdf.sectors]
+    assert len(sectors) > 1
+    for flow, kind in (
+        ("sector_gdp_uplift_usd_bn", "scatter"),
+        ("sector_investment_usd_bn", "bar"),
+    ):
+        traces = [t for t in fig.data if t.meta["flow"] == flow]
+        assert [t.name for t in traces] == sectors
+        assert {t.type for t in traces} == {kind}
+        for t in traces:
+            assert np.array_equal(np.asarray(t.x), ledger.index.to_numpy())
+            np.testing.assert_array_equal(
+                np.asarray(t.y, dtype=float), ledger[(flow, t.meta["sector"])].to_numpy()
+            )
+    uplift = [t for t in fig.data if t.meta["flow"] == "sector_gdp_uplift_usd_bn"]
+    assert {t.stackgroup for t in uplift} == {"uplift"}
+    assert fig.layout.barmode == "relative"
+    # Stacked, the sectors make the fund's whole: its mean GDP uplift and investment by year.
+    top = np.sum([np.asarray(t.y, dtype=float) for t in uplift], axis=0)
+    whole = sector_run.series("gdp_uplift_usd_bn").to_numpy(dtype=float).mean(axis=1)
+    np.testing.assert_allclose(top, whole, rtol=1e-9, atol=1e-9)
+    bars = [t for t in fig.data if t.meta["flow"] == "sector_investment_usd_bn"]
+    spent = sector_run.series("infrastructure_investment_usd_bn").to_numpy(dtype=float)
+    np.testing.assert_allclose(
+        np.sum([np.asarray(t.y, dtype=float) for t in bars], axis=0),
+        spent.mean(axis=1),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    # Each sector once in the legend, in one colour in both panels.
+    assert [t.name for t in fig.data if t.showlegend] == sectors
+    for sector in sectors:
+        area, bar = (t for t in fig.data if t.meta["sector"] == sector)
+        assert area.line.color == bar.marker.color
+    # Titles from the catalogue; the subtitle names the run.
+    assert [a.text for a in fig.layout.annotations] == [
+        "GDP uplift [USD bn]",
+        "Infrastructure investment [USD bn]",
+    ]
+    assert fig.layout.title.subtitle.text.startswith(
+        f"{sector_run.scenario.name}: mean over 400 paths"
+    )
+
+
+def test_sector_chart_of_the_single_stock_and_a_bad_frame(res: Results) -> None:
+    fig = plots.sector_chart(res.sector_ledger())
+    assert [t.name for t in fig.data] == ["infrastructure", "infrastructure"]
+    assert "1 sector," in fig.layout.title.subtitle.text
+    with pytest.raises(KeyError, match="sector_investment_usd_bn"):
+        plots.sector_chart(res.sector_ledger().drop(columns="sector_investment_usd_bn", level=0))

@@ -42,6 +42,7 @@ REQUIRED_SECTIONS: dict[str, str] = {
     "fan-charts": "Fan charts",
     "pv-distribution": "Distribution of the MDF present value",
     "money-flow": "Where the money went",
+    "fund-by-sector": "The Development Fund by sector",
     "sensitivity": "Sensitivity",
     "summary-table": "Summary table",
     "manifest": "Manifest",
@@ -285,10 +286,10 @@ def test_plotlyjs_is_embedded_exactly_once(text: str, page: Page):
     assert text.count(js) == 1
     assert len(text) < 2 * len(js)  # not embedded a second time in another form
     assert text.count("plotly.js v") == js.count("plotly.js v")
-    # Every figure is drawn by the one embedded plotly.js: 6 fans, histogram, money flow and
-    # one tornado per output.
+    # Every figure is drawn by the one embedded plotly.js: 6 fans, histogram, money flow, the
+    # fund by sector and one tornado per output.
     divs = [a for tag, a in page.tags if tag == "div" and "plotly-graph-div" in a.get("class", "")]
-    assert len(divs) == len(plots.FAN_SERIES) + 2 + len(DEFAULT_OUTPUTS)
+    assert len(divs) == len(plots.FAN_SERIES) + 3 + len(DEFAULT_OUTPUTS)
     assert text.count("Plotly.newPlot(") == len(divs)
 
 
@@ -296,7 +297,7 @@ def test_fan_charts_cover_every_series(page: Page):
     ids = {a.get("id") for tag, a in page.tags if tag == "div"}
     for name in plots.FAN_SERIES:
         assert f"fan-{name}" in ids
-    assert {"pv-histogram", "money-flow-sankey"} <= ids
+    assert {"pv-histogram", "money-flow-sankey", "fund-by-sector-chart"} <= ids
     for output in DEFAULT_OUTPUTS:
         assert f"tornado-{output}" in ids
 
@@ -401,9 +402,9 @@ def test_scenario_text_is_escaped(tmp_path: Path, baseline: Scenario):
     assert parsed.title.startswith(name)  # the text survives, as text
     assert not any(tag == "img" for tag, _ in parsed.tags)
     # Only the page's own inline scripts: plotly.js, its config, the print hook and one per
-    # figure (6 fans, histogram, money flow; no tornado here).
+    # figure (6 fans, histogram, money flow, the fund by sector; no tornado here).
     scripts = [a for tag, a in parsed.tags if tag == "script"]
-    assert len(scripts) == 3 + len(plots.FAN_SERIES) + 2
+    assert len(scripts) == 3 + len(plots.FAN_SERIES) + 3
     assert not any("src" in a for a in scripts)
     # The changed fields are marked, and only they.
     changed = re.findall(r'<tr class="changed"><td class="key">([a-z_]+)', out)
@@ -465,3 +466,36 @@ def test_bad_tornado_paths_are_refused(fresh_run: Path, bad: Any):
     with pytest.raises(InputError, match="tornado_paths"):
         write_report(fresh_run, tornado_paths=bad)
     assert not (fresh_run / "report.html").exists()
+
+
+def test_the_fund_by_sector_is_the_runs_ledger_and_table(page: Page, results: Results):
+    """The chart draws the run's sector ledger (here one sector, the single stock) and the
+    table gives Results.by_sector, one row per sector."""
+    ids = {a.get("id") for tag, a in page.tags if tag == "div"}
+    assert "fund-by-sector-chart" in ids
+    rows = page.table("sectors")
+    by_sector = results.by_sector()
+    assert [r[0] for r in rows[1:]] == list(by_sector.index) == ["infrastructure"]
+    assert rows[0][1] == "Investment total, mean [USD bn]"
+    assert rows[1][1] == f"{by_sector['investment_total_usd_bn'].iloc[0]:,.2f}"
+    assert rows[1][-1] == "100.0"  # one sector: the whole uplift
+
+
+def test_a_run_folder_without_outputs_by_sector_says_so(fresh_run: Path):
+    for name in ("sectors.parquet", "sector_ledger.parquet"):
+        (fresh_run / name).unlink()
+    text = write_report(fresh_run).read_text(encoding="utf-8")
+    page = Page(text)
+    assert [sid for sid, _ in page.h2] == list(REQUIRED_SECTIONS)
+    assert "has no outputs by sector" in text
+    assert "fund-by-sector-chart" not in text
+
+
+def test_a_fund_with_sectors_lists_each_sector(tmp_path: Path):
+    sc = simulator.load_scenario(ROOT / "scenarios" / "mdf-sectors.yaml")
+    res = simulator.simulate(sc, paths=300, seed=1)
+    page = Page(render_report(res))
+    rows = page.table("sectors")
+    assert [r[0] for r in rows[1:]] == [s.name for s in sc.mdf.sectors]
+    shares = [float(r[-1]) for r in rows[1:]]
+    assert sum(shares) == pytest.approx(100.0, abs=0.05 * len(shares))

@@ -46,6 +46,7 @@ __all__ = [
     "format_parameter_value",
     "money_flow",
     "pv_histogram",
+    "sector_chart",
     "sobol_chart",
     "sweep_heatmap",
     "tornado_chart",
@@ -695,6 +696,133 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
         xaxis_title="Year",
         yaxis_title="USD bn",
     )
+    return fig
+
+
+# ---------------------------------------------------------------------------- fund by sector
+
+#: Colours of the fund's sectors, in the order of ``mdf.sectors`` (the fund's own colour first).
+SECTOR_COLOURS: tuple[str, ...] = tuple(
+    PALETTE[k] for k in ("mdf", "base", "compare", "pemex", "debt", "distress", "reserve")
+)
+#: The flows of :meth:`Results.sector_ledger` the chart draws -> the catalogue's output of
+#: their sum over the sectors (its label, unit, description and format).
+SECTOR_FLOWS: dict[str, str] = {
+    "sector_gdp_uplift_usd_bn": "gdp_uplift_usd_bn",
+    "sector_investment_usd_bn": "infrastructure_investment_usd_bn",
+}
+
+
+def sector_chart(
+    ledger: pd.DataFrame, *, scenario: str = "", paths: int | None = None
+) -> go.Figure:
+    """The Development Fund by sector and year: the GDP uplift of each sector stacked (areas),
+    and below it what the fund invests in each (stacked bars); means over paths [USD bn].
+
+    Parameters
+    ----------
+    ledger
+        :meth:`Results.sector_ledger`: index ``year``, columns ``(flow, sector)`` with the
+        flows ``sector_gdp_uplift_usd_bn`` and ``sector_investment_usd_bn`` (others are not
+        drawn). A fund without sectors is one sector, ``infrastructure``.
+    scenario, paths
+        For the subtitle: the scenario's name and the number of paths averaged.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two panels sharing the year axis. Per sector, in the ledger's order: a filled area
+        trace (``stackgroup="uplift"``, top panel) and a bar trace (``barmode="relative"``,
+        bottom panel), both named after the sector, in its colour, with ``meta`` ``{"sector",
+        "flow"}``; the legend lists each sector once. Stacked, each panel's top is the
+        fund's whole (the sectors' uplifts add up to the fund's GDP uplift). Titles, units and
+        number formats come from the catalogue's ``gdp_uplift_usd_bn`` and
+        ``infrastructure_investment_usd_bn``.
+
+    Raises
+    ------
+    KeyError
+        For a ledger without one of the two flows.
+    """
+    flows = set(ledger.columns.get_level_values(0))
+    for flow in SECTOR_FLOWS:
+        if flow not in flows:
+            raise KeyError(f"sector ledger: no {flow!r} flow; known: {', '.join(sorted(flows))}")
+    uplift, invest = (output(SECTOR_FLOWS[f]) for f in SECTOR_FLOWS)
+    sectors = list(dict.fromkeys(str(s) for s in ledger["sector_gdp_uplift_usd_bn"].columns))
+    years = ledger.index.to_numpy()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.62, 0.38],
+        vertical_spacing=0.06,
+    )
+    for i, sector in enumerate(sectors):
+        colour = SECTOR_COLOURS[i % len(SECTOR_COLOURS)]
+        for row, flow, entry in (
+            (1, "sector_gdp_uplift_usd_bn", uplift),
+            (2, "sector_investment_usd_bn", invest),
+        ):
+            y = ledger[(flow, sector)].to_numpy(dtype=float)
+            common: dict[str, Any] = {
+                "x": years,
+                "y": y,
+                "name": sector,
+                "legendgroup": sector,
+                "showlegend": row == 1,
+                "meta": {"sector": sector, "flow": flow},
+                "hovertemplate": (
+                    f"{sector}: %{{y:{entry.format}}} {entry.unit}<extra>{entry.label}</extra>"
+                ),
+            }
+            if row == 1:
+                trace: Any = go.Scatter(
+                    **common,
+                    mode="lines",
+                    stackgroup="uplift",
+                    line={"width": 0.8, "color": colour},
+                    fillcolor=rgba(colour, 0.55),
+                )
+            else:
+                trace = go.Bar(**common, marker={"color": colour, "line": {"width": 0}})
+            fig.add_trace(trace, row=row, col=1)
+    sub = f"Mean over {paths:,} paths by year" if paths else "Mean over paths by year"
+    if scenario:
+        sub = f"{scenario}: {sub[0].lower()}{sub[1:]}"
+    sub += f"; {len(sectors)} {'sector' if len(sectors) == 1 else 'sectors'}, stacked"
+    fig.update_layout(
+        template=TEMPLATE,
+        title=make_title("The Development Fund by sector", sub),
+        barmode="relative",
+        bargap=0.1,
+        height=560,
+        hovermode="x unified",
+    )
+    # Headroom above the tallest stack of bars for the panel's title.
+    bars = ledger["sector_investment_usd_bn"].to_numpy(dtype=float).reshape(len(ledger), -1)
+    tallest = float(np.clip(bars, 0.0, None).sum(axis=1).max(initial=0.0))
+    if np.isfinite(tallest) and tallest > 0:
+        fig.update_yaxes(range=[0.0, 1.3 * tallest], row=2, col=1)
+    for row, entry in ((1, uplift), (2, invest)):
+        fig.update_yaxes(title_text=entry.unit, row=row, col=1)
+        # The panel's title inside its top left corner (the early years are near zero), where
+        # it cannot meet the figure's title or subtitle.
+        domain = fig.layout[f"yaxis{'' if row == 1 else row}"].domain
+        fig.add_annotation(
+            text=entry.title,
+            name=entry.name,
+            x=0.01,
+            y=domain[1],
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            font={"size": 13},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    fig.update_xaxes(title_text="Year", row=2, col=1)
     return fig
 
 

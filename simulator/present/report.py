@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 from ..analysis.breakeven import BreakEven, breakeven_flat_price
 from ..analysis.sensitivity import Tornado
 from ..analysis.sensitivity import tornado as run_tornado
+from ..model.chain import SECTOR_METRICS
 from ..outputs import HEADLINE, display_scale, format_value, output
 from ..run.results import Results, atomic_file
 from ..scenario import SECTION_TITLES, SECTIONS, InputError, field_specs, iter_fields
@@ -47,6 +48,7 @@ REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("fan-charts", "Fan charts"),
     ("pv-distribution", "Distribution of the MDF present value"),
     ("money-flow", "Where the money went"),
+    ("fund-by-sector", "The Development Fund by sector"),
     ("sensitivity", "Sensitivity"),
     ("summary-table", "Summary table"),
     ("manifest", "Manifest"),
@@ -369,6 +371,48 @@ def _fans(results: Results) -> str:
     return "\n".join(parts)
 
 
+def _sectors(results: Results) -> str:
+    """The fund's GDP uplift and investment by sector and year, and what each sector gets
+    and gives over the paths (``Results.by_sector``)."""
+    try:
+        ledger = results.sector_ledger()
+        table = results.by_sector()
+    except KeyError:
+        return (
+            '<p class="note">This run folder has no outputs by sector (it was written by an '
+            "older version); run the scenario again to add them.</p>"
+        )
+    figure = plots.sector_chart(ledger, scenario=results.scenario.name, paths=results.paths)
+    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
+    columns: list[tuple[str, str, str, float]] = [
+        (name, f"{text}, mean [{u}]", ",.2f", 1.0) for name, (u, text) in SECTOR_METRICS.items()
+    ]
+    columns += [
+        (f"gdp_uplift_pv_p{p}", f"{label}, P{p} [{unit}]", ",.2f", 1.0) for p in (10, 50, 90)
+    ]
+    columns.append(("gdp_uplift_share", f"Share of the {label} [%]", ".1f", 100.0))
+    header = [("", "Sector")] + [("num", _e(title)) for _, title, _, _ in columns]
+    rows = [
+        [("key", _e(sector))]
+        + [("num", _num(scale * row[name], fmt)) for name, _, fmt, scale in columns]
+        for sector, row in table.iterrows()
+    ]
+    n = len(table)
+    what = (
+        "one sector, the single stock of infrastructure"
+        if n == 1
+        else f"{n} sectors (<code>mdf.sectors</code>)"
+    )
+    return "\n".join(
+        [
+            f"<p>Where the fund invests: {what}. The GDP uplift of each sector is its share of "
+            "the fund's (they add up to the whole); means over the paths by year.</p>",
+            _figure_html(figure, "fund-by-sector-chart"),
+            _table(header, rows, cls="sectors"),
+        ]
+    )
+
+
 def _sensitivity(tornado_result: Tornado | None) -> str:
     if tornado_result is None:
         return (
@@ -533,6 +577,7 @@ def render_report(
             "years of the mean over paths).</p>"
             + _figure_html(plots.money_flow(results), "money-flow-sankey")
         ),
+        "fund-by-sector": _sectors(results),
         "sensitivity": _sensitivity(tornado),
         "summary-table": _summary_table(results),
         "manifest": _manifest(results),
