@@ -7,6 +7,7 @@ a new field shows up here without touching this file. Run it with ``make app`` o
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
@@ -853,6 +854,87 @@ def on_run() -> None:
         return
     state["field_error"] = None
     state["scenario"] = named_for_changes(base, scenario)
+    st.query_params.from_dict(link_params(base, scenario))
+
+
+def link_text(spec: FieldSpec, value: Any) -> str:
+    """A field's value as a query parameter: a number's every digit, a list or records as
+    JSON, a choice as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int | str):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def link_value(spec: FieldSpec, text: str) -> Any:
+    """A query parameter back to a field's value (validation is the scenario's)."""
+    if spec.kind == "choice":
+        return text
+    if text == "null" and spec.optional:
+        return None
+    return yaml.safe_load(text)  # numbers, true/false, JSON lists and records
+
+
+def link_params(base: Scenario, edited: Scenario) -> dict[str, str]:
+    """The query parameters of a what-if: the shipped scenario it starts from and each field
+    that differs from it (the run's paths and seed too); none for an upload (a link cannot
+    carry the file)."""
+    if base.name not in shipped() or load_scenario(shipped()[base.name]) != base:
+        return {}
+    plain = edited.to_dict()
+    out = {"scenario": base.name}
+    for spec in simulator.field_specs():
+        if base.value(spec.key) != edited.value(spec.key):
+            section, name = spec.key.split(".")
+            value = plain[section][name]
+            out[spec.key] = "null" if value is None else link_text(spec, value)
+    return out
+
+
+#: Longest query string a link may carry [characters]: a what-if, not a file.
+MAX_LINK = 20_000
+
+
+def open_link() -> None:
+    """Open the what-if the page's address carries (``?scenario=naef-2005&naef.coupon_rate=
+    0.05``): the shipped scenario with those fields, in the editor and run, so a colleague with
+    the link sees the same scenario and, with its seed, the same figures. A link that does not
+    make a valid scenario is refused with the scenario's own message."""
+    params = st.query_params.to_dict()
+    if "scenario" not in params:
+        return
+    try:
+        if sum(len(k) + len(v) for k, v in params.items()) > MAX_LINK:
+            raise ScenarioError("link", "", f"got a query of over {MAX_LINK} characters")
+        name = params.pop("scenario")
+        if name not in shipped():
+            raise ScenarioError(
+                "link", "scenario", f"got {name!r}; want a shipped scenario: {', '.join(shipped())}"
+            )
+        specs = {spec.key: spec for spec in simulator.field_specs()}
+        unknown = sorted(set(params) - set(specs))
+        if unknown:
+            raise ScenarioError("link", unknown[0], "not a field of a scenario")
+        overrides = {}
+        for key, text in params.items():
+            try:
+                overrides[key] = link_value(specs[key], text)
+            except yaml.YAMLError:
+                raise ScenarioError("link", key, f"got {text[:80]!r}; want a value") from None
+        base = load_scenario(shipped()[name])
+        edited = base.with_overrides(overrides, source="link")
+        build_schedule(edited)
+    except (ScenarioError, InputError) as exc:
+        state["link_error"] = f"The address's what-if was not opened: {exc}"
+        return
+    state["choice"] = state["loaded"] = name
+    load_into_widgets(edited)
+    state["base_scenario"] = base
+    state["scenario"] = named_for_changes(base, edited)
+    state["link_error"] = None
 
 
 def on_fit() -> None:
@@ -981,8 +1063,14 @@ st.caption(
 with st.sidebar:
     st.header("Scenario")
     names = list(shipped())
-    default = names.index(BASELINE) if BASELINE in names else 0
-    choice = st.selectbox("Start from", [*names, UPLOAD], index=default, key="choice")
+    if "choice" not in state:
+        state["choice"] = BASELINE if BASELINE in names else names[0]
+    if "link_opened" not in state:  # once a session: the what-if the address carries
+        state["link_opened"] = True
+        open_link()
+    if state.get("link_error"):
+        st.error(state["link_error"])
+    choice = st.selectbox("Start from", [*names, UPLOAD], key="choice")
     if choice == UPLOAD:
         upload = st.file_uploader("Scenario YAML", type=["yaml", "yml"], key="upload")
         if upload is not None:
@@ -1013,6 +1101,7 @@ with st.sidebar:
         load_into_widgets(load_scenario(shipped()[choice]))
         state["loaded"] = choice
         state["scenario"] = None
+        st.query_params.clear()  # the address no longer names what is shown
     compare_options = ["(none)", "its unedited version", *names]
     st.selectbox(
         "Compare with",
@@ -1055,6 +1144,11 @@ elif scenario is not None:
         f"{scenario.name}: {scenario.simulation.paths:,} paths, seed {scenario.simulation.seed}"
     )
     st.caption(scenario.basis_note)
+    if "scenario" in st.query_params:
+        st.caption(
+            "This page's address holds this what-if (the scenario it starts from and the "
+            "fields changed): copy it from the address bar to share it."
+        )
     if base_results is not None and other is not None:
         st.caption(f"Deltas against {other.name}: same seed, same draws.")
     cards = headline_cards(results, compare=base_results)

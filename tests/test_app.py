@@ -506,6 +506,7 @@ def test_an_upload_that_extends_a_shipped_scenario_loads_into_the_editor() -> No
     want = scenario_from_text(text, source="my-case.yaml", extends_root=SCENARIOS)
     want = want.with_overrides({"simulation.paths": PATHS})
     assert at.session_state["scenario"].to_dict() == want.to_dict()
+    assert dict(at.query_params) == {}, "a link cannot carry an uploaded file"
     assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}
 
 
@@ -1291,3 +1292,65 @@ def test_the_results_show_the_fund_by_sector() -> None:
     assert list(table.index) == sectors
     assert list(table.iloc[:, 0]) == list(want["investment_total_usd_bn"].round(2))
     assert list(table.iloc[:, -1]) == list((100 * want["gdp_uplift_share"]).round(2))
+
+
+# ---------------------------------------------------------------------- a what-if as a link
+
+
+def open_with(params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_a_what_if_is_a_link_that_opens_the_same_scenario_and_figures() -> None:
+    at = press_run(start(), naef__coupon_rate=5, naef__issuance_usd_bn="20, 20, 20, 15")
+    assert not at.exception, exceptions(at)
+    params = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert params == {
+        "scenario": "naef-2005",
+        "simulation.paths": str(PATHS),
+        "naef.issuance_usd_bn": "[20.0,20.0,20.0,15.0]",
+        "naef.coupon_rate": "0.05",
+    }
+    assert any("address holds this what-if" in c.value for c in at.caption)
+
+    colleague = open_with(params)  # a new session, as a colleague opening the link
+    assert not colleague.exception, exceptions(colleague)
+    assert not colleague.error, [e.value for e in colleague.error]
+    ran = colleague.session_state["scenario"]
+    assert ran.to_dict() == at.session_state["scenario"].to_dict()
+    assert ran.name == "naef-2005 (tranches issued, by year [20, 20, 20, 15], coupon 5%)"
+    assert cards(colleague) == cards(at) == {c["label"]: c["text"] for c in library_cards(ran)}
+    assert field(colleague, "naef.coupon_rate").value == 5.0  # the editor holds the edits
+    # Its unedited version is the shipped scenario.
+    colleague.selectbox(key="compare_with").set_value("its unedited version").run()
+    assert legend_names(colleague) == {ran.name, "naef-2005"}
+
+    # Another starting scenario: the address no longer names what is shown.
+    at.selectbox(key="choice").set_value("ordinary-fiscal-take").run()
+    assert dict(at.query_params) == {}
+
+
+def test_a_link_that_is_not_a_valid_scenario_is_refused_on_one_line() -> None:
+    for params, want in (
+        ({"scenario": "no-such"}, "want a shipped scenario"),
+        ({"scenario": "naef-2005", "naef.no_such": "1"}, "naef.no_such: not a field"),
+        ({"scenario": "naef-2005", "naef.coupon_rate": "5"}, "naef.coupon_rate"),
+        ({"scenario": "naef-2005", "naef.issuance_usd_bn": "[1, "}, "naef.issuance_usd_bn"),
+    ):
+        at = open_with(params)
+        assert not at.exception, (params, exceptions(at))
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and want in errors[0], (params, errors)
+        assert errors[0].startswith("The address's what-if was not opened: ")
+        assert "\n" not in errors[0]
+        assert at.session_state["base_scenario"].name == "naef-2005"
+        assert not at.metric, "nothing run"
+    # A link to a shipped scenario unedited opens it as it is.
+    at = open_with({"scenario": "ordinary-fiscal-take", "simulation.paths": "300"})
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="choice").value == "ordinary-fiscal-take"
+    assert at.session_state["scenario"].name == "ordinary-fiscal-take"
+    assert at.metric

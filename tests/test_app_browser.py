@@ -416,3 +416,43 @@ def _settled(page: Any, timeout_s: float = 20.0) -> list[dict[str, Any]]:
         if now == last or time.monotonic() > deadline:
             return list(now)
         last = now
+
+
+def test_a_link_opens_its_what_if_in_chromium(server: str) -> None:
+    """The address carries the what-if: opened in a fresh browser, the page runs the shipped
+    scenario with the linked fields and shows the library's cards for it; pressing Run after
+    an edit puts the edit into the address."""
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    from playwright.sync_api import expect, sync_playwright
+
+    want = _card_text(0.09)
+    query = urlencode(
+        {"scenario": "naef-2005", "simulation.paths": PATHS, "naef.coupon_rate": "0.09"}
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server}/?{query}", timeout=RUN_TIMEOUT_MS)
+            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+            card = page.get_by_test_id("stMetric").filter(has=page.get_by_text(CARD, exact=True))
+            expect(card).to_contain_text(want, timeout=RUN_TIMEOUT_MS)
+            expect(page.get_by_text("naef-2005 (coupon 9%)", exact=False).first).to_be_visible()
+            coupon = page.get_by_role("spinbutton", name="Coupon [% a year]", exact=True)
+            expect(coupon).to_have_value("9")
+
+            coupon.fill("7")
+            coupon.press("Tab")
+            page.evaluate(WATCH_RUN)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+            page.wait_for_function(
+                "() => new URLSearchParams(location.search).get('naef.coupon_rate') === '0.07'",
+                timeout=RUN_TIMEOUT_MS,
+            )
+            params = parse_qs(urlparse(page.url).query)
+            assert params["scenario"] == ["naef-2005"]
+            assert params["simulation.paths"] == [str(PATHS)]
+        finally:
+            browser.close()
