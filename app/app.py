@@ -260,14 +260,16 @@ def fair_coupon_text(scenario: Scenario, fair: FairCoupon) -> str:
     )
 
 
-def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any) -> dict[str, Any]:
-    """The result figures, built once per pair of runs."""
-    key = ("figures", run_key(scenario), run_key(other) if other is not None else None)
+def figures(
+    scenario: Scenario, results: Any, others: list[Scenario], compared: list[Any]
+) -> dict[str, Any]:
+    """The result figures, built once per set of runs (the one shown and those compared)."""
+    key = ("figures", run_key(scenario), *(run_key(o) for o in others))
     cached = store().get(key)
     if cached is not None:
         return cast(dict[str, Any], cached)
     figs = {
-        f"fan:{name}": plots.fan_chart(results, name, compare=base) for name in plots.FAN_SERIES
+        f"fan:{name}": plots.fan_chart(results, name, compare=compared) for name in plots.FAN_SERIES
     }
     figs["hist"] = plots.pv_histogram(results)
     figs["sankey"] = plots.money_flow(results)
@@ -276,6 +278,51 @@ def figures(scenario: Scenario, results: Any, other: Scenario | None, base: Any)
     )
     store().put(key, figs)
     return figs
+
+
+#: "Compare with": the scenario as loaded, before the editor's changes.
+UNEDITED = "its unedited version"
+#: Most scenarios compared with the one shown (four side by side).
+MAX_COMPARED = 3
+
+
+def compared_scenarios(scenario: Scenario, picked: list[str]) -> list[Scenario]:
+    """The scenarios to compare with, run with the shown one's paths and seed; each named
+    apart from the others (``(unedited)``, ``(as shipped)``) when names would repeat."""
+    out: list[Scenario] = []
+    taken = {scenario.name}
+    for pick in picked[:MAX_COMPARED]:
+        if pick == UNEDITED:
+            other = state["base_scenario"]
+        elif pick in shipped():
+            other = load_scenario(shipped()[pick])
+        else:
+            continue
+        settings: dict[str, Any] = {
+            "simulation.paths": scenario.simulation.paths,
+            "simulation.seed": scenario.simulation.seed,
+        }
+        if other.name in taken:  # every legend, caption and column names each side apart
+            settings["name"] = f"{other.name} ({'unedited' if pick == UNEDITED else 'as shipped'})"
+        other = other.with_overrides(settings)
+        taken.add(other.name)
+        out.append(other)
+    return out
+
+
+def side_by_side(
+    scenario: Scenario, results: Any, others: list[Scenario], compared: list[Any]
+) -> pd.DataFrame:
+    """The headline cards of every scenario, one column each (the shown one first), with the
+    break-even price; the rows labelled and formatted as the cards are."""
+    columns = {}
+    for sc, res in ((scenario, results), *zip(others, compared, strict=True)):
+        cards = headline_cards(res)
+        cards.append(breakeven_card(breakeven(sc)))
+        columns[sc.name] = {c["label"]: c["text"] for c in cards}
+    frame = pd.DataFrame(columns)
+    frame.index.name = "Figure"
+    return frame
 
 
 def sector_table(results: Any) -> pd.DataFrame:
@@ -1102,13 +1149,15 @@ with st.sidebar:
         state["loaded"] = choice
         state["scenario"] = None
         st.query_params.clear()  # the address no longer names what is shown
-    compare_options = ["(none)", "its unedited version", *names]
-    st.selectbox(
+    st.multiselect(
         "Compare with",
-        compare_options,
+        [UNEDITED, *names],
         key="compare_with",
-        help="Runs the other scenario with the same paths and seed, so the "
-        "differences are not drowned in noise (common random numbers).",
+        max_selections=MAX_COMPARED,
+        placeholder="(none)",
+        help=f"Up to {MAX_COMPARED} scenarios, run with the same paths and seed as this one, "
+        "so the differences are not drowned in noise (common random numbers). The cards' "
+        "changes are against the first; the fans and a table show them all side by side.",
     )
 
 if "base_scenario" not in state:
@@ -1118,28 +1167,21 @@ keep_hidden_fields()
 
 scenario: Scenario | None = state.get("scenario")
 results = base_results = other = None
+others: list[Scenario] = []
+other_results: list[Any] = []
 if state.get("field_error"):
     st.error(state["field_error"][1])
 elif scenario is not None:
     results = run_with_progress(scenario)
-    if state["compare_with"] == "its unedited version":
-        other = state["base_scenario"]
-    elif state["compare_with"] in shipped():
-        other = load_scenario(shipped()[state["compare_with"]])
-    if other is not None:
-        settings: dict[str, Any] = {
-            "simulation.paths": scenario.simulation.paths,
-            "simulation.seed": scenario.simulation.seed,
-        }
-        if other.name == scenario.name:  # the two sides of every legend and caption differ
-            unedited = state["compare_with"] == "its unedited version"
-            settings["name"] = f"{other.name} ({'unedited' if unedited else 'as shipped'})"
-        other = other.with_overrides(settings)
+    others = compared_scenarios(scenario, list(state.get("compare_with") or []))
+    for compared in others:
         try:
-            check_aligned(scenario, other)
+            check_aligned(scenario, compared)
         except InputError as exc:
-            st.warning(f"No common random numbers with {other.name}: {exc.problem}")
-        base_results = run_with_progress(other)
+            st.warning(f"No common random numbers with {compared.name}: {exc.problem}")
+        other_results.append(run_with_progress(compared))
+    if others:  # the cards' changes are against the first
+        other, base_results = others[0], other_results[0]
     st.subheader(
         f"{scenario.name}: {scenario.simulation.paths:,} paths, seed {scenario.simulation.seed}"
     )
@@ -1151,6 +1193,11 @@ elif scenario is not None:
         )
     if base_results is not None and other is not None:
         st.caption(f"Deltas against {other.name}: same seed, same draws.")
+        if len(others) > 1:
+            st.caption(
+                f"Also compared: {', '.join(o.name for o in others[1:])} (side by side in "
+                "the Results tab and the fans)."
+            )
     cards = headline_cards(results, compare=base_results)
     same_dollars = other is not None and other.price_dollars == scenario.price_dollars
     base_price = breakeven(other) if other is not None and same_dollars else None
@@ -1333,7 +1380,14 @@ with results_tab:
             fair = fair_coupon_of(scenario, search)
             if fair is not None:
                 st.markdown(fair_coupon_text(scenario, fair))
-    figs = figures(scenario, results, other, base_results)
+    figs = figures(scenario, results, others, other_results)
+    if others:
+        st.subheader("Side by side")
+        st.caption(
+            "Every scenario with the same paths and seed (common random numbers); the change "
+            "of each against the first column is in its card colours on the cards above."
+        )
+        st.dataframe(side_by_side(scenario, results, others, other_results), width="stretch")
     with st.container(key="charts"):
         names = list(plots.FAN_SERIES)
         for row in range(0, len(names), 2):  # a row at a time: they stack in order when narrow

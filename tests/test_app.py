@@ -438,7 +438,7 @@ def test_compare_with_the_unedited_version_shows_signed_deltas() -> None:
     assert not at.exception, exceptions(at)
     assert all(not d for d in deltas(at).values()), "no deltas without a comparison"
 
-    at.selectbox(key="compare_with").set_value("its unedited version").run()
+    at.multiselect(key="compare_with").set_value(["its unedited version"]).run()
     assert not at.exception, exceptions(at)
     want = library_cards(baseline(**{"naef.coupon_rate": 0.09}), compare=baseline())
     assert deltas(at) == {c["label"]: c["delta_text"] for c in want}
@@ -872,7 +872,7 @@ def test_the_results_say_the_price_basis_and_the_dollars_of_the_break_even() -> 
     assert breakeven_caption(at) == [f"USD/bbl, {nominal.price_dollars}"]
 
     # Against a scenario in other dollars, the break-even price has no change; the others do.
-    at.selectbox(key="compare_with").set_value("naef-2005").run()
+    at.multiselect(key="compare_with").set_value(["naef-2005"]).run()
     assert not at.exception, exceptions(at)
     got = deltas(at)
     assert got[label] is None or got[label] == "", got[label]
@@ -1260,7 +1260,7 @@ def test_an_edited_scenario_is_named_for_what_changed() -> None:
 
 def test_compare_with_the_unedited_version_labels_the_sides_apart() -> None:
     at = press_run(start(), naef__coupon_rate=5)
-    at.selectbox(key="compare_with").set_value("its unedited version").run()
+    at.multiselect(key="compare_with").set_value(["its unedited version"]).run()
     assert not at.exception, exceptions(at)
     assert legend_names(at) == {"naef-2005 (coupon 5%)", "naef-2005"}
     assert "Deltas against naef-2005: same seed, same draws." in [c.value for c in at.caption]
@@ -1325,7 +1325,7 @@ def test_a_what_if_is_a_link_that_opens_the_same_scenario_and_figures() -> None:
     assert cards(colleague) == cards(at) == {c["label"]: c["text"] for c in library_cards(ran)}
     assert field(colleague, "naef.coupon_rate").value == 5.0  # the editor holds the edits
     # Its unedited version is the shipped scenario.
-    colleague.selectbox(key="compare_with").set_value("its unedited version").run()
+    colleague.multiselect(key="compare_with").set_value(["its unedited version"]).run()
     assert legend_names(colleague) == {ran.name, "naef-2005"}
 
     # Another starting scenario: the address no longer names what is shown.
@@ -1354,3 +1354,36 @@ def test_a_link_that_is_not_a_valid_scenario_is_refused_on_one_line() -> None:
     assert at.selectbox(key="choice").value == "ordinary-fiscal-take"
     assert at.session_state["scenario"].name == "ordinary-fiscal-take"
     assert at.metric
+
+
+def test_up_to_four_scenarios_side_by_side_on_common_random_numbers() -> None:
+    at = press_run(start(), naef__coupon_rate=5)
+    picks = ["its unedited version", "high-price", "low-price"]
+    box = at.multiselect(key="compare_with")
+    assert box.proto.max_selections == 3
+    box.set_value(picks).run()
+    assert not at.exception, exceptions(at)
+    shown = at.session_state["scenario"]
+    others = [
+        baseline(**{"name": "naef-2005"}),
+        simulator.load_scenario(SCENARIOS / "high-price.yaml").with_overrides(
+            {"simulation.paths": PATHS}
+        ),
+        simulator.load_scenario(SCENARIOS / "low-price.yaml").with_overrides(
+            {"simulation.paths": PATHS}
+        ),
+    ]
+    # Every side on the shown run's paths and seed.
+    assert {o.simulation.seed for o in others} == {shown.simulation.seed}
+    assert legend_names(at) == {shown.name, *(o.name for o in others)}
+    # The cards' changes are against the first; the table holds every scenario's cards.
+    want = library_cards(shown, compare=others[0])
+    assert deltas(at) == {c["label"]: c["delta_text"] for c in want}
+    (table,) = [d.value for d in at.dataframe if d.value.index.name == "Figure"]
+    assert list(table.columns) == [shown.name, *(o.name for o in others)]
+    for sc in (shown, *others):
+        assert table[sc.name].to_dict() == {c["label"]: c["text"] for c in library_cards(sc)}
+    assert (
+        table.loc["MDF inflow PV, P50", "high-price"]
+        != table.loc["MDF inflow PV, P50", "low-price"]
+    )

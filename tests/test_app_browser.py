@@ -343,8 +343,8 @@ def test_overlap_finds_boxes_that_share_area() -> None:
 def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
     server: str, tmp_path: Path
 ) -> None:
-    """A compared run (the longest legends: both scenarios' bands and medians) at each common
-    window width: in every chart with a legend, the legend's box shares no area with the
+    """Four scenarios compared (the longest legends: every scenario's bands and medians) at
+    each common window width: in every chart with a legend, the legend's box shares no area with the
     title's or the subtitle's, and the title and subtitle end inside the chart; no card's
     label or value is cut off. Screenshots at two widths go to $NAEF_TEST_ARTIFACTS or
     tmp_path."""
@@ -371,15 +371,23 @@ def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
             page.get_by_role("button", name="Run", exact=True).click()
             page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
 
-            page.evaluate(WATCH_RUN)
-            page.get_by_role("combobox", name="Compare with").click()
-            page.get_by_role("option", name="its unedited version", exact=True).click()
-            page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+            # Three scenarios compared with the one shown: four in every fan and its legend.
+            for option in ("its unedited version", "high-price", "low-price"):
+                page.evaluate(WATCH_RUN)
+                page.get_by_role("combobox", name="Compare with").click()
+                page.get_by_role("option", name=option, exact=True).click()
+                page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+                page.keyboard.press("Escape")
             errors = page.get_by_test_id("stException")
             if errors.count():
                 pytest.fail(f"the page shows an exception: {errors.first.inner_text()[:600]}")
             page.get_by_role("tab", name="Results").click()
             page.locator(".js-plotly-plot .legend").first.wait_for(timeout=RUN_TIMEOUT_MS)
+            legend = page.evaluate(
+                "() => document.querySelector('.js-plotly-plot .legend').textContent"
+            )
+            for name in ("naef-2005 (coupon 5%)", "naef-2005:", "high-price", "low-price"):
+                assert name in legend, (name, legend)
 
             for width in WIDTHS:
                 # Tall enough that every chart is laid out at once; plotly redraws on resize.

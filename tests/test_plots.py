@@ -559,3 +559,28 @@ def test_sector_chart_of_the_single_stock_and_a_bad_frame(res: Results) -> None:
     assert "1 sector," in fig.layout.title.subtitle.text
     with pytest.raises(KeyError, match="sector_investment_usd_bn"):
         plots.sector_chart(res.sector_ledger().drop(columns="sector_investment_usd_bn", level=0))
+
+
+def test_fan_chart_compares_up_to_three_runs(
+    res: Results, res_low: Results, baseline: Scenario
+) -> None:
+    dear = simulator.simulate(
+        baseline.with_overrides({"name": "dear", "naef.coupon_rate": 0.09}), paths=300, seed=SEED
+    )
+    same = simulator.simulate(baseline, paths=300, seed=SEED)  # the shown run's name again
+    fig = plots.fan_chart(res, "mdf_inflow_usd_bn", compare=[res_low, dear, same])
+    a = res.scenario.name
+    names = [f"{a} (A)", res_low.scenario.name, "dear", f"{a} (D)"]
+    medians = {t.meta["scenario"]: t for t in fig.data if t.meta["role"] == "median"}
+    assert list(medians) == names
+    colours = [medians[n].line.color for n in names]
+    assert colours == [plots.PALETTE["base"], *plots.COMPARE_COLOURS]
+    for run, label in zip([res, res_low, dear, same], names, strict=True):
+        np.testing.assert_array_equal(
+            np.asarray(medians[label].y, dtype=float),
+            run.fan("mdf_inflow_usd_bn")["p50"].to_numpy(),
+        )
+    sub = fig.layout.title.subtitle.text.replace("<br>", " ")
+    assert sub.endswith(f"dear, 300 paths; {a} (D), 300 paths")
+    with pytest.raises(ValueError, match="at most 3"):
+        plots.fan_chart(res, "dscr", compare=[res_low, dear, same, res])

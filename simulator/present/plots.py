@@ -194,20 +194,23 @@ def _add_median(
     )
 
 
-def _scenario_names(results: Results, compare: Results | None) -> tuple[str, str]:
-    """Legend names of the two runs; made distinct when both scenarios share a name."""
-    a = results.scenario.name
-    b = compare.scenario.name if compare is not None else ""
-    if compare is not None and a == b:
-        return f"{a} (A)", f"{b} (B)"
-    return a, b
+#: Colours of the runs compared with the one shown, in order (up to three).
+COMPARE_COLOURS: tuple[str, ...] = (PALETTE["compare"], PALETTE["pemex"], PALETTE["debt"])
+
+
+def _scenario_names(results: Results, compare: Sequence[Results]) -> list[str]:
+    """Legend names of the runs, the one shown first; those that share a name get a letter
+    (``(A)``, ``(B)``...) in the order given."""
+    names = [results.scenario.name, *(c.scenario.name for c in compare)]
+    shared = {n for n in names if names.count(n) > 1}
+    return [f"{n} ({chr(65 + i)})" if n in shared else n for i, n in enumerate(names)]
 
 
 def fan_chart(
     results: Results,
     name: str,
     *,
-    compare: Results | None = None,
+    compare: Results | Sequence[Results] | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Percentile fan of a per-year series: P5-P95 and P25-P75 bands and the median line.
@@ -220,8 +223,9 @@ def fan_chart(
         A series of :data:`simulator.outputs.SERIES`; its label, unit and number format come
         from the catalogue of outputs.
     compare
-        Another run whose median line and P25-P75 band are overlaid in a second colour. The
-        legend names both scenarios (``scenario.name``; suffixed ``(A)`` / ``(B)`` when equal).
+        Another run, or up to three, whose median lines and P25-P75 bands are overlaid, each
+        in its colour (:data:`COMPARE_COLOURS`). The legend names every scenario
+        (``scenario.name``; runs that share a name are suffixed ``(A)``, ``(B)``... in order).
     title
         Figure title; default the series label with its unit.
 
@@ -230,7 +234,7 @@ def fan_chart(
     plotly.graph_objects.Figure
         Traces in drawing order: for each band its lower edge then its upper edge (filled to the
         lower), then the median, first for ``results`` (outer band, inner band, median), then for
-        ``compare`` (inner band, median). Every trace's ``meta`` holds ``scenario``,
+        each compared run (inner band, median). Every trace's ``meta`` holds ``scenario``,
         ``percentile`` (the fan column it plots, e.g. ``"p25"``) and ``role`` (``"band"`` or
         ``"median"``). Percentile columns that are missing are replaced by the nearest ones
         present (e.g. P10-P90 when the run kept no P5/P95). For ``dscr`` a dashed horizontal
@@ -240,17 +244,21 @@ def fan_chart(
     ------
     KeyError
         For an unknown series, or a run that kept neither series nor fans.
+    ValueError
+        For more than three runs to compare.
     """
     if name not in SERIES:
         raise KeyError(f"unknown series {name!r}; known: {', '.join(SERIES)}")
+    others = [] if compare is None else [compare] if isinstance(compare, Results) else [*compare]
+    if len(others) > len(COMPARE_COLOURS):
+        raise ValueError(f"compare: got {len(others)} runs; want at most {len(COMPARE_COLOURS)}")
     entry = output(name)
     unit, fmt = entry.unit, entry.format
-    label_a, label_b = _scenario_names(results, compare)
+    label_a, *labels = _scenario_names(results, others)
     sub = ""
     if title is None:
-        extra = f"{label_a}, {results.paths:,} paths"
-        if compare is not None:
-            extra += f"; {label_b}, {compare.paths:,} paths"
+        runs = [(label_a, results), *zip(labels, others, strict=True)]
+        extra = "; ".join(f"{n}, {r.paths:,} paths" for n, r in runs)
         title, sub = entry.title, f"Percentiles over paths by year: {extra}"
     fig = new_figure(title, subtitle=sub)
 
@@ -271,8 +279,8 @@ def fan_chart(
     if median is not None:
         _add_median(fig, fan, median, scenario=label_a, colour=PALETTE["base"], unit=unit, fmt=fmt)
 
-    if compare is not None:
-        fan_b = compare.fan(name)
+    for other, label_b, colour in zip(others, labels, COMPARE_COLOURS, strict=False):
+        fan_b = other.fan(name)
         median_b, outer_b, inner_b = _fan_bands([str(c) for c in fan_b.columns])
         band_b = inner_b if inner_b is not None else outer_b
         if band_b is not None:
@@ -281,21 +289,13 @@ def fan_chart(
                 fan_b,
                 band_b,
                 scenario=label_b,
-                colour=PALETTE["compare"],
-                alpha=0.30,
+                colour=colour,
+                alpha=0.30 if len(others) == 1 else 0.18,
                 unit=unit,
                 fmt=fmt,
             )
         if median_b is not None:
-            _add_median(
-                fig,
-                fan_b,
-                median_b,
-                scenario=label_b,
-                colour=PALETTE["compare"],
-                unit=unit,
-                fmt=fmt,
-            )
+            _add_median(fig, fan_b, median_b, scenario=label_b, colour=colour, unit=unit, fmt=fmt)
 
     if name == "dscr":
         fig.add_hline(
