@@ -1384,8 +1384,8 @@ with results_tab:
     if others:
         st.subheader("Side by side")
         st.caption(
-            "Every scenario with the same paths and seed (common random numbers); the change "
-            "of each against the first column is in its card colours on the cards above."
+            "Every scenario on the same paths and seed (common random numbers). The cards "
+            "above show the change of the first column against the second."
         )
         st.dataframe(side_by_side(scenario, results, others, other_results), width="stretch")
     with st.container(key="charts"):

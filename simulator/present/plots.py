@@ -195,7 +195,7 @@ def _add_median(
 
 
 #: Colours of the runs compared with the one shown, in order (up to three).
-COMPARE_COLOURS: tuple[str, ...] = (PALETTE["compare"], PALETTE["pemex"], PALETTE["debt"])
+COMPARE_COLOURS: tuple[str, ...] = (PALETTE["compare"], PALETTE["pemex"], PALETTE["mdf"])
 
 
 def _scenario_names(results: Results, compare: Sequence[Results]) -> list[str]:
