@@ -38,6 +38,7 @@ from simulator.analysis.sensitivity import (
     sobol,
     tornado,
 )
+from simulator.analysis.verdict import Verdict, verdict
 from simulator.model.chain import SECTOR_METRICS, build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
@@ -323,6 +324,35 @@ def side_by_side(
     frame = pd.DataFrame(columns)
     frame.index.name = "Figure"
     return frame
+
+
+#: The colour of the verdict's headline, by its tone (a verdict is not an error message: it is
+#: coloured text, not Streamlit's alert boxes, which the page keeps for bad input).
+VERDICT_COLOURS = {"holds": "green", "leans_on_pemex": "orange", "fails": "red"}
+
+
+def show_verdict(v: Verdict) -> None:
+    """The verdict first: its headline, its figures, and the proposal's claims against the run
+    (as ``naef run`` ends and the report opens)."""
+    with st.container(border=True, key="verdict"):
+        colour = VERDICT_COLOURS[v.tone]
+        st.markdown(f":{colour}-background[**{v.headline()}**]")
+        st.markdown("\n".join(f"- {line}" for line in v.details()))
+        table = v.claims_table()
+        st.dataframe(
+            table[["claimed", "median", "P10", "P90", "share of paths reaching it", "unit"]],
+            width="stretch",
+            column_config={
+                "share of paths reaching it": st.column_config.NumberColumn(format="percent"),
+                "claimed": st.column_config.NumberColumn(format="%.4g"),
+                "median": st.column_config.NumberColumn(format="%.1f"),
+                "P10": st.column_config.NumberColumn(format="%.1f"),
+                "P90": st.column_config.NumberColumn(format="%.1f"),
+            },
+        )
+        st.caption(
+            "Sources: " + "; ".join(f"{c.claim}: {c.source}" for c in v.claims) + ". " + v.rule
+        )
 
 
 def sector_table(results: Any) -> pd.DataFrame:
@@ -1198,6 +1228,7 @@ elif scenario is not None:
                 f"Also compared: {', '.join(o.name for o in others[1:])} (side by side in "
                 "the Results tab and the fans)."
             )
+    show_verdict(verdict(results))
     cards = headline_cards(results, compare=base_results)
     same_dollars = other is not None and other.price_dollars == scenario.price_dollars
     base_price = breakeven(other) if other is not None and same_dollars else None

@@ -29,6 +29,7 @@ import simulator
 from simulator.analysis import credit as credit_module
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.calibrate import calibrate
+from simulator.analysis.verdict import verdict
 from simulator.cli import main as cli_main
 from simulator.outputs import output
 from simulator.present import cards as cards_module
@@ -1387,3 +1388,19 @@ def test_up_to_four_scenarios_side_by_side_on_common_random_numbers() -> None:
         table.loc["MDF inflow PV, P50", "high-price"]
         != table.loc["MDF inflow PV, P50", "low-price"]
     )
+
+
+def test_the_verdict_comes_first_and_is_the_librarys() -> None:
+    """Above the cards, the verdict of the run in plain words (the library's, as naef run ends
+    and the report opens): its headline in the colour of its tone, its figures, the claims."""
+    at = press_run(start())
+    assert not at.exception, exceptions(at)
+    sc = baseline()
+    v = verdict(simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed))
+    assert v.tone == "holds"
+    assert any(m.value == f":green-background[**{v.headline()}**]" for m in at.markdown)
+    assert any(all(line in m.value for line in v.details()) for m in at.markdown)
+    claims = [d.value for d in at.dataframe if "claimed" in d.value.columns]
+    assert len(claims) == 1
+    assert list(claims[0].index) == [c.claim for c in v.claims]
+    assert claims[0]["median"].tolist() == [c.p50 for c in v.claims]

@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import simulator
 from simulator.analysis.calibrate import calibrate
+from simulator.analysis.verdict import verdict
 from simulator.cli import app_command
 from simulator.present import cards as cards_module
 
@@ -133,12 +136,17 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
             _stop(proc)
 
 
-def _card_text(coupon: float) -> str:
-    """The card the page must show: the library's headline at PATHS paths."""
+def _run(coupon: float) -> simulator.Results:
+    """The library's run of what the page shows: the baseline at PATHS paths and a coupon."""
     sc = simulator.load_scenario(BASELINE).with_overrides(
         {"simulation.paths": PATHS, "naef.coupon_rate": coupon}
     )
-    results = simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
+    return simulator.simulate(sc, paths=PATHS, seed=sc.simulation.seed)
+
+
+def _card_text(coupon: float) -> str:
+    """The card the page must show: the library's headline at PATHS paths."""
+    results = _run(coupon)
     (card,) = [c for c in cards_module.headline_cards(results) if c["label"] == CARD]
     return card["text"]
 
@@ -191,6 +199,27 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             press_run(page)
             expect(card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
             assert card.inner_text() != before
+
+            # The verdict comes first, above the cards, in the library's words.
+            high = _run(0.09)
+            told = verdict(high)
+            panel = page.locator(".st-key-verdict")
+            expect(panel).to_contain_text(told.headline(), timeout=RUN_TIMEOUT_MS)
+            for claim in told.claims:
+                expect(panel).to_contain_text(claim.claim)
+            assert panel.bounding_box()["y"] < cards.first.bounding_box()["y"]
+
+            # The Excel download: the run's headline figures, as numbers.
+            with page.expect_download(timeout=RUN_TIMEOUT_MS) as got:
+                page.get_by_role("button", name="Workbook (Excel)").click()
+            book_path = tmp_path / "run.xlsx"
+            got.value.save_as(book_path)
+            head = pd.read_excel(book_path, sheet_name="Headline").set_index("name")
+            want = high.headline()
+            assert head["value"].dtype.kind == "f"
+            np.testing.assert_allclose(
+                head["value"].to_numpy(), [want[k] for k in head.index], rtol=1e-15
+            )
 
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)

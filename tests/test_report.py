@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 import simulator
 from simulator.analysis.breakeven import breakeven_flat_price
 from simulator.analysis.sensitivity import DEFAULT_OUTPUTS
+from simulator.analysis.verdict import verdict
 from simulator.present import cards as cards_module
 from simulator.present import plots
 from simulator.present import report as report_module
@@ -37,6 +38,7 @@ TORNADO_PATHS = 1000
 
 #: The sections the report must have: id of the <h2> -> heading.
 REQUIRED_SECTIONS: dict[str, str] = {
+    "verdict": "Verdict",
     "inputs": "Inputs",
     "headline": "Headline figures",
     "fan-charts": "Fan charts",
@@ -499,3 +501,17 @@ def test_a_fund_with_sectors_lists_each_sector(tmp_path: Path):
     assert [r[0] for r in rows[1:]] == [s.name for s in sc.mdf.sectors]
     shares = [float(r[-1]) for r in rows[1:]]
     assert sum(shares) == pytest.approx(100.0, abs=0.05 * len(shares))
+
+
+def test_the_verdict_comes_first_and_is_the_librarys(page: Page, text: str, run_dir: Path):
+    """The report opens with the verdict naef run ends with (of the run folder it reports):
+    its headline, its figures and a row per claim of the proposal."""
+    assert page.h2[0] == ("verdict", "Verdict")
+    v = verdict(Results.from_dir(run_dir))
+    section = text[text.index('id="verdict"') : text.index('id="inputs"')]
+    assert html.escape(v.headline()) in section
+    for line in v.details():
+        assert html.escape(line) in section
+    for claim in v.claims:
+        assert html.escape(claim.claim) in section
+    assert "verdict-holds" in section  # the baseline's notes hold and Pemex is rarely needed

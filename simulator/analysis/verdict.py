@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import beta
 
 from ..outputs import format_value
@@ -116,6 +117,43 @@ class Verdict:
     def leans_on_pemex(self) -> bool:
         return self.probability_pemex_support > LEANS_ON_PEMEX
 
+    @property
+    def tone(self) -> str:
+        """``holds``, ``leans_on_pemex`` or ``fails``: the verdict in one word."""
+        if not self.holds:
+            return "fails"
+        return "leans_on_pemex" if self.leans_on_pemex else "holds"
+
+    @property
+    def rule(self) -> str:
+        """The verdict's two thresholds, in a sentence."""
+        return (
+            "Holds: an investment-grade implied rating; leans on Pemex: support on more than "
+            f"{LEANS_ON_PEMEX:.0%} of paths."
+        )
+
+    def details(self) -> list[str]:
+        """The verdict's figures as sentences (default, support, what reaches Mexico)."""
+        return [line.strip() for line in self.lines()[1:4]]
+
+    def claims_table(self) -> pd.DataFrame:
+        """The proposal's claims against the run: one row per claim."""
+        rows = [
+            {
+                "claim": c.claim,
+                "unit": c.unit,
+                "claimed": c.target,
+                "median": c.p50,
+                "P10": c.p10,
+                "P90": c.p90,
+                "met on the median path": c.met_on_median if math.isfinite(c.p50) else None,
+                "share of paths reaching it": c.share_met,
+                "source": c.source,
+            }
+            for c in self.claims
+        ]
+        return pd.DataFrame(rows).set_index("claim")
+
     def headline(self) -> str:
         """The answer in one sentence."""
         if self.holds and not self.leans_on_pemex:
@@ -150,8 +188,7 @@ class Verdict:
             f"{_range(self.mdf_pv)}; Mexico's public sector as a whole {_range(self.mexico_pv)}.",
             "  The proposal's claims:",
             *(c.text() for c in self.claims),
-            "  (Holds: an investment-grade implied rating; leans on Pemex: support on more than "
-            f"{LEANS_ON_PEMEX:.0%} of paths.)",
+            f"  ({self.rule})",
         ]
         return out
 

@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs
 from ..analysis.breakeven import BreakEven, breakeven_flat_price
 from ..analysis.sensitivity import Tornado
 from ..analysis.sensitivity import tornado as run_tornado
+from ..analysis.verdict import Verdict, verdict
 from ..model.chain import SECTOR_METRICS
 from ..outputs import HEADLINE, display_scale, format_value, output
 from ..run.results import Results, atomic_file
@@ -43,6 +44,7 @@ REPORT_FILE = "report.html"
 
 #: The sections of the page, in order: (id of the ``<h2>``, heading).
 REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("verdict", "Verdict"),
     ("inputs", "Inputs"),
     ("headline", "Headline figures"),
     ("fan-charts", "Fan charts"),
@@ -62,6 +64,10 @@ _CSS = """
 :root { --ink: #333333; --muted: #6b6b6b; --rule: #d9d9d9; --tint: #f5f7fa;
         --changed: #fff4d6; --accent: #0072B2; }
 * { box-sizing: border-box; }
+.verdict { padding: 0.6em 0.9em; border-left: 5px solid var(--muted); background: var(--tint); }
+.verdict-holds { border-left-color: #009E73; }
+.verdict-leans { border-left-color: #E69F00; }
+.verdict-fails { border-left-color: #D55E00; }
 body { margin: 0; color: var(--ink); background: #ffffff;
        font: 15px/1.5 Helvetica, Arial, sans-serif; }
 main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; }
@@ -232,6 +238,60 @@ def _table(
 
 
 # ---------------------------------------------------------------------------- sections
+
+
+#: The colour of the verdict's headline, by its tone (the palette's green, orange, red).
+_VERDICT_CLASS = {
+    "holds": "verdict-holds",
+    "leans_on_pemex": "verdict-leans",
+    "fails": "verdict-fails",
+}
+
+
+def _verdict(v: Verdict) -> str:
+    """The verdict in plain words, then the proposal's claims against the run."""
+    details = "".join(f"<li>{_e(line)}</li>" for line in v.details())
+    rows = []
+    for c in v.claims:
+        if not math.isfinite(c.p50):
+            rows.append(
+                [
+                    ("", _e(c.claim)),
+                    ("", "not applicable"),
+                    ("num", ""),
+                    ("num", ""),
+                    ("", ""),
+                    ("", _e(c.source)),
+                ]
+            )
+            continue
+        share = f"{c.share_met:.0%}" if math.isfinite(c.share_met) else "n/a (fans only)"
+        rows.append(
+            [
+                ("", _e(c.claim)),
+                ("num", _e(f"{c.target:,.4g} {c.unit}")),
+                ("num", _e(f"{c.p50:,.1f} ({c.p10:,.1f} to {c.p90:,.1f})")),
+                ("", "met" if c.met_on_median else "not met"),
+                ("num", _e(share)),
+                ("", _e(c.source)),
+            ]
+        )
+    table = _table(
+        [
+            ("", "Claim"),
+            ("num", "Claimed"),
+            ("num", "Run: median (P10 to P90)"),
+            ("", "On the median path"),
+            ("num", "Paths reaching it"),
+            ("", "Source"),
+        ],
+        rows,
+    )
+    rule = _e(v.rule)
+    return (
+        f'<p class="verdict {_VERDICT_CLASS[v.tone]}"><strong>{_e(v.headline())}</strong></p>'
+        f'<ul>{details}</ul><h3>The proposal\'s claims</h3>{table}<p class="note">{rule}</p>'
+    )
 
 
 def _inputs(results: Results) -> str:
@@ -564,6 +624,7 @@ def render_report(
     page_title = title if title is not None else f"{sc.name}: NAEF simulation report"
     h = sc.horizon
     bodies = {
+        "verdict": _verdict(verdict(results)),
         "inputs": _inputs(results),
         "headline": _headline(results, breakeven),
         "fan-charts": _fans(results),
