@@ -585,7 +585,8 @@ def money_flow(results: Results) -> go.Figure:
     sub = (
         f"{results.scenario.name}, {_year_span(results)}: sums over years of the mean over "
         f"{results.paths:,} paths. Scheduled debt service {s['scheduled_service_usd_bn']:,.1f}, "
-        f"paid {s['debt_service_paid_usd_bn']:,.1f}, arrears at the horizon {arrears:,.1f} USD bn"
+        f"paid {s['debt_service_paid_usd_bn']:,.1f}, arrears at the horizon {arrears:,.1f} USD bn. "
+        f"{output('cfads_usd_bn').short}: {output('cfads_usd_bn').label.split(',')[0].lower()}"
     )
     fig = new_figure("Where the money went [USD bn]", subtitle=sub, height=520)
     fig.add_trace(
