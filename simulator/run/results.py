@@ -174,26 +174,22 @@ class Results:
             "warnings": [*scenario.warnings(), *warnings],
         }
         sectors = scenario.mdf.sector_names
-        by_path = None
-        if sector_metrics is not None:
-            by_path = pd.DataFrame(
+
+        def by_sector(arrays: Mapping[str, np.ndarray] | None, index: pd.Index) -> Any:
+            """A frame of :func:`_sector_column` columns from arrays (sectors, rows)."""
+            if arrays is None:
+                return None
+            return pd.DataFrame(
                 {
                     _sector_column(name, sector): values[k]
-                    for name, values in sector_metrics.items()
+                    for name, values in arrays.items()
                     for k, sector in enumerate(sectors)
                 },
-                index=df.index,
+                index=index,
             )
-        by_year = None
-        if sector_ledger is not None:
-            by_year = pd.DataFrame(
-                {
-                    _sector_column(name, sector): values[k]
-                    for name, values in sector_ledger.items()
-                    for k, sector in enumerate(sectors)
-                },
-                index=years,
-            )
+
+        by_path = by_sector(sector_metrics, df.index)
+        by_year = by_sector(sector_ledger, years)
         return cls(
             scenario=scenario,
             seed=seed,
