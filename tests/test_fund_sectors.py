@@ -229,3 +229,41 @@ def test_unknown_sector_name_is_one_line(capsys: pytest.CaptureFixture[str]) -> 
     assert rc == 2
     assert len(err.strip().splitlines()) == 1, err
     assert "mdf.sectors.roads.share" in err and "transport" in err
+
+
+def test_sectors_at_the_bounds_of_the_schema_run_clean() -> None:
+    """Every sector at its most extreme (schooling bought at a thousandth of GDP with the
+    largest return, a public stock of a hundredth of GDP at elasticity 1, loans that all
+    default, a 30-year tenor) while GDP halves each year for two centuries: the run warns of
+    nothing (warnings are errors here) and every output is finite."""
+    extreme = {
+        "horizon.years": 200,
+        "mdf.gdp_base_usd_bn": 1,
+        "mdf.gdp_growth": -0.5,
+        "mdf.spend_rate": 1.0,
+        "mdf.max_investment_usd_bn_per_year": 10_000,
+        "oil_price.initial_usd_per_bbl": 10_000,
+        "mdf.sectors.education.school_year_cost_to_gdp": 0.001,
+        "mdf.sectors.education.returns_to_schooling": 0.5,
+        "mdf.sectors.education.labour_share": 1.0,
+        "mdf.sectors.education.efficiency": 1.0,
+        "mdf.sectors.education.gestation_years": 0,
+        "mdf.sectors.transport.baseline_capital_to_gdp": 0.01,
+        "mdf.sectors.transport.output_elasticity": 1.0,
+        "mdf.sectors.sme_credit.default_rate": 1.0,
+        "mdf.sectors.sme_credit.loan_rate": 1.0,
+        "mdf.sectors.sme_credit.tenor_years": 30,
+    }
+    res = simulator.simulate(simulator.load_scenario(SECTORS, overrides=extreme), paths=64)
+    for name in (
+        "gdp_uplift_pv_usd_bn",
+        "gdp_uplift_final_pct",
+        "loan_receipts_total_usd_bn",
+        "loans_written_off_total_usd_bn",
+    ):
+        assert np.isfinite(res.metrics[name].to_numpy()).all(), name
+    assert np.isfinite(res.sector_metrics().to_numpy()).all()
+    assert res.by_sector()["gdp_uplift_share"].sum() == pytest.approx(1.0)
+    # Every loan defaults in its first year: nothing comes back, all is written off.
+    assert (res.metrics["loan_receipts_total_usd_bn"] == 0.0).all()
+    assert (res.metrics["loans_written_off_total_usd_bn"] > 0.0).all()

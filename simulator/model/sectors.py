@@ -95,6 +95,8 @@ Param = float | FloatArray
 
 #: Largest gap allowed between the sum of the sectors' shares and 1 [-].
 SHARE_TOLERANCE = 1e-9
+#: Largest log of the combined GDP factor of the sectors [-] (see :func:`run_sectors`).
+MAX_LOG_FACTOR = 230.0
 
 
 def _check_whole(owner: str, name: str, value: int, least: int) -> None:
@@ -427,7 +429,10 @@ def run_sectors(
             np.log1p(out, out=out)
             out *= sector.output_elasticity
     total = log_factor.sum(axis=0)
-    uplift = np.expm1(total)
+    # The combined factor held below e^230 (1e100 times GDP), so that the uplift and its share
+    # of GDP stay finite for inputs at the bounds of the schema (schooling bought at a
+    # thousandth of GDP a year while GDP halves yearly for two centuries); no real case is near.
+    uplift = np.expm1(np.minimum(total, MAX_LOG_FACTOR))
     uplift *= gdp
     contribution = np.divide(log_factor, total, out=np.zeros((m, years, n)), where=total != 0)
     contribution *= uplift
