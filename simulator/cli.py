@@ -344,6 +344,11 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _name_width(names: Any) -> int:
+    """Width of a column of parameter names: the longest, at least 36 characters."""
+    return max([36, *(len(str(n)) for n in names)])
+
+
 def _num(x: float) -> str:
     """A number for a table: thousands separated, four significant digits below 1000."""
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
@@ -392,8 +397,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         ranking = result.ranking(output)
         base = float(ranking["base"].iloc[0]) if len(ranking) else float("nan")
         print(f"\n{output} (base {base:.4g})")
+        w = _name_width(ranking["parameter"])
         print(
-            f"  {'parameter':<36} {'low':>10} {'high':>10} {'at low':>10} {'at high':>10} "
+            f"  {'parameter':<{w}} {'low':>10} {'high':>10} {'at low':>10} {'at high':>10} "
             f"{'swing':>10}"
         )
         for row in ranking.to_dict(orient="records"):
@@ -401,7 +407,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                 f"{_num(row[k]):>10}"
                 for k in ("low_value", "high_value", "at_low", "at_high", "swing")
             )
-            print(f"  {row['parameter']:<36} {cells}")
+            print(f"  {row['parameter']:<{w}} {cells}")
     if args.html:
         from .present.plots import tornado_chart
 
@@ -493,12 +499,13 @@ def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
         if ranking["ST"].isna().all():
             print("  does not vary over these ranges: no variance to share out")
             continue
-        print(f"  {'parameter':<36} {'low':>10} {'high':>10} {'S1':>14} {'ST':>14}")
+        w = _name_width(ranking["parameter"])
+        print(f"  {'parameter':<{w}} {'low':>10} {'high':>10} {'S1':>14} {'ST':>14}")
         for row in ranking.to_dict(orient="records"):
             s1 = f"{row['S1']:.3f} +-{row['S1_conf']:.3f}"
             st = f"{row['ST']:.3f} +-{row['ST_conf']:.3f}"
             print(
-                f"  {row['parameter']:<36} {_num(row['low']):>10} {_num(row['high']):>10} "
+                f"  {row['parameter']:<{w}} {_num(row['low']):>10} {_num(row['high']):>10} "
                 f"{s1:>14} {st:>14}"
             )
     if args.html:

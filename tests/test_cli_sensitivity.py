@@ -118,3 +118,20 @@ def test_yearly_command_lists_the_librarys_largest_changes(
     assert float(rows["naef.coupon_rate"][0]) == pytest.approx(coupon.loc[year], rel=1e-3)
     assert rows["mdf.efficiency"] == ["0", "-"]  # acts after the waterfall: no DSCR effect
     assert "plotly" in html.read_text(encoding="utf-8")
+
+
+def test_tornado_table_keeps_its_columns_for_a_long_sector_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A sector's key is longer than the name column's usual width: the column widens, so
+    every row of the table (and its header) has the same width and the numbers line up."""
+    sectors = Path(__file__).parents[1] / "scenarios" / "mdf-sectors.yaml"
+    key = "mdf.sectors.education.returns_to_schooling"
+    argv = ["sensitivity", str(sectors), "--paths", "64", "--parameter", key]
+    argv += ["--parameter", "naef.coupon_rate", "--output", "gdp_uplift_pv_usd_bn"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    lines = out[out.index("gdp_uplift_pv_usd_bn (base") :].splitlines()[1:4]
+    assert lines[0].split() == ["parameter", "low", "high", "at", "low", "at", "high", "swing"]
+    assert any(line.split()[0] == key for line in lines[1:])
+    assert len({len(line) for line in lines}) == 1, lines
