@@ -39,10 +39,10 @@ from simulator.analysis.sensitivity import (
     tornado,
 )
 from simulator.analysis.verdict import Verdict, verdict
-from simulator.model.chain import SECTOR_METRICS, build_schedule
+from simulator.model.chain import build_schedule
 from simulator.outputs import output as catalogue_entry
 from simulator.present import plots
-from simulator.present.cards import breakeven_card, headline_cards
+from simulator.present.cards import breakeven_card, headline_cards, sector_columns
 from simulator.present.workbook import workbook_bytes
 from simulator.scenario import (
     SECTION_TITLES,
@@ -206,6 +206,16 @@ def credit(scenario: Scenario, results: Any) -> CreditReport | str:
     return cast(CreditReport | str, cached[0])
 
 
+def verdict_of(scenario: Scenario, results: Any) -> Verdict:
+    """The verdict of a run, from the store (a rerun without Run does not read it again)."""
+    key = ("verdict", run_key(scenario))
+    cached = store().get(key)
+    if cached is None:
+        cached = (verdict(results),)
+        store().put(key, cached)
+    return cast(Verdict, cached[0])
+
+
 def credit_rows(report: CreditReport) -> pd.DataFrame:
     """The credit report as a small table, one measure a row."""
     lgd = report.loss_given_default
@@ -357,15 +367,12 @@ def show_verdict(v: Verdict) -> None:
 
 def sector_table(results: Any) -> pd.DataFrame:
     """What each sector of the fund gets and gives (``Results.by_sector``), its columns
-    labelled with the library's labels and units (``SECTOR_METRICS``); the share in per cent."""
+    titled and scaled as the report's (``cards.sector_columns``; the share in per cent)."""
     frame = results.by_sector()
-    labels = {name: f"{label}, mean [{unit}]" for name, (unit, label) in SECTOR_METRICS.items()}
-    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
-    for p in (10, 50, 90):
-        labels[f"gdp_uplift_pv_p{p}"] = f"{label}, P{p} [{unit}]"
-    labels["gdp_uplift_share"] = f"Share of the {label} [%]"
-    out = frame.rename(columns=labels)
-    out[labels["gdp_uplift_share"]] = 100.0 * frame["gdp_uplift_share"]
+    out = pd.DataFrame(
+        {title: scale * frame[name] for name, title, _, scale in sector_columns()},
+        index=frame.index,
+    )
     out.index.name = "Sector"
     return out.round(2)
 
@@ -1228,7 +1235,7 @@ elif scenario is not None:
                 f"Also compared: {', '.join(o.name for o in others[1:])} (side by side in "
                 "the Results tab and the fans)."
             )
-    show_verdict(verdict(results))
+    show_verdict(verdict_of(scenario, results))
     cards = headline_cards(results, compare=base_results)
     same_dollars = other is not None and other.price_dollars == scenario.price_dollars
     base_price = breakeven(other) if other is not None and same_dollars else None

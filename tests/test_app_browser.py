@@ -136,6 +136,22 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
             _stop(proc)
 
 
+def _open_with_paths(browser: Any, server: str, *, width: int) -> Any:
+    """A new page of the server at ``width`` px, loaded (its Run button drawn), with PATHS
+    paths typed into the collapsed "Simulation" section."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.goto(server, timeout=RUN_TIMEOUT_MS)
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    section = page.get_by_test_id("stExpander").filter(
+        has=page.get_by_text("Simulation", exact=True)
+    )
+    section.locator("summary").click()
+    paths = page.get_by_role("spinbutton", name="Monte Carlo paths [paths]", exact=True)
+    paths.fill(str(PATHS))
+    paths.press("Tab")  # commit the value without submitting the form (Enter would)
+    return page
+
+
 def _run(coupon: float) -> simulator.Results:
     """The library's run of what the page shows: the baseline at PATHS paths and a coupon."""
     sc = simulator.load_scenario(BASELINE).with_overrides(
@@ -170,18 +186,7 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(server, timeout=RUN_TIMEOUT_MS)
-            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
-
-            # The paths field is in the collapsed "Simulation" section.
-            section = page.get_by_test_id("stExpander").filter(
-                has=page.get_by_text("Simulation", exact=True)
-            )
-            section.locator("summary").click()
-            paths = page.get_by_role("spinbutton", name="Monte Carlo paths [paths]", exact=True)
-            paths.fill(str(PATHS))
-            paths.press("Tab")  # commit the value without submitting the form (Enter would)
+            page = _open_with_paths(browser, server, width=1400)
 
             press_run(page)
             cards = page.get_by_test_id("stMetric")
@@ -383,16 +388,7 @@ def test_legends_never_cover_titles_and_cards_wrap_at_common_widths(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 1000})
-            page.goto(server, timeout=RUN_TIMEOUT_MS)
-            page.get_by_role("button", name="Run", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
-            section = page.get_by_test_id("stExpander").filter(
-                has=page.get_by_text("Simulation", exact=True)
-            )
-            section.locator("summary").click()
-            paths = page.get_by_role("spinbutton", name="Monte Carlo paths [paths]", exact=True)
-            paths.fill(str(PATHS))
-            paths.press("Tab")
+            page = _open_with_paths(browser, server, width=WIDTHS[0])
             coupon = page.get_by_role("spinbutton", name="Coupon [% a year]", exact=True)
             coupon.fill("5")  # per cent
             coupon.press("Tab")

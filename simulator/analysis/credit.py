@@ -144,6 +144,15 @@ class CreditReport:
         )
 
 
+def probability_of_default(defaulted: np.ndarray) -> tuple[float, float]:
+    """The share of paths that default and its one-sided 95% upper bound (Clopper-Pearson)
+    [-], from one flag per path."""
+    n = int(defaulted.size)
+    k = int(np.count_nonzero(defaulted))
+    upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
+    return (k / n if n else math.nan), upper
+
+
 def credit_report(results: Results) -> CreditReport:
     """The notes' credit in a run.
 
@@ -156,9 +165,7 @@ def credit_report(results: Results) -> CreditReport:
     sched, end = _loss_year(sc)
     m = results.metrics
     n = len(m)
-    k = int(m["default"].sum())
-    pd_ = k / n
-    pd_upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
+    pd_, pd_upper = probability_of_default(m["default"].to_numpy(dtype=bool))
     loss = m["holder_loss"].to_numpy(dtype=float)
     el = _expected_loss(loss)
     se = float(loss.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0

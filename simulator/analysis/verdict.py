@@ -33,13 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
 from ..outputs import format_value
 from ..ratings import RATING_TABLES
 from ..run.results import Results
 from ..scenario.errors import InputError
-from .credit import credit_report
+from .credit import credit_report, probability_of_default
 
 __all__ = ["CLAIMS", "Claim", "Verdict", "verdict"]
 
@@ -134,7 +133,22 @@ class Verdict:
 
     def details(self) -> list[str]:
         """The verdict's figures as sentences (default, support, what reaches Mexico)."""
-        return [line.strip() for line in self.lines()[1:4]]
+        rating = (
+            f"; implied rating {self.rating} ({_grade(self.investment_grade)})"
+            if self.rating is not None
+            else ""
+        )
+        return [
+            f"Default: the notes default on {self.probability_of_default:.2%} of "
+            f"{self.paths:,} paths (under {self.probability_of_default_upper:.2%} at 95%)"
+            f"{rating}.",
+            f"Without Pemex's backstop {self.probability_standalone_default:.2%} would; "
+            f"Pemex supports the structure on {self.probability_pemex_support:.2%} of paths, "
+            f"{format_value('pemex_support_pv_usd_bn', self.pemex_support_pv_mean)} in present "
+            "value on average.",
+            "What reaches Mexico (present values, P10 / median / P90): the Development Fund "
+            f"{_range(self.mdf_pv)}; Mexico's public sector as a whole {_range(self.mexico_pv)}.",
+        ]
 
     def claims_table(self) -> pd.DataFrame:
         """The proposal's claims against the run: one row per claim."""
@@ -170,27 +184,13 @@ class Verdict:
 
     def lines(self) -> list[str]:
         """The verdict as plain sentences."""
-        pd_ = self.probability_of_default
-        rating = (
-            f"; implied rating {self.rating} ({_grade(self.investment_grade)})"
-            if self.rating is not None
-            else ""
-        )
-        out = [
+        return [
             self.headline(),
-            f"  Default: the notes default on {pd_:.2%} of {self.paths:,} paths "
-            f"(under {self.probability_of_default_upper:.2%} at 95%){rating}.",
-            f"  Without Pemex's backstop {self.probability_standalone_default:.2%} would; "
-            f"Pemex supports the structure on {self.probability_pemex_support:.2%} of paths, "
-            f"{format_value('pemex_support_pv_usd_bn', self.pemex_support_pv_mean)} in present "
-            "value on average.",
-            "  What reaches Mexico (present values, P10 / median / P90): the Development Fund "
-            f"{_range(self.mdf_pv)}; Mexico's public sector as a whole {_range(self.mexico_pv)}.",
+            *(f"  {line}" for line in self.details()),
             "  The proposal's claims:",
             *(c.text() for c in self.claims),
             f"  ({self.rule})",
         ]
-        return out
 
     def text(self) -> str:
         return "\n".join(self.lines())
@@ -282,9 +282,7 @@ def _irr_claim(results: Results) -> Claim:
 def verdict(results: Results) -> Verdict:
     """The verdict on a run (see the module's rules)."""
     m = results.metrics
-    n = len(m)
-    k = int(m["default"].sum())
-    upper = float(beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0
+    pd_, upper = probability_of_default(m["default"].to_numpy(dtype=bool))
     rating: str | None
     grade: bool | None
     try:
@@ -293,11 +291,13 @@ def verdict(results: Results) -> Verdict:
         rating, grade = None, None
     else:
         rating = report.rating
-        grade = _investment_grade(report.rating, report.table)
+        table = RATING_TABLES[results.scenario.credit.rating_table]
+        line = next(r for r in table.ratings if r in INVESTMENT_GRADE)
+        grade = table.ratings.index(rating) <= table.ratings.index(line)
     return Verdict(
         scenario=results.scenario.name,
-        paths=n,
-        probability_of_default=k / n if n else math.nan,
+        paths=len(m),
+        probability_of_default=pd_,
         probability_of_default_upper=upper,
         probability_standalone_default=float(m["standalone_default"].mean()),
         probability_pemex_support=float(m["pemex_support"].mean()),
@@ -308,12 +308,3 @@ def verdict(results: Results) -> Verdict:
         mexico_pv=_percentiles(m["mexico_benefit_pv_usd_bn"].to_numpy(dtype=float)),
         claims=(_export_claim(results), _revenue_claim(results), _irr_claim(results)),
     )
-
-
-def _investment_grade(rating: str, table_title: str) -> bool:
-    """Whether ``rating`` is Baa / BBB or better on its table's scale."""
-    for table in RATING_TABLES.values():
-        if table.title == table_title:
-            line = next(r for r in table.ratings if r in INVESTMENT_GRADE)
-            return table.ratings.index(rating) <= table.ratings.index(line)
-    raise ValueError(f"unknown rating table {table_title!r}")

@@ -726,12 +726,13 @@ SECTOR_METRICS: Mapping[str, tuple[str, str]] = {
     "capital_final_usd_bn": ("USD bn", "Productive capital at the horizon"),
     "gdp_uplift_pv_usd_bn": ("USD bn", "GDP uplift PV"),
 }
-#: Per-year flows of each sector, averaged over the paths in ``Results.sector_ledger``.
-SECTOR_FLOWS: Mapping[str, tuple[str, str]] = {
-    "sector_investment_usd_bn": ("USD bn", "Investment"),
-    "sector_capital_usd_bn": ("USD bn", "Productive capital"),
-    "sector_gdp_uplift_usd_bn": ("USD bn", "GDP uplift"),
-}
+#: Per-year flows of each sector [USD bn], averaged over the paths in
+#: ``Results.sector_ledger`` (fields of :class:`~simulator.model.fund.FundFlows`).
+SECTOR_FLOWS: tuple[str, ...] = (
+    "sector_investment_usd_bn",
+    "sector_capital_usd_bn",
+    "sector_gdp_uplift_usd_bn",
+)
 
 
 def sector_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:

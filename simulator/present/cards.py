@@ -18,6 +18,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
+from ..model.chain import SECTOR_METRICS
 from ..outputs import Better, format_change, format_value, output
 from ..run.results import Results
 
@@ -29,6 +30,7 @@ __all__ = [
     "breakeven_card",
     "change_tone",
     "headline_cards",
+    "sector_columns",
 ]
 
 #: What a change means: ``good``, ``bad`` or ``neutral`` (no change, or no better direction).
@@ -277,3 +279,17 @@ def breakeven_card(price: float | None, *, compare: float | None = None) -> Card
     if not math.isfinite(value):
         card["text"] = "not reached"
     return card
+
+
+def sector_columns() -> list[tuple[str, str, str, float]]:
+    """The columns of ``Results.by_sector`` as the page and the report show them: (column,
+    title with its unit, number format, scale); the uplift's share in per cent."""
+    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
+    columns = [
+        (name, f"{text}, mean [{u}]", ",.2f", 1.0) for name, (u, text) in SECTOR_METRICS.items()
+    ]
+    columns += [
+        (f"gdp_uplift_pv_p{p}", f"{label}, P{p} [{unit}]", ",.2f", 1.0) for p in (10, 50, 90)
+    ]
+    columns.append(("gdp_uplift_share", f"Share of the {label} [%]", ".1f", 100.0))
+    return columns

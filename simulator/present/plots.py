@@ -708,7 +708,7 @@ SECTOR_COLOURS: tuple[str, ...] = tuple(
 )
 #: The flows of :meth:`Results.sector_ledger` the chart draws -> the catalogue's output of
 #: their sum over the sectors (its label, unit, description and format).
-SECTOR_FLOWS: dict[str, str] = {
+SECTOR_CHART_FLOWS: dict[str, str] = {
     "sector_gdp_uplift_usd_bn": "gdp_uplift_usd_bn",
     "sector_investment_usd_bn": "infrastructure_investment_usd_bn",
 }
@@ -746,10 +746,10 @@ def sector_chart(
         For a ledger without one of the two flows.
     """
     flows = set(ledger.columns.get_level_values(0))
-    for flow in SECTOR_FLOWS:
+    for flow in SECTOR_CHART_FLOWS:
         if flow not in flows:
             raise KeyError(f"sector ledger: no {flow!r} flow; known: {', '.join(sorted(flows))}")
-    uplift, invest = (output(SECTOR_FLOWS[f]) for f in SECTOR_FLOWS)
+    uplift, invest = (output(SECTOR_CHART_FLOWS[f]) for f in SECTOR_CHART_FLOWS)
     sectors = list(dict.fromkeys(str(s) for s in ledger["sector_gdp_uplift_usd_bn"].columns))
     years = ledger.index.to_numpy()
     fig = make_subplots(

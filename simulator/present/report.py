@@ -30,12 +30,11 @@ from ..analysis.breakeven import BreakEven, breakeven_flat_price
 from ..analysis.sensitivity import Tornado
 from ..analysis.sensitivity import tornado as run_tornado
 from ..analysis.verdict import Verdict, verdict
-from ..model.chain import SECTOR_METRICS
 from ..outputs import HEADLINE, display_scale, format_value, output
 from ..run.results import Results, atomic_file
 from ..scenario import SECTION_TITLES, SECTIONS, InputError, field_specs, iter_fields
 from . import plots
-from .cards import CARD_KEYS, Card, breakeven_card, headline_cards
+from .cards import CARD_KEYS, Card, breakeven_card, headline_cards, sector_columns
 
 __all__ = ["REPORT_FILE", "REPORT_SECTIONS", "render_report", "write_report"]
 
@@ -443,14 +442,7 @@ def _sectors(results: Results) -> str:
             "older version); run the scenario again to add them.</p>"
         )
     figure = plots.sector_chart(ledger, scenario=results.scenario.name, paths=results.paths)
-    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
-    columns: list[tuple[str, str, str, float]] = [
-        (name, f"{text}, mean [{u}]", ",.2f", 1.0) for name, (u, text) in SECTOR_METRICS.items()
-    ]
-    columns += [
-        (f"gdp_uplift_pv_p{p}", f"{label}, P{p} [{unit}]", ",.2f", 1.0) for p in (10, 50, 90)
-    ]
-    columns.append(("gdp_uplift_share", f"Share of the {label} [%]", ".1f", 100.0))
+    columns = sector_columns()
     header = [("", "Sector")] + [("num", _e(title)) for _, title, _, _ in columns]
     rows = [
         [("key", _e(sector))]
