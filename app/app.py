@@ -160,13 +160,19 @@ def run_key(scenario: Scenario) -> tuple[Any, ...]:
 
 
 def run_with_progress(scenario: Scenario) -> Any:
-    """Results of a scenario: from the store, or simulated with a progress bar."""
+    """Results of a scenario: from the store, or simulated with a progress bar.
+
+    The bar's place is taken whether or not the run is stored, so the elements after it keep
+    their places on the page: a stored run would otherwise move them up by one, and the
+    browser would draw them afresh (collapsing the sections the user had opened).
+    """
+    slot = st.empty()
     key = run_key(scenario)
     cached = store().get(key)
     if cached is not None:
         return cached
     paths, seed = scenario.simulation.paths, scenario.simulation.seed
-    bar = st.progress(0.0, text=f"Simulating {scenario.name}: {paths:,} paths")
+    bar = slot.progress(0.0, text=f"Simulating {scenario.name}: {paths:,} paths")
 
     def update(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Simulating {scenario.name}: {done:,} of {total:,} paths")
@@ -271,23 +277,46 @@ def fair_coupon_text(scenario: Scenario, fair: FairCoupon) -> str:
     )
 
 
+#: The result charts a user can draw, key -> name on the page; the keys of :func:`figures`.
+CHARTS: dict[str, str] = {
+    **{f"fan:{name}": catalogue_entry(name).label for name in plots.FAN_SERIES},
+    "hist": f"{catalogue_entry('mdf_inflow_pv_usd_bn').label} over paths",
+    "sankey": "Where the money went",
+    "sectors": "The Development Fund by sector",
+}
+#: Drawn until the user picks others: the driver, the debt's coverage, what reaches the fund
+#: and where the money went. Every chart drawn costs the browser a tenth of a second or more,
+#: so the page draws these four and the others on demand.
+DEFAULT_CHARTS = ("fan:oil_price_usd_per_bbl", "fan:dscr", "fan:mdf_inflow_usd_bn", "sankey")
+
+
 def figures(
-    scenario: Scenario, results: Any, others: list[Scenario], compared: list[Any]
+    scenario: Scenario,
+    results: Any,
+    others: list[Scenario],
+    compared: list[Any],
+    shown: list[str],
 ) -> dict[str, Any]:
-    """The result figures, built once per set of runs (the one shown and those compared)."""
-    key = ("figures", run_key(scenario), *(run_key(o) for o in others))
-    cached = store().get(key)
-    if cached is not None:
-        return cast(dict[str, Any], cached)
-    figs = {
-        f"fan:{name}": plots.fan_chart(results, name, compare=compared) for name in plots.FAN_SERIES
-    }
-    figs["hist"] = plots.pv_histogram(results)
-    figs["sankey"] = plots.money_flow(results)
-    figs["sectors"] = plots.sector_chart(
-        results.sector_ledger(), scenario=scenario.name, paths=results.paths
-    )
-    store().put(key, figs)
+    """The result figures named in ``shown`` (keys of :data:`CHARTS`), each built once per set
+    of runs (the one shown and those compared)."""
+    runs = (run_key(scenario), *(run_key(o) for o in others))
+    figs: dict[str, Any] = {}
+    for name in shown:
+        key = ("figure", name, *runs)
+        fig = store().get(key)
+        if fig is None:
+            if name.startswith("fan:"):
+                fig = plots.fan_chart(results, name.removeprefix("fan:"), compare=compared)
+            elif name == "hist":
+                fig = plots.pv_histogram(results)
+            elif name == "sankey":
+                fig = plots.money_flow(results)
+            else:
+                fig = plots.sector_chart(
+                    results.sector_ledger(), scenario=scenario.name, paths=results.paths
+                )
+            store().put(key, fig)
+        figs[name] = fig
     return figs
 
 
@@ -1173,6 +1202,7 @@ with st.sidebar:
                     )
                     state["loaded"] = marker
                     state["upload_error"] = None
+                    state["scenario"] = state["base_scenario"]  # shown as it stands
                 except (ScenarioError, UnicodeDecodeError) as exc:
                     state["upload_error"] = (
                         str(exc)
@@ -1184,7 +1214,7 @@ with st.sidebar:
     elif state.get("loaded") != choice:
         load_into_widgets(load_scenario(shipped()[choice]))
         state["loaded"] = choice
-        state["scenario"] = None
+        state["scenario"] = state["base_scenario"]  # shown as it stands, until edited and run
         st.query_params.clear()  # the address no longer names what is shown
     st.multiselect(
         "Compare with",
@@ -1418,7 +1448,6 @@ with results_tab:
             fair = fair_coupon_of(scenario, search)
             if fair is not None:
                 st.markdown(fair_coupon_text(scenario, fair))
-    figs = figures(scenario, results, others, other_results)
     if others:
         st.subheader("Side by side")
         st.caption(
@@ -1426,19 +1455,25 @@ with results_tab:
             "above show the change of the first column against the second."
         )
         st.dataframe(side_by_side(scenario, results, others, other_results), width="stretch")
+    shown = st.pills(
+        "Charts",
+        list(CHARTS),
+        selection_mode="multi",
+        default=list(DEFAULT_CHARTS),
+        format_func=CHARTS.__getitem__,
+        key="charts_shown",
+        help="The charts drawn below; pick more to draw them (the fans of the series by year, "
+        "the distribution of the MDF's inflow over paths, the money's flow and the fund by "
+        "sector).",
+    )
+    picked = [name for name in CHARTS if name in (shown or [])]  # in the order offered
+    figs = figures(scenario, results, others, other_results, picked)
     with st.container(key="charts"):
-        names = list(plots.FAN_SERIES)
-        for row in range(0, len(names), 2):  # a row at a time: they stack in order when narrow
-            for col, name in zip(st.columns(2), names[row : row + 2], strict=False):
+        for row in range(0, len(picked), 2):  # a row at a time: they stack in order when narrow
+            for col, name in zip(st.columns(2), picked[row : row + 2], strict=False):
                 with col:
-                    st.plotly_chart(figs[f"fan:{name}"], width="stretch", key=f"fan:{name}")
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(figs["hist"], width="stretch", key="hist")
-        with right:
-            st.plotly_chart(figs["sankey"], width="stretch", key="sankey")
+                    st.plotly_chart(figs[name], width="stretch", key=name)
     st.subheader("The Development Fund by sector")
-    st.plotly_chart(figs["sectors"], width="stretch", key="sectors")
     st.dataframe(sector_table(results), width="stretch")
     st.subheader("Summary over paths")
     summary = results.summary()

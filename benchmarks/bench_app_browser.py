@@ -1,13 +1,15 @@
 """Speed of the page as a user feels it: from pressing Run to the last chart drawn, in Chromium.
 
-Serves the page as ``naef app`` does (on a free port of 127.0.0.1), opens it in Debian's
-Chromium through Playwright, presses Run on the baseline (naef-2005, its 10,000 paths), opens
-the Results tab as a user would, and times, from the click, until the script has finished and
-every visible plotly chart has drawn its plot (an SVG with its traces) and the count of charts
-has held still for ``--settle`` seconds (the settle time is not counted). The first press
-simulates; the second, with the same inputs, comes from the server's cache, so it measures the
-drawing. Target: under 2 s uncached at 10,000 paths. ``benchmarks/bench_app.py`` measures the
-server's part alone, without a browser.
+Serves the page as ``naef app`` does (on a free port of 127.0.0.1) and opens it in Debian's
+Chromium through Playwright. The page opens with its scenario (naef-2005, 10,000 paths) run and
+its charts drawn; that is timed first, from the address typed to the last chart. Then, as a
+user would, the benchmark edits the coupon on the Inputs tab, presses Run, opens the Results
+tab, and times from the click until the script has finished and every visible plotly chart has
+been drawn again with the new run (a new layout, with its traces), the count of charts held
+still for ``--settle`` seconds (not counted). It does that twice, with two coupons: on the
+first load both are simulated; on the next loads the server has them stored, so they measure
+the drawing. Target: under 2 s from Run to the last chart, simulated, at 10,000 paths.
+``benchmarks/bench_app.py`` measures the server's part alone, without a browser.
 
 Run::
 
@@ -18,6 +20,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import socket
 import subprocess
@@ -34,6 +37,8 @@ from simulator.cli import app_command  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 TARGET_S = 2.0
+#: The coupons typed before each press of Run [% a year]: each press is a new run.
+COUPONS = ("5", "6")
 TIMEOUT_MS = 120_000
 
 WATCH_RUN = """() => {
@@ -50,13 +55,18 @@ WATCH_RUN = """() => {
 }"""
 RUN_DONE = """() => window.__naefRan === true && document.querySelector('[data-testid="stApp"]')
   .getAttribute('data-test-script-state') === 'notRunning'"""
+IDLE = """() => document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-script-state') === 'notRunning'"""
+# Remember each chart's layout before a press: plotly makes a new one when it draws again.
+MARK_DRAWN = """() => document.querySelectorAll('.js-plotly-plot')
+  .forEach(c => { c.__naefBefore = c._fullLayout; })"""
 # Charts drawn: every visible plotly chart (those of inactive tabs are not drawn until opened)
-# has its SVG with at least one trace or shape drawn.
+# has its SVG with at least one trace or shape drawn, since the last MARK_DRAWN.
 CHARTS = """() => {
   const charts = Array.from(document.querySelectorAll('.js-plotly-plot'))
       .filter(c => c.offsetParent !== null);
   const drawn = charts.filter(c => c.querySelector('.main-svg') &&
-      c.querySelector('.trace, .sankey, .heatmaplayer'));
+      c.querySelector('.trace, .sankey, .heatmaplayer') && c._fullLayout !== c.__naefBefore);
   return [charts.length, drawn.length];
 }"""
 
@@ -75,19 +85,9 @@ def healthy(url: str) -> bool:
         return False
 
 
-def press_and_time(page, settle: float) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    """Press Run (on the Inputs tab), open the Results tab, and return the seconds until the
-    script ended and every visible chart was drawn, and their count."""
-    inputs = page.get_by_role("tab", name="Inputs")
-    if inputs.count():
-        inputs.first.click()
-    page.evaluate(WATCH_RUN)
-    t0 = time.perf_counter()
-    page.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_function(RUN_DONE, timeout=TIMEOUT_MS)
-    results = page.get_by_role("tab", name="Results")
-    if results.count():  # where the run's charts are, as a user would open it
-        results.first.click()
+def charts_drawn(page, t0: float, settle: float) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """Seconds from ``t0`` until every visible chart was drawn (and stayed so for ``settle``
+    seconds), and their count."""
     last, stable_since, done_at = (-1, -1), None, None
     while True:
         total, drawn = page.evaluate(CHARTS)
@@ -103,6 +103,33 @@ def press_and_time(page, settle: float) -> tuple[float, int]:  # type: ignore[no
         if now - t0 > TIMEOUT_MS / 1000:
             raise TimeoutError(f"{drawn} of {total} charts drawn after {TIMEOUT_MS / 1000:.0f} s")
         time.sleep(0.02)
+
+
+def open_and_time(page, url: str, settle: float) -> float:  # type: ignore[no-untyped-def]
+    """Load the page and return the seconds until its opening run's charts were drawn."""
+    t0 = time.perf_counter()
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Results").first.click()
+    seconds, _ = charts_drawn(page, t0, settle)
+    return seconds
+
+
+def press_and_time(page, settle: float, coupon: str) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """Type ``coupon`` on the Inputs tab, press Run, open the Results tab, and return the
+    seconds until the script ended and every visible chart was drawn again, and their count."""
+    page.get_by_role("tab", name="Inputs").first.click()
+    box = page.get_by_role("spinbutton", name="Coupon [% a year]", exact=True)
+    box.fill(coupon)
+    box.press("Tab")  # commit the value without submitting the form
+    page.evaluate(MARK_DRAWN)
+    page.evaluate(WATCH_RUN)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function(RUN_DONE, timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Results").first.click()  # where the run's charts are
+    return charts_drawn(page, t0, settle)
 
 
 def main() -> int:
@@ -137,18 +164,16 @@ def main() -> int:
                     try:
                         for i in range(args.repeat):
                             page = browser.new_page(viewport={"width": args.width, "height": 1000})
-                            page.goto(url, timeout=TIMEOUT_MS)
-                            page.get_by_role("button", name="Run", exact=True).wait_for(
-                                timeout=TIMEOUT_MS
-                            )
-                            first, charts = press_and_time(page, args.settle)
-                            again, _ = press_and_time(page, args.settle)
-                            rows.append((first, again, charts))
+                            opened = open_and_time(page, url, args.settle)
+                            first, charts = press_and_time(page, args.settle, COUPONS[0])
+                            again, _ = press_and_time(page, args.settle, COUPONS[1])
+                            rows.append((opened, first, again, charts))
                             page.close()
+                            how = "simulated" if i == 0 else "stored"
                             print(
-                                f"  load {i + 1}: Run to last chart {first:.2f} s "
-                                f"({'simulated' if i == 0 else 'server cache warm'}), "
-                                f"again {again:.2f} s (cached), {charts} charts"
+                                f"  load {i + 1}: open to last chart {opened:.2f} s; edit, Run to "
+                                f"last chart {first:.2f} s and {again:.2f} s ({how}), {charts} "
+                                "charts"
                             )
                     finally:
                         browser.close()
@@ -160,11 +185,12 @@ def main() -> int:
                     except subprocess.TimeoutExpired:
                         proc.kill()
                         proc.wait(timeout=10)
-    first = rows[0][0]
-    best_cached = min(r[1] for r in rows)
+    simulated = max(rows[0][1:3])
+    stored = min(min(r[1:3]) for r in rows[1:]) if len(rows) > 1 else math.nan
     print(
-        f"Run to last chart at {args.width} px: {first:.2f} s uncached (target {TARGET_S:g} s), "
-        f"{best_cached:.2f} s cached"
+        f"Edit, Run to last chart at {args.width} px: {simulated:.2f} s simulated (the slower "
+        f"of two; target {TARGET_S:g} s), {stored:.2f} s stored; the page opens in "
+        f"{rows[0][0]:.2f} s"
     )
     return 0
 

@@ -237,6 +237,31 @@ def test_every_shipped_scenario_runs_and_shows_the_librarys_cards() -> None:
         }
 
 
+def test_the_page_opens_with_the_scenario_run_as_it_stands_and_draws_charts_on_demand() -> None:
+    at = start()
+    want = simulator.load_scenario(BASELINE)
+    assert at.session_state["scenario"] is at.session_state["base_scenario"]
+    assert at.session_state["scenario"].to_dict() == want.to_dict()
+    assert cards(at) == {c["label"]: c["text"] for c in library_cards(want)}
+    # A rerun takes the run from the store: every element keeps its place (a moved one is drawn
+    # afresh by the browser, and the editor's sections the user opened would collapse).
+    placed = [type(c).__name__ for c in at.main.children.values()]
+    at.run()
+    assert [type(c).__name__ for c in at.main.children.values()] == placed
+    picker = at.button_group(key="charts_shown")
+    drawn = [c.proto.id for c in at.get("plotly_chart")]
+    assert len(drawn) == len(picker.value) == 4, (drawn, picker.value)
+    # Each chart picked is drawn, in the order the picker offers them; one unpicked goes.
+    picker.select("hist").unselect("fan:dscr")
+    at.run()
+    assert not at.exception, exceptions(at)
+    ids = [c.proto.id for c in at.get("plotly_chart")]
+    assert len(ids) == 4
+    assert any("hist" in i for i in ids) and not any("fan:dscr" in i for i in ids), ids
+    order = ["oil_price", "mdf_inflow", "hist", "sankey"]
+    assert [next(k for k in order if k in i) for i in ids] == order, ids
+
+
 # ---------------------------------------------------------------------- a parameter change
 
 
@@ -582,14 +607,17 @@ def test_pressing_run_again_with_identical_inputs_does_not_simulate_again(
 
     # The page calls ``simulator.simulate`` through the module, in this process.
     monkeypatch.setattr(simulator, "simulate", counting)
-    at = press_run(start(), naef__coupon_rate=8)
+    at = start()
+    opened = simulator.load_scenario(BASELINE).simulation.paths
+    assert calls == [opened], "the page opens with the loaded scenario run as it stands"
+    at = press_run(at, naef__coupon_rate=8)
     assert not at.exception, exceptions(at)
-    assert calls == [PATHS]
+    assert calls == [opened, PATHS]
     first = cards(at)
 
     at = press_run(at, naef__coupon_rate=8)
     assert not at.exception, exceptions(at)
-    assert calls == [PATHS], "identical inputs must come from the cache"
+    assert calls == [opened, PATHS], "identical inputs must come from the cache"
     assert cards(at) == first
 
 
@@ -624,8 +652,8 @@ SENSITIVITY_OUTPUTS = ("mdf_inflow_pv_p50", "prob_default", "gdp_uplift_pv_usd_b
 def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
     from simulator.analysis.sensitivity import sobol, tornado
 
-    at = start()
-    assert [b for b in at.button if b.label == "Run sensitivity"] == []  # nothing run yet
+    at = start()  # the page opens with the baseline run, so its sensitivity can be asked for
+    assert [b.label for b in at.button if b.label == "Run sensitivity"] == ["Run sensitivity"]
     press_run(at)
     press_sensitivity(at, "Tornado (one at a time)", 300)
     assert not exceptions(at)
@@ -1281,6 +1309,8 @@ def test_the_results_show_the_fund_by_sector() -> None:
     at.selectbox(key="choice").set_value("mdf-sectors").run()
     at = press_run(at)
     assert not at.exception, exceptions(at)
+    assert not [c for c in at.get("plotly_chart") if "sectors" in c.proto.id], "on demand"
+    at.button_group(key="charts_shown").select("sectors").run()
     sc = at.session_state["scenario"]
     results = simulator.simulate(sc, paths=sc.simulation.paths, seed=sc.simulation.seed)
     assert "The Development Fund by sector" in [s.value for s in at.subheader]
@@ -1348,7 +1378,8 @@ def test_a_link_that_is_not_a_valid_scenario_is_refused_on_one_line() -> None:
         assert errors[0].startswith("The address's what-if was not opened: ")
         assert "\n" not in errors[0]
         assert at.session_state["base_scenario"].name == "naef-2005"
-        assert not at.metric, "nothing run"
+        # The scenario the page opens with, run as it stands: not the link's what-if.
+        assert at.session_state["scenario"] is at.session_state["base_scenario"]
     # A link to a shipped scenario unedited opens it as it is.
     at = open_with({"scenario": "ordinary-fiscal-take", "simulation.paths": "300"})
     assert not at.error, [e.value for e in at.error]
