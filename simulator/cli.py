@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .analysis.sensitivity import DEFAULT_OUTPUTS
 from .outputs import format_value
 from .outputs import output as catalogue_entry
 from .run.results import is_complete_run, os_error_text, prepare_output_folder, remove_leftovers
@@ -384,7 +385,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return _sobol(sc, args)
     if args.method == "yearly":
         return _yearly(sc, args)
-    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_default"))
+    outputs = tuple(args.output or DEFAULT_OUTPUTS)
     result = tornado(
         sc, parameters=args.parameter or None, outputs=outputs, paths=args.paths, seed=args.seed
     )
@@ -465,7 +466,7 @@ def _yearly(sc: Scenario, args: argparse.Namespace) -> int:
 def _sobol(sc: Scenario, args: argparse.Namespace) -> int:
     from .analysis.sensitivity import DEFAULT_BASE_SAMPLES, DEFAULT_PATHS_PER_SAMPLE, sobol
 
-    outputs = tuple(args.output or ("mdf_inflow_pv_p50", "prob_default"))
+    outputs = tuple(args.output or DEFAULT_OUTPUTS)
     bar, update = _progress_bar(0, "sobol")
 
     def progress(done: int, total: int) -> None:
@@ -868,7 +869,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         action="append",
         metavar="NAME",
-        help="headline figure to rank by (repeatable; default: mdf_inflow_pv_p50 and prob_default)",
+        help=f"headline figure to rank by (repeatable; default: {', '.join(DEFAULT_OUTPUTS)})",
     )
     p.add_argument("--paths", type=int, help="paths per run (default: the scenario's)")
     p.add_argument("--seed", type=int, help="seed shared by every run (default: the scenario's)")

@@ -646,7 +646,12 @@ def ranking_shown(at: AppTest) -> Any:
 
 
 #: What the Sensitivity tab ranks: the library's default outputs and the median GDP uplift.
-SENSITIVITY_OUTPUTS = ("mdf_inflow_pv_p50", "prob_default", "gdp_uplift_pv_usd_bn")
+SENSITIVITY_OUTPUTS = (
+    "mdf_inflow_pv_p50",
+    "prob_default",
+    "prob_standalone_default",
+    "gdp_uplift_pv_usd_bn",
+)
 
 
 def test_sensitivity_tab_shows_the_librarys_tornado_and_sobol() -> None:
@@ -723,6 +728,7 @@ def test_sensitivity_offers_only_parameters_that_move_what_it_ranks() -> None:
     assert at.selectbox(key="sens_output").options == [
         output("mdf_inflow_pv_p50").label,
         output("prob_default").label,
+        output("prob_standalone_default").label,
         f"{output('gdp_uplift_pv_usd_bn').label}, median over paths",
     ]
     swings: dict[str, float] = {}

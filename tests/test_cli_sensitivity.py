@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,17 @@ BASELINE = Path(__file__).parents[1] / "scenarios" / "naef-2005.yaml"
 PARAMS = ["naef.coupon_rate", "oil_price.long_run_usd_per_bbl", "mdf.efficiency"]
 
 
+def _library_tornado(output: str) -> Any:
+    """The library's ranking of ``output`` over PARAMS, as the commands below ask for it."""
+    return tornado(
+        simulator.load_scenario(BASELINE),
+        parameters=PARAMS,
+        outputs=(output,),
+        paths=1500,
+        seed=5,
+    ).ranking(output)
+
+
 def test_tornado_command_ranks_as_the_library(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -23,19 +35,30 @@ def test_tornado_command_ranks_as_the_library(
         argv += ["--parameter", p]
     assert main([*argv, "--output", "mdf_inflow_pv_p50"]) == 0
     out = capsys.readouterr().out
-    ranking = tornado(
-        simulator.load_scenario(BASELINE),
-        parameters=PARAMS,
-        outputs=("mdf_inflow_pv_p50",),
-        paths=1500,
-        seed=5,
-    ).ranking("mdf_inflow_pv_p50")
+    ranking = _library_tornado("mdf_inflow_pv_p50")
     printed = [
         line.split()[0] for line in out.splitlines() if line.strip().startswith(tuple(PARAMS))
     ]
     assert printed == list(ranking["parameter"])
     text = html.read_text(encoding="utf-8")
     assert "plotly" in text and '<script src="http' not in text
+
+
+def test_tornado_command_ranks_the_default_with_and_without_the_backstop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without --output the tornado ranks the MDF's median PV and the probability of default
+    with and without Pemex's backstop: the baseline's default with it is near zero on every
+    run, so the stand-alone one is what shows an assumption moving its credit."""
+    argv = ["sensitivity", str(BASELINE), "--paths", "1500", "--seed", "5"]
+    for p in PARAMS:
+        argv += ["--parameter", p]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    headings = [line.split(" (base")[0] for line in out.splitlines() if " (base " in line]
+    assert headings == ["mdf_inflow_pv_p50", "prob_default", "prob_standalone_default"]
+    swing = _library_tornado("prob_standalone_default")["swing"]
+    assert swing.iloc[0] > 0, "the stand-alone default moves with some assumption"
 
 
 def test_tornado_command_names_an_unknown_parameter(capsys: pytest.CaptureFixture[str]) -> None:

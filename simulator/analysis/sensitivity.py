@@ -183,7 +183,7 @@ def default_parameters(scenario: Scenario, *, continuous: bool = False) -> tuple
 
 
 #: Outputs of :func:`tornado` by default (keys of :meth:`Results.headline`).
-DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_default")
+DEFAULT_OUTPUTS: tuple[str, ...] = ("mdf_inflow_pv_p50", "prob_default", "prob_standalone_default")
 
 #: Half-width of a default range as a fraction of the scenario's value [-].
 RELATIVE_STEP = 0.25
