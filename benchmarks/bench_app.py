@@ -2,8 +2,9 @@
 
 Drives ``app/app.py`` headless through ``streamlit.testing.v1.AppTest`` on the baseline
 (naef-2005, 10,000 paths by default). Each of the ``--repeat`` fresh AppTests starts with empty
-Streamlit caches, so its first press of Run simulates; pressing Run again with identical inputs
-must come from the cache. The time is the whole script run a press of Run causes (simulation,
+Streamlit caches; the page opens with the baseline run as it stands, so the benchmark edits the
+coupon (5% for 4.65%) and its first press of Run simulates; pressing Run again with identical
+inputs must come from the cache. The time is the whole script run a press of Run causes (simulation,
 cards, charts, tables, downloads), not the browser's drawing. Targets: under 1 s uncached, under
 0.2 s cached. For reference the script also times ``simulator.simulate`` alone.
 
@@ -34,6 +35,8 @@ APP = ROOT / "app" / "app.py"
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 TARGET_UNCACHED_S = 1.0
 TARGET_CACHED_S = 0.2
+#: The coupon typed before the first press [% a year]: not the baseline's, so it simulates.
+COUPON_PERCENT = 5.0
 
 
 def press_run(at: AppTest) -> float:
@@ -57,6 +60,7 @@ def one_session(paths: int) -> tuple[float, float | str]:
     if at.exception:
         raise RuntimeError(at.exception[0].value.splitlines()[0])
     at.number_input(key="field:simulation.paths").set_value(paths)
+    at.number_input(key="field:naef.coupon_rate").set_value(COUPON_PERCENT)  # a new run
     first = press_run(at)
     cards = [(m.label, m.value) for m in at.metric]
     try:
