@@ -298,25 +298,23 @@ def figures(
     shown: list[str],
 ) -> dict[str, Any]:
     """The result figures named in ``shown`` (keys of :data:`CHARTS`), each built once per set
-    of runs (the one shown and those compared)."""
-    runs = (run_key(scenario), *(run_key(o) for o in others))
-    figs: dict[str, Any] = {}
+    of runs (the one shown and those compared) and kept with them in one entry of the store."""
+    key = ("figures", run_key(scenario), *(run_key(o) for o in others))
+    figs: dict[str, Any] = store().get(key) or {}
     for name in shown:
-        key = ("figure", name, *runs)
-        fig = store().get(key)
-        if fig is None:
-            if name.startswith("fan:"):
-                fig = plots.fan_chart(results, name.removeprefix("fan:"), compare=compared)
-            elif name == "hist":
-                fig = plots.pv_histogram(results)
-            elif name == "sankey":
-                fig = plots.money_flow(results)
-            else:
-                fig = plots.sector_chart(
-                    results.sector_ledger(), scenario=scenario.name, paths=results.paths
-                )
-            store().put(key, fig)
-        figs[name] = fig
+        if name in figs:
+            continue
+        if name.startswith("fan:"):
+            figs[name] = plots.fan_chart(results, name.removeprefix("fan:"), compare=compared)
+        elif name == "hist":
+            figs[name] = plots.pv_histogram(results)
+        elif name == "sankey":
+            figs[name] = plots.money_flow(results)
+        else:
+            figs[name] = plots.sector_chart(
+                results.sector_ledger(), scenario=scenario.name, paths=results.paths
+            )
+    store().put(key, figs)
     return figs
 
 
