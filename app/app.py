@@ -941,6 +941,35 @@ def file_name(scenario: Scenario, suffix: str) -> str:
     return f"{stem}{suffix}"
 
 
+def refuse(exc: ScenarioError) -> None:
+    """Show no run, and the message of a refused scenario under its field (its section open)."""
+    message = str(exc)
+    specs = {s.key: s for s in simulator.field_specs()}
+    spec = specs.get(error_key(exc.field))
+    if spec is not None and is_percent(spec):
+        shown = state.get(widget_key(spec))
+        if isinstance(shown, int | float):
+            message += f" (this page shows the field in %: {shown:g} % is {from_percent(shown):g})"
+    state["field_error"] = (exc.field, message)
+    state["scenario"] = None
+    section = error_section()
+    if section is not None:  # open it: a collapsed section must not hide the message
+        state["opened_sections"] = {*state.get("opened_sections", ()), section}
+
+
+def show_as_loaded() -> None:
+    """Run the scenario just loaded into the editor as it stands; one whose structure the model
+    refuses (fees and reserves above a tranche's face) is not run, and its message shows under
+    its field as after a press of Run."""
+    base: Scenario = state["base_scenario"]
+    try:
+        build_schedule(base)
+    except ScenarioError as exc:
+        refuse(exc)
+        return
+    state["scenario"] = base
+
+
 def on_run() -> None:
     """Validate the edited inputs (before the rerun draws the page)."""
     base: Scenario = state["base_scenario"]
@@ -948,20 +977,7 @@ def on_run() -> None:
         scenario = base.with_overrides(edited_values(), source="inputs")
         build_schedule(scenario)  # fees and reserves above a tranche's face are refused here
     except ScenarioError as exc:
-        message = str(exc)
-        specs = {s.key: s for s in simulator.field_specs()}
-        spec = specs.get(error_key(exc.field))
-        if spec is not None and is_percent(spec):
-            shown = state.get(widget_key(spec))
-            if isinstance(shown, int | float):
-                message += (
-                    f" (this page shows the field in %: {shown:g} % is {from_percent(shown):g})"
-                )
-        state["field_error"] = (exc.field, message)
-        state["scenario"] = None
-        section = error_section()
-        if section is not None:  # open it: a collapsed section must not hide the message
-            state["opened_sections"] = {*state.get("opened_sections", ()), section}
+        refuse(exc)
         return
     state["field_error"] = None
     state["scenario"] = named_for_changes(base, scenario)
@@ -1200,7 +1216,7 @@ with st.sidebar:
                     )
                     state["loaded"] = marker
                     state["upload_error"] = None
-                    state["scenario"] = state["base_scenario"]  # shown as it stands
+                    show_as_loaded()
                 except (ScenarioError, UnicodeDecodeError) as exc:
                     state["upload_error"] = (
                         str(exc)
@@ -1212,7 +1228,7 @@ with st.sidebar:
     elif state.get("loaded") != choice:
         load_into_widgets(load_scenario(shipped()[choice]))
         state["loaded"] = choice
-        state["scenario"] = state["base_scenario"]  # shown as it stands, until edited and run
+        show_as_loaded()  # until edited and run
         st.query_params.clear()  # the address no longer names what is shown
     st.multiselect(
         "Compare with",

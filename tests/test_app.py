@@ -520,6 +520,28 @@ def test_an_upload_that_extends_a_path_outside_the_scenarios_is_refused() -> Non
     assert at.session_state["base_scenario"].name == "naef-2005", "nothing was loaded"
 
 
+def test_an_upload_whose_reserves_exceed_its_face_loads_and_shows_the_message_not_a_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The page runs what it loads; a scenario the structure refuses (a 50% coupon needs an
+    interest reserve of 1.5 times each tranche) loads into the editor and shows the command
+    line's message under its field instead of a run, and an edit then runs."""
+    want = cli_message(capsys, "naef.issuance_usd_bn[0]", "naef.coupon_rate=0.5")
+    text = "name: dear\nextends: naef-2005.yaml\nnaef:\n  coupon_rate: 0.5\n"
+    at = _upload(start(), "dear.yaml", text)
+    assert not at.exception, exceptions(at)
+    assert at.session_state["base_scenario"].name == "dear", "loaded into the editor"
+    assert field(at, "naef.coupon_rate").value == 50
+    errors = [e.value for e in at.error]
+    assert any(want in e for e in errors), (want, errors)
+    assert not at.metric, "nothing run"
+
+    at = press_run(at, naef__coupon_rate=6)
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric
+
+
 def test_an_upload_that_extends_a_shipped_scenario_loads_into_the_editor() -> None:
     text = "name: my-case\nextends: naef-2005.yaml\nnaef:\n  coupon_rate: 0.075\n"
     at = _upload(start(), "my-case.yaml", text)
