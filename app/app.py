@@ -290,6 +290,11 @@ CHARTS: dict[str, str] = {
 DEFAULT_CHARTS = ("fan:oil_price_usd_per_bbl", "fan:dscr", "fan:mdf_inflow_usd_bn", "sankey")
 
 
+def keep_chart_picks() -> None:
+    """Remember the charts picked, beyond the runs that do not draw the picker."""
+    state["charts_picked"] = tuple(state.get("charts_shown") or ())
+
+
 def figures(
     scenario: Scenario,
     results: Any,
@@ -1473,9 +1478,12 @@ with results_tab:
         "Charts",
         list(CHARTS),
         selection_mode="multi",
-        default=list(DEFAULT_CHARTS),
+        # Streamlit drops a widget's state on a run that does not draw it (a refused input
+        # draws no results): the picks are kept beside it and given back as its default.
+        default=list(state.get("charts_picked", DEFAULT_CHARTS)),
         format_func=CHARTS.__getitem__,
         key="charts_shown",
+        on_change=keep_chart_picks,
         help="The charts drawn below; pick more to draw them (the fans of the series by year, "
         "the distribution of the MDF's inflow over paths, the money's flow and the fund by "
         "sector).",

@@ -245,6 +245,21 @@ def test_the_page_runs_edits_and_reruns_in_chromium(server: str, tmp_path: Path)
             press_run(page)
             expect(card).to_contain_text(want_high, timeout=RUN_TIMEOUT_MS)
             expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1)  # + the break-even card
+
+            # A chart picked stays picked through a refused input, which draws no results.
+            gdp = page.locator(".st-key-charts_shown button", has_text="GDP uplift")
+            page.evaluate(WATCH_RUN)
+            gdp.click()
+            page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS)
+            expect(gdp).to_have_attribute("aria-pressed", "true")
+            for percent, results_drawn in (("50", False), ("9", True)):  # 50%: reserves > face
+                page.get_by_role("tab", name="Inputs").click()
+                coupon.fill(percent)
+                coupon.press("Tab")
+                press_run(page)
+                expect(cards).to_have_count(len(cards_module.CARD_KEYS) + 1 if results_drawn else 0)
+            expect(gdp).to_have_attribute("aria-pressed", "true", timeout=RUN_TIMEOUT_MS)
+            expect(page.locator(".st-key-fan-gdp_uplift_usd_bn .js-plotly-plot")).to_have_count(1)
         finally:
             browser.close()
 
