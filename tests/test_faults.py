@@ -252,8 +252,11 @@ def test_batch_killed_at_several_times_then_resumed(
             proc.wait(timeout=fraction * reference[phase])
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            assert proc.returncode == -signal.SIGKILL
-            complete = _after_kill(out, NAMES)
+            if proc.returncode == 0:  # it finished between the wait's end and the kill
+                complete = set(NAMES)
+            else:
+                assert proc.returncode == -signal.SIGKILL
+                complete = _after_kill(out, NAMES)
         else:  # the machine was faster this time: nothing was interrupted
             assert proc.returncode == 0
             complete = set(NAMES)
