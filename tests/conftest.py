@@ -8,7 +8,7 @@ import pytest
 
 import simulator
 from simulator.run.results import Results
-from simulator.scenario import Scenario
+from simulator.scenario import Mdf, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +59,20 @@ def baseline_run(baseline: Scenario) -> Results:
 def low20_run(low20: Scenario) -> Results:
     """The $20 world on the same draws as :func:`baseline_run`."""
     return simulator.simulate(low20, paths=SHARED_PATHS, seed=SHARED_SEED)
+
+
+@pytest.fixture
+def small_fund() -> Mdf:
+    """A fund whose absorptive-capacity cap (3 USD bn/year) binds in some years only; the hand
+    computations of the fund and of a single capital sector run it."""
+    return Mdf(
+        fund_return=0.1,
+        spend_rate=0.5,
+        max_investment_usd_bn_per_year=3.0,
+        efficiency=0.8,
+        depreciation_rate=0.1,
+        output_elasticity=0.2,
+        gdp_base_usd_bn=100.0,
+        gdp_growth=0.05,
+        public_capital_to_gdp=0.5,
+    )

@@ -12,19 +12,6 @@ import pytest
 from simulator.model.fund import run_fund
 from simulator.scenario import Mdf
 
-#: A fund whose absorptive-capacity cap (3 USD bn/year) binds in some years only.
-MDF = Mdf(
-    fund_return=0.1,
-    spend_rate=0.5,
-    max_investment_usd_bn_per_year=3.0,
-    efficiency=0.8,
-    depreciation_rate=0.1,
-    output_elasticity=0.2,
-    gdp_base_usd_bn=100.0,
-    gdp_growth=0.05,
-    public_capital_to_gdp=0.5,
-)
-
 #: Inflows [USD bn], one list per path: a lump, a steady stream, a late lump.
 INFLOWS = [[10.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 2.0], [0.0, 8.0, 0.0, 1.0]]
 
@@ -68,10 +55,10 @@ def _run(inflows: list[list[float]], mdf: Mdf) -> tuple[np.ndarray, ...]:
     )
 
 
-def test_fund_rule_with_a_cap_that_binds_in_some_years() -> None:
+def test_fund_rule_with_a_cap_that_binds_in_some_years(small_fund: Mdf) -> None:
     """Balance, investment and capital of three paths over four years against a plain loop;
     the cap of 3 binds exactly where 0.5 x balance exceeds it, and the rest is carried."""
-    balance, invest, capital, _, _ = _run(INFLOWS, MDF)
+    balance, invest, capital, _, _ = _run(INFLOWS, small_fund)
     ref = _hand_fund(
         INFLOWS, fund_return=0.1, spend_rate=0.5, cap=3.0, efficiency=0.8, depreciation=0.1
     )
@@ -108,9 +95,9 @@ def test_fund_rule_with_a_cap_that_binds_in_some_years() -> None:
     np.testing.assert_allclose(invest[:, 2], [0.0, 3.0, 2.75, 2.0125], rtol=1e-14)
 
 
-def test_gdp_and_uplift_of_the_capped_case() -> None:
+def test_gdp_and_uplift_of_the_capped_case(small_fund: Mdf) -> None:
     """GDP = 100 x 1.05^t and uplift = GDP ((1 + K / (0.5 GDP))^0.2 - 1) from the hand loop's K."""
-    _, _, _, uplift, gdp = _run(INFLOWS, MDF)
+    _, _, _, uplift, gdp = _run(INFLOWS, small_fund)
     ref = _hand_fund(
         INFLOWS, fund_return=0.1, spend_rate=0.5, cap=3.0, efficiency=0.8, depreciation=0.1
     )
@@ -166,9 +153,9 @@ def test_zero_inflow_gives_zero_everywhere() -> None:
         np.testing.assert_allclose(gdp[:, n], expected, rtol=1e-14)
 
 
-def test_zero_cap_accumulates_the_fund() -> None:
+def test_zero_cap_accumulates_the_fund(small_fund: Mdf) -> None:
     """A cap of 0 invests nothing: the balance compounds, B_t = B_{t-1} x 1.1 + inflow."""
-    mdf = MDF.model_copy(update={"max_investment_usd_bn_per_year": 0.0})
+    mdf = small_fund.model_copy(update={"max_investment_usd_bn_per_year": 0.0})
     balance, invest, capital, uplift, _ = _run([[1.0, 1.0, 1.0]], mdf)
     np.testing.assert_array_equal(invest, np.zeros((3, 1)))
     np.testing.assert_array_equal(capital, np.zeros((3, 1)))
@@ -181,13 +168,13 @@ def test_zero_cap_accumulates_the_fund() -> None:
     [(0.03, 0.8, 15.0), (-0.5, 1.0, 10_000.0), (0.5, 1.0, 0.7), (0.0, 0.3, 2.0)],
 )
 def test_investment_never_exceeds_the_balance(
-    fund_return: float, spend_rate: float, cap: float
+    small_fund: Mdf, fund_return: float, spend_rate: float, cap: float
 ) -> None:
     """On random non-negative inflows, investment <= the balance before investing (a plain
     loop's value) and the balance left is never negative."""
     rng = np.random.default_rng(7)
     inflows = rng.exponential(3.0, size=(12, 50)) * (rng.uniform(size=(12, 50)) < 0.6)
-    mdf = MDF.model_copy(
+    mdf = small_fund.model_copy(
         update={
             "fund_return": fund_return,
             "spend_rate": spend_rate,

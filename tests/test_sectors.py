@@ -235,18 +235,10 @@ def _check_against_hand(
 
 
 @pytest.mark.parametrize("per_path", [False, True])
-def test_one_capital_sector_is_the_single_stock_model(per_path: bool) -> None:
+def test_one_capital_sector_is_the_single_stock_model(per_path: bool, small_fund: Mdf) -> None:
     """Share 1, gestation 0, no lending: balance, investment, capital and uplift are those of
     run_fund for the same inputs, with one value or one value per path."""
-    mdf = Mdf(
-        **FUND,
-        efficiency=0.8,
-        depreciation_rate=0.1,
-        output_elasticity=0.2,
-        gdp_base_usd_bn=100.0,
-        gdp_growth=0.05,
-        public_capital_to_gdp=0.5,
-    )
+    mdf = small_fund
     section: Mdf | PerPath[Mdf] = mdf
     if per_path:
         section = PerPath(
