@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 
 from simulator.model.metrics import (
+    block_sums,
     cvar_lower,
+    is_idle,
     present_value,
     row_statistic,
     standard_error,
+    sum_over_years,
 )
 
 NAN = math.nan
@@ -115,6 +118,70 @@ def test_present_value_does_not_depend_on_memory_layout() -> None:
     v3_c = np.ascontiguousarray(values[:, COLS])
     assert present_value(discount, v3_f).tolist() == present_value(discount, v3_c).tolist()
     assert present_value(discount, v3_f).tolist() == _loop_pv(discount, v3_c)
+
+
+def test_present_value_of_an_idle_flow_is_zero() -> None:
+    """A flow nobody pays (a read-only view of one zero) has a present value of 0 on every path,
+    and a view of another constant is not taken for one."""
+    _, discount, per_path = _pv_case()
+    idle = np.broadcast_to(0.0, (25, 1000))
+    assert is_idle(idle)
+    assert present_value(discount, idle).tolist() == [0.0] * 1000
+    assert present_value(per_path, idle).tolist() == [0.0] * 1000
+    ones = np.broadcast_to(1.0, (25, 1000))
+    assert not is_idle(ones)
+    assert not is_idle(np.zeros((25, 1000)))  # a zero array may be written to: not idle
+    assert present_value(discount, ones).tolist() == _loop_pv(discount, np.ones((25, 1000)))
+
+
+# --- sums over the years and over blocks of paths ------------------------------------------
+
+
+def _loop_sum(values: np.ndarray) -> list[float]:
+    """values[0] + values[1] + ... per path, in plain Python."""
+    out = []
+    for n in range(values.shape[1]):
+        total = 0.0
+        for t in range(values.shape[0]):
+            total += float(values[t, n])
+        out.append(total)
+    return out
+
+
+@pytest.mark.parametrize("paths", [1, 2, 3, 7, 16, 17, 1000])
+def test_sum_over_years_equals_a_plain_loop_exactly(paths: int) -> None:
+    """Year after year for every path (==), however many paths and in either memory order."""
+    values, _, _ = _pv_case()
+    v = np.ascontiguousarray(values[:, :paths])
+    assert sum_over_years(v).tolist() == _loop_sum(v)
+    assert sum_over_years(np.asfortranarray(v)).tolist() == _loop_sum(v)
+    assert sum_over_years(np.broadcast_to(0.0, v.shape)).tolist() == [0.0] * paths
+
+
+def test_block_sums_by_hand() -> None:
+    """Blocks of 2 paths over 5 paths: [1+2, 3+4, 5] and [10+20, 30+40, 50]."""
+    values = np.array([[1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 20.0, 30.0, 40.0, 50.0]])
+    np.testing.assert_array_equal(block_sums(values, 2), [[3.0, 7.0, 5.0], [30.0, 70.0, 50.0]])
+    np.testing.assert_array_equal(block_sums(np.broadcast_to(0.0, (2, 5)), 2), np.zeros((2, 3)))
+
+
+def test_block_sums_are_the_sums_of_each_block_and_do_not_depend_on_the_others() -> None:
+    """Blocks of 64 paths of 1000 (the last of 40): each within rounding of math.fsum of its
+    paths, and identical (==) to the same block summed alone or among fewer blocks, in C or
+    Fortran order, as a chunk of a run would hold it."""
+    values, _, _ = _pv_case()
+    got = block_sums(values, 64)
+    assert got.shape == (25, 16)
+    for b in range(16):
+        block = values[:, 64 * b : 64 * (b + 1)]
+        exact = [math.fsum(row) for row in block]
+        np.testing.assert_allclose(got[:, b], exact, rtol=1e-12, atol=1e-12)
+    first = block_sums(np.ascontiguousarray(values[:, :192]), 64)
+    assert first.tolist() == got[:, :3].tolist()
+    last = block_sums(np.ascontiguousarray(values[:, 960:]), 64)
+    assert last.tolist() == got[:, 15:].tolist()
+    assert block_sums(np.asfortranarray(values[:, :192]), 64).shape == (25, 3)
+    np.testing.assert_allclose(block_sums(np.asfortranarray(values[:, :192]), 64), first)
 
 
 # --- row_statistic --------------------------------------------------------------------------

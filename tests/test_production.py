@@ -18,6 +18,7 @@ from simulator.model.production import (
     lognormal_factor,
     mmbbl_per_year,
     oil_mmbbl_total,
+    priced_kbd,
     production_kbd,
     unit_profile,
 )
@@ -134,6 +135,38 @@ def test_capacity_is_linear_in_capex_per_flowing_barrel() -> None:
     # 20 kb/d per USD bn; profile by age [0.5, 1, 1, exp(-0.2)].
     np.testing.assert_allclose(dear, [10.0, 20.0, 20.0 + 30.0, 20.0 * math.exp(-0.2) + 60.0])
     np.testing.assert_allclose(cheap, 2.0 * dear, rtol=1e-15)
+
+
+def test_priced_capacity_is_each_capex_year_over_its_cost_index() -> None:
+    """``sum_s by_year[t, s] / index[s, n]``, added capex year after capex year (==, a plain
+    Python loop), for one path alone and for the same path among 50; a programme per path (a
+    run over parameter sets) the same."""
+    rng = np.random.default_rng(3)
+    years, capex_years, paths = 12, 4, 50
+    by_year = np.tril(rng.uniform(1.0, 90.0, size=(years, capex_years)))
+    index = rng.lognormal(0.0, 0.3, size=(capex_years, paths))
+
+    def by_hand(b: np.ndarray, col: int) -> list[float]:
+        out = []
+        for t in range(years):
+            total = 0.0
+            for s in range(capex_years):
+                weight = 1.0 / float(index[s, col])
+                term = float(b[t, s] if b.ndim == 2 else b[t, s, col]) * weight
+                total = term if s == 0 else total + term
+            out.append(total)
+        return out
+
+    many = priced_kbd(by_year, index)
+    assert many.shape == (years, paths)
+    for col in (0, 17, 49):
+        assert many[:, col].tolist() == by_hand(by_year, col)
+        alone = priced_kbd(by_year, np.ascontiguousarray(index[:, [col]]))
+        assert alone[:, 0].tolist() == by_hand(by_year, col)
+    per_path = by_year[:, :, None] * rng.uniform(0.5, 1.5, size=(1, 1, paths))
+    got = priced_kbd(per_path, index)
+    for col in (0, 49):
+        assert got[:, col].tolist() == by_hand(per_path, col)
 
 
 def test_lognormal_factor() -> None:

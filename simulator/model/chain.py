@@ -55,6 +55,7 @@ from .metrics import (
     SHORTFALL_EPS_USD_BN,
     discount_factors,
     irr,
+    is_idle,
     present_value,
     sum_over_years,
 )
@@ -833,12 +834,13 @@ def mexico_benefit_pv(plan: Plan, flows: PathFlows) -> FloatArray:
     wf = flows.waterfall
     own = flows.field.government_take_usd_bn + wf.cash_usd_bn
     own -= wf.debt_service_paid_usd_bn
-    own += wf.interest_reserve_paid_usd_bn
-    own += wf.dsra_draw_usd_bn
-    own += wf.dsra_release_usd_bn
-    own -= wf.dsra_topup_usd_bn
-    own -= wf.cash_trapped_usd_bn
-    own -= wf.debt_prepaid_usd_bn
+    # (a flow the structure never moves is left out: it adds nothing)
+    for values in (wf.interest_reserve_paid_usd_bn, wf.dsra_draw_usd_bn, wf.dsra_release_usd_bn):
+        if not is_idle(values):
+            own += values
+    for values in (wf.dsra_topup_usd_bn, wf.cash_trapped_usd_bn, wf.debt_prepaid_usd_bn):
+        if not is_idle(values):
+            own -= values
     left = wf.dsra_balance_usd_bn[-1] + wf.interest_reserve_balance_usd_bn[-1]
     last = plan.discount.reshape(plan.discount.shape[0], -1)[-1]
     result: FloatArray = present_value(plan.discount, own) + left * last

@@ -18,9 +18,11 @@ __all__ = [
     "MIN_SERVICE_USD_BN",
     "SHORTFALL_EPS_USD_BN",
     "aggregate",
+    "block_sums",
     "cvar_lower",
     "discount_factors",
     "irr",
+    "is_idle",
     "npv",
     "present_value",
     "row_statistic",
@@ -50,6 +52,23 @@ def npv(rate: float, values: np.ndarray) -> np.ndarray:
     return discount_factors(rate, values.shape[0]) @ values
 
 
+def _by_rows(values: np.ndarray) -> bool:
+    """Whether numpy walks ``values`` year by year with the paths innermost: two or more
+    paths, each year's paths next to each other in memory (a whole year at a time)."""
+    return (
+        values.ndim == 2
+        and values.shape[1] > 1
+        and values.strides[1] == values.itemsize
+        and values.strides[0] >= values.shape[1] * values.itemsize
+    )
+
+
+def is_idle(values: np.ndarray) -> bool:
+    """Whether ``values`` is a read-only view of one zero: a flow the structure never moves
+    (``numpy.broadcast_to(0.0, shape)``), which sums to zero without being read."""
+    return values.size > 0 and not any(values.strides) and values.flat[0] == 0.0
+
+
 def sum_over_years(values: np.ndarray) -> np.ndarray:
     """``values[0] + values[1] + ...`` per path, added year after year [unit of ``values``].
 
@@ -61,11 +80,50 @@ def sum_over_years(values: np.ndarray) -> np.ndarray:
     numpy's ``sum(axis=0)`` switches to pairwise summation when a path's years lie next to
     each other in memory (a chunk of one path, a Fortran-ordered array), which rounds
     differently: a path would then sum to another last digit depending on the paths computed
-    with it. Here every path is summed in the same order whatever the array.
+    with it. Here every path is summed in the same order whatever the array: by numpy's
+    reduction when it walks the array a year at a time (the same additions, in one call), by
+    a loop over the years otherwise.
     """
+    if is_idle(values):
+        return np.zeros(values.shape[1:])
+    if _by_rows(values):
+        return np.add.reduce(values, axis=0, dtype=float)
     out = np.array(values[0], dtype=float)
     for row in values[1:]:
         out += row
+    return out
+
+
+def block_sums(values: np.ndarray, width: int) -> np.ndarray:
+    """Sums over consecutive blocks of ``width`` paths, by row [unit of ``values``].
+
+    Parameters
+    ----------
+    values
+        Shape (rows, paths); the last block may be shorter.
+    width
+        Paths in a block.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (rows, blocks). A block's sums depend on its paths only, not on what else
+        ``values`` holds: ``numpy.einsum`` sums each block's contiguous paths alike
+        (``numpy.add.reduceat`` where the paths are not contiguous).
+    """
+    rows, n = values.shape
+    full, rest = divmod(n, width)
+    blocks = full + (rest > 0)
+    if is_idle(values):
+        return np.zeros((rows, blocks))
+    if not _by_rows(values):
+        return np.add.reduceat(values, np.arange(0, n, width), axis=1, dtype=float)
+    out = np.empty((rows, blocks))
+    if full:
+        whole = values[:, : full * width].reshape(rows, full, width)
+        np.einsum("ijk->ij", whole, out=out[:, :full])
+    if rest:
+        np.einsum("ij->i", values[:, full * width :], out=out[:, full])
     return out
 
 
@@ -81,9 +139,18 @@ def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:
 
     Products summed year after year for every path alike (:func:`sum_over_years`): a matrix
     product would leave the order of the sum to BLAS, which may change it with the number of
-    paths, and the result would then depend on the chunk size.
+    paths, and the result would then depend on the chunk size. ``numpy.einsum`` (without
+    ``optimize``, so without BLAS) does the same products and additions in one call when it
+    walks the flows a year at a time; a loop over the years does them otherwise.
     """
     d = discount.reshape(values.shape[0], -1)
+    if is_idle(values):
+        return np.zeros(np.broadcast_shapes(values.shape[1:], d.shape[1:]))
+    if _by_rows(values):
+        if d.shape[1] == 1:
+            return np.einsum("i,ij->j", d[:, 0], values)
+        if _by_rows(d) and d.shape == values.shape:
+            return np.einsum("ij,ij->j", d, values)
     out = values[0] * d[0]
     term = np.empty_like(out)
     for t in range(1, values.shape[0]):

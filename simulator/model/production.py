@@ -125,12 +125,18 @@ def priced_kbd(by_year_kbd: FloatArray, index: FloatArray) -> FloatArray:
     """
     # A sum over the few capex years, element by element: a matrix product would round each
     # path differently with the number of paths (BLAS blocking), and a path's results must not
-    # depend on the chunk it runs in.
+    # depend on the chunk it runs in. numpy.einsum (without BLAS) adds the same products in
+    # the same order, a year's paths at a time, in one call and without a temporary per
+    # capex year; with one path it would reorder the sum, so one path (and a programme per
+    # path, of a run over parameter sets) takes the loop.
     weight = 1.0 / index
-    if by_year_kbd.ndim == 2:
-        by_year_kbd = by_year_kbd[:, :, None]
     if not by_year_kbd.shape[1]:
         return np.zeros((by_year_kbd.shape[0], index.shape[1]))
+    if by_year_kbd.ndim == 2 and index.shape[1] > 1:
+        priced: FloatArray = np.einsum("ts,sp->tp", by_year_kbd, weight)
+        return priced
+    if by_year_kbd.ndim == 2:
+        by_year_kbd = by_year_kbd[:, :, None]
     out = by_year_kbd[:, 0] * weight[0]
     for s in range(1, by_year_kbd.shape[1]):
         out += by_year_kbd[:, s] * weight[s]

@@ -57,7 +57,7 @@ import numpy as np
 from ..scenario.schema import Waterfall
 from ..scenario.sets import FloatArray, PerPath
 from .financing import DebtSchedule
-from .metrics import MIN_SERVICE_USD_BN
+from .metrics import MIN_SERVICE_USD_BN, is_idle
 
 __all__ = ["WaterfallFlows", "identity_residual", "run_waterfall"]
 
@@ -406,11 +406,15 @@ def _sweep(
 
 
 def identity_residual(flows: WaterfallFlows) -> FloatArray:
-    """Sources minus uses of every year and path [USD bn]; zero up to rounding."""
+    """Sources minus uses of every year and path [USD bn]; zero up to rounding.
+
+    A flow the structure never moves (a read-only view of one zero) is left out: adding it
+    changes nothing.
+    """
     out = np.add(flows.cash_usd_bn, flows.interest_reserve_paid_usd_bn)
-    out += flows.dsra_draw_usd_bn
-    out += flows.dsra_release_usd_bn
-    out += flows.backstop_draw_usd_bn
+    for source in (flows.dsra_draw_usd_bn, flows.dsra_release_usd_bn, flows.backstop_draw_usd_bn):
+        if not is_idle(source):
+            out += source
     for use in (
         flows.debt_service_paid_usd_bn,
         flows.dsra_topup_usd_bn,
@@ -420,5 +424,6 @@ def identity_residual(flows: WaterfallFlows) -> FloatArray:
         flows.mdf_inflow_usd_bn,
         flows.pemex_retained_usd_bn,
     ):
-        out -= use
+        if not is_idle(use):
+            out -= use
     return out

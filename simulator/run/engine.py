@@ -46,6 +46,7 @@ from ..model.chain import (
     standalone_default,
 )
 from ..model.financing import DebtSchedule
+from ..model.metrics import block_sums
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
@@ -196,6 +197,15 @@ def _largest_magnitude(values: FloatArray) -> float:
     return max(float(values.max()), -float(values.min()))
 
 
+def _sector_block_sums(values: FloatArray) -> FloatArray:
+    """:func:`block_sums` of a flow by sector, (sectors, years, paths) -> (sectors, years,
+    blocks)."""
+    sectors, years, n = values.shape
+    return block_sums(values.reshape(sectors * years, n), RNG_BLOCK_PATHS).reshape(
+        sectors, years, -1
+    )
+
+
 def _per_path_ledger(plan: Plan) -> tuple[str, ...]:
     """The ledger columns that differ between paths (the rest come from the plan)."""
     fixed = plan.flows()
@@ -261,14 +271,13 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
         if set_draws is None:  # parameter sets report their metrics only
             # Sums per RNG block (a fixed partition of the paths), so the ledger does not
             # depend on the chunk size either.
-            edges = np.arange(0, b1 - b0, RNG_BLOCK_PATHS)
             names = _per_path_ledger(plan)
-            ledger.append(np.stack([np.add.reduceat(flows[n], edges, axis=1) for n in names]))
+            ledger.append(np.stack([block_sums(flows[n], RNG_BLOCK_PATHS) for n in names]))
             for name, values in sector_metrics(plan, flows).items():
                 by_sector[name].append(values)
             fund = flows.fund
             sector_ledger.append(
-                np.stack([np.add.reduceat(getattr(fund, n), edges, axis=2) for n in SECTOR_FLOWS])
+                np.stack([_sector_block_sums(getattr(fund, n)) for n in SECTOR_FLOWS])
             )
             wf = flows.waterfall
             residual = max(residual, _largest_magnitude(identity_residual(wf)))
