@@ -31,6 +31,9 @@ __all__ = [
     "LEDGER",
     "METRICS",
     "OUTPUTS",
+    "SECTOR_FLOWS",
+    "SECTOR_METRICS",
+    "SECTOR_OUTPUTS",
     "SERIES",
     "UNDEFINED_METRICS",
     "Better",
@@ -42,9 +45,10 @@ __all__ = [
     "markdown_table",
     "names",
     "output",
+    "sector_output",
 ]
 
-Kind = Literal["metric", "series", "ledger", "headline", "analysis"]
+Kind = Literal["metric", "series", "ledger", "headline", "analysis", "by_sector", "sector_ledger"]
 Better = Literal["higher", "lower", "none"]
 
 #: Statistics a headline figure can take of its metric over the paths: the mean of a flag
@@ -65,8 +69,11 @@ class Output:
         What it is: ``metric`` (one value per path, a column of ``Results.metrics``),
         ``series`` (one value per year and path, ``Results.series`` and fans), ``ledger``
         (a column of ``Results.ledger``, the mean over paths by year), ``headline`` (one
-        figure of the run, with its Monte Carlo standard error) or ``analysis`` (a figure an
-        analysis computes, e.g. a break-even price).
+        figure of the run, with its Monte Carlo standard error), ``analysis`` (a figure an
+        analysis computes, e.g. a break-even price); for each sector of the Development
+        Fund, ``by_sector`` (one value per path and sector, ``Results.sector_metrics``) or
+        ``sector_ledger`` (by year and sector, the mean over paths,
+        ``Results.sector_ledger``).
     unit
         Unit of the stored value: ``USD bn``, ``USD/bbl``, ``kb/d``, ``mmbbl``, ``-``
         (a ratio, a factor, a flag or a probability), ``1/year``, ``%``, ``year``.
@@ -993,6 +1000,63 @@ _ANALYSIS: tuple[Output, ...] = (
     ),
 )
 
+#: Outputs of each sector of the Development Fund (:func:`simulator.model.chain.sector_metrics`
+#: and the fund's flows by sector); a fund without sectors is one, ``infrastructure``.
+_BY_SECTOR: tuple[Output, ...] = (
+    Output(
+        "investment_total_usd_bn",
+        ("by_sector",),
+        "USD bn",
+        "Investment total",
+        "Sum over the years of what the Development Fund invests in the sector (a lending "
+        "sector's loans).",
+        "higher",
+    ),
+    Output(
+        "capital_final_usd_bn",
+        ("by_sector",),
+        "USD bn",
+        "Productive capital at the horizon",
+        "The sector's capital in the last year, after losses and depreciation: public capital, "
+        "the firms' capital a lending sector's loans financed, or the schooling bought, at its "
+        "cost.",
+        "higher",
+    ),
+    Output(
+        "gdp_uplift_pv_usd_bn",
+        ("by_sector",),
+        "USD bn",
+        "GDP uplift PV",
+        "Present value of the sector's part of the GDP uplift: its share of the log of the "
+        "sectors' combined output factor, so the sectors' parts add up to the fund's.",
+        "higher",
+    ),
+    Output(
+        "sector_investment_usd_bn",
+        ("sector_ledger",),
+        "USD bn",
+        "Fund investment",
+        "What the Development Fund invests in the sector in the year (a lending sector's loans).",
+        "higher",
+    ),
+    Output(
+        "sector_capital_usd_bn",
+        ("sector_ledger",),
+        "USD bn",
+        "Productive capital",
+        "The sector's capital at the end of the year, after losses and depreciation.",
+        "higher",
+    ),
+    Output(
+        "sector_gdp_uplift_usd_bn",
+        ("sector_ledger",),
+        "USD bn",
+        "GDP uplift",
+        "The sector's part of the year's GDP uplift (an effect on output, not money paid).",
+        "higher",
+    ),
+)
+
 #: Every output, in the order tables list them.
 CATALOGUE: tuple[Output, ...] = (*_HEADLINE, *_METRICS, *_FLOWS, *_ANALYSIS)
 
@@ -1013,6 +1077,13 @@ SERIES = names("series")
 LEDGER = names("ledger")
 #: Headline figures: ``Results.headline``, the CLI summary and the cards, in order.
 HEADLINE = names("headline")
+#: The outputs of each sector of the fund by name. Kept apart from :data:`OUTPUTS`: a sector's
+#: part of an output may have the name of the whole (``gdp_uplift_pv_usd_bn``).
+SECTOR_OUTPUTS = MappingProxyType({o.name: o for o in _BY_SECTOR})
+#: Per-path outputs of each sector: the first level of ``Results.sector_metrics``'s columns.
+SECTOR_METRICS: tuple[str, ...] = tuple(o.name for o in _BY_SECTOR if "by_sector" in o.kinds)
+#: Flows of each sector by year: the first level of ``Results.sector_ledger``'s columns.
+SECTOR_FLOWS: tuple[str, ...] = tuple(o.name for o in _BY_SECTOR if "sector_ledger" in o.kinds)
 #: Per-path metrics that are flags (booleans; a probability is their mean over paths).
 FLAGS: tuple[str, ...] = ("default", "standalone_default", "pemex_support", "distress")
 #: Per-path metrics undefined (NaN) on some paths, and where: the IRR without a root in
@@ -1045,6 +1116,21 @@ def output(name: str) -> Output:
         return OUTPUTS[name.removesuffix("_se")]
     except KeyError:
         raise KeyError(f"unknown output {name!r}; known: {', '.join(OUTPUTS)}") from None
+
+
+def sector_output(name: str) -> Output:
+    """The entry of an output by sector (:data:`SECTOR_OUTPUTS`).
+
+    Raises
+    ------
+    KeyError
+        For a name that is not one, naming the known ones.
+    """
+    try:
+        return SECTOR_OUTPUTS[name]
+    except KeyError:
+        known = ", ".join(SECTOR_OUTPUTS)
+        raise KeyError(f"unknown output by sector {name!r}; known: {known}") from None
 
 
 def display_scale(name: str) -> float:
@@ -1094,7 +1180,8 @@ def format_change(name: str, delta: float) -> str:
 
 
 def markdown_table(entries: Iterable[Output] = CATALOGUE) -> str:
-    """The outputs as a Markdown table (the README's table of outputs)."""
+    """The outputs as a Markdown table (the README's tables of outputs: the catalogue, and
+    ``SECTOR_OUTPUTS.values()`` by sector)."""
     rows = [
         "| name | kind | unit | better | description |",
         "|---|---|---|---|---|",

@@ -61,6 +61,14 @@ def low20_run(low20: Scenario) -> Results:
     return simulator.simulate(low20, paths=SHARED_PATHS, seed=SHARED_SEED)
 
 
+@pytest.fixture(scope="session")
+def sector_run() -> Results:
+    """scenarios/mdf-sectors.yaml (five sectors of three kinds) over 400 paths, seed 1
+    (read-only: shared by many tests)."""
+    sc = simulator.load_scenario(ROOT / "scenarios" / "mdf-sectors.yaml")
+    return simulator.simulate(sc, paths=400, seed=SHARED_SEED)
+
+
 @pytest.fixture
 def small_fund() -> Mdf:
     """A fund whose absorptive-capacity cap (3 USD bn/year) binds in some years only; the hand

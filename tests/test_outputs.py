@@ -134,6 +134,31 @@ def test_readme_table_is_the_catalogue() -> None:
     )
 
 
+def test_readme_table_by_sector_is_the_catalogue() -> None:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(
+        r"<!-- sector-outputs:start -->\n(.*?)<!-- sector-outputs:end -->", text, re.S
+    )
+    assert match, "README.md has no table of outputs by sector between its markers"
+    assert match.group(1) == outputs.markdown_table(outputs.SECTOR_OUTPUTS.values()), (
+        "the README's table by sector is stale: paste "
+        "simulator.outputs.markdown_table(simulator.outputs.SECTOR_OUTPUTS.values())"
+    )
+
+
+def test_outputs_by_sector_are_what_the_run_reports(sector_run: Results) -> None:
+    """The catalogue's outputs by sector are the first level of the columns of
+    ``Results.sector_metrics`` and ``Results.sector_ledger``, in order; an unknown name is
+    refused naming the known ones."""
+    by_path = sector_run.sector_metrics().columns.get_level_values(0)
+    assert tuple(dict.fromkeys(by_path)) == outputs.SECTOR_METRICS
+    by_year = sector_run.sector_ledger().columns.get_level_values(0)
+    assert tuple(dict.fromkeys(by_year)) == outputs.SECTOR_FLOWS
+    assert set(outputs.SECTOR_OUTPUTS) == {*outputs.SECTOR_METRICS, *outputs.SECTOR_FLOWS}
+    with pytest.raises(KeyError, match="investment_total_usd_bn"):
+        outputs.sector_output("investment_totl_usd_bn")
+
+
 def test_headline_statistics_are_the_documented_ones(baseline_run: Results) -> None:
     """Each headline figure recomputed here from the per-path metrics with numpy."""
     m, head = baseline_run.metrics, baseline_run.headline()

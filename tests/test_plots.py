@@ -500,12 +500,6 @@ def test_every_figure_keeps_its_legend_below_and_its_title_above(
 # ---------------------------------------------------------------------------- fund by sector
 
 
-@pytest.fixture(scope="module")
-def sector_run() -> Results:
-    sc = simulator.load_scenario(ROOT / "scenarios" / "mdf-sectors.yaml")
-    return simulator.simulate(sc, paths=400, seed=SEED)
-
-
 def test_sector_chart_stacks_the_ledger_it_is_given(sector_run: Results) -> None:
     ledger = sector_run.sector_ledger()
     fig = plots.sector_chart(ledger, scenario=sector_run.scenario.name, paths=sector_run.paths)
@@ -546,7 +540,7 @@ def test_sector_chart_stacks_the_ledger_it_is_given(sector_run: Results) -> None
     # Titles from the catalogue; the subtitle names the run.
     assert [a.text for a in fig.layout.annotations] == [
         "GDP uplift [USD bn]",
-        "Infrastructure investment [USD bn]",
+        "Fund investment [USD bn]",
     ]
     assert fig.layout.title.subtitle.text.startswith(
         f"{sector_run.scenario.name}: mean over 400 paths"

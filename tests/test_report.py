@@ -493,12 +493,10 @@ def test_a_run_folder_without_outputs_by_sector_says_so(fresh_run: Path):
     assert "fund-by-sector-chart" not in text
 
 
-def test_a_fund_with_sectors_lists_each_sector(tmp_path: Path):
-    sc = simulator.load_scenario(ROOT / "scenarios" / "mdf-sectors.yaml")
-    res = simulator.simulate(sc, paths=300, seed=1)
-    page = Page(render_report(res))
+def test_a_fund_with_sectors_lists_each_sector(sector_run: Results):
+    page = Page(render_report(sector_run))
     rows = page.table("sectors")
-    assert [r[0] for r in rows[1:]] == [s.name for s in sc.mdf.sectors]
+    assert [r[0] for r in rows[1:]] == [s.name for s in sector_run.scenario.mdf.sectors]
     shares = [float(r[-1]) for r in rows[1:]]
     assert sum(shares) == pytest.approx(100.0, abs=0.05 * len(shares))
 

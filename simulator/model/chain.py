@@ -84,8 +84,6 @@ from .waterfall import WaterfallFlows, run_waterfall
 
 __all__ = [
     "FACTOR_DRAWS",
-    "SECTOR_FLOWS",
-    "SECTOR_METRICS",
     "SIZING_FIELDS",
     "PathFlows",
     "Plan",
@@ -721,23 +719,9 @@ def _nan_min_mean(values: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.where(some, low, np.nan), mean
 
 
-#: Per-path outputs of each sector of the fund (:func:`sector_metrics`): name -> (unit, label).
-SECTOR_METRICS: Mapping[str, tuple[str, str]] = {
-    "investment_total_usd_bn": ("USD bn", "Investment total"),
-    "capital_final_usd_bn": ("USD bn", "Productive capital at the horizon"),
-    "gdp_uplift_pv_usd_bn": ("USD bn", "GDP uplift PV"),
-}
-#: Per-year flows of each sector [USD bn], averaged over the paths in
-#: ``Results.sector_ledger`` (fields of :class:`~simulator.model.fund.FundFlows`).
-SECTOR_FLOWS: tuple[str, ...] = (
-    "sector_investment_usd_bn",
-    "sector_capital_usd_bn",
-    "sector_gdp_uplift_usd_bn",
-)
-
-
 def sector_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
-    """The per-path outputs of each sector of the fund (:data:`SECTOR_METRICS`), each shape
+    """The per-path outputs of each sector of the fund
+    (:data:`simulator.outputs.SECTOR_METRICS`), each shape
     (sectors, paths), sectors in the order of ``mdf.sector_names``. The uplift of a sector is
     its share of the log of the combined factor, so the sectors' uplifts add up to the whole."""
     fund = flows.fund

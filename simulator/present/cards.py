@@ -18,8 +18,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from ..model.chain import SECTOR_METRICS
-from ..outputs import Better, format_change, format_value, output
+from ..outputs import SECTOR_METRICS, Better, format_change, format_value, output, sector_output
 from ..run.results import Results
 
 __all__ = [
@@ -284,12 +283,15 @@ def breakeven_card(price: float | None, *, compare: float | None = None) -> Card
 def sector_columns() -> list[tuple[str, str, str, float]]:
     """The columns of ``Results.by_sector`` as the page and the report show them: (column,
     title with its unit, number format, scale); the uplift's share in per cent."""
-    unit, label = SECTOR_METRICS["gdp_uplift_pv_usd_bn"]
     columns = [
-        (name, f"{text}, mean [{u}]", ",.2f", 1.0) for name, (u, text) in SECTOR_METRICS.items()
+        (name, f"{o.label}, mean [{o.unit}]", o.format, 1.0)
+        for name in SECTOR_METRICS
+        for o in (sector_output(name),)
     ]
+    uplift = sector_output("gdp_uplift_pv_usd_bn")
     columns += [
-        (f"gdp_uplift_pv_p{p}", f"{label}, P{p} [{unit}]", ",.2f", 1.0) for p in (10, 50, 90)
+        (f"gdp_uplift_pv_p{p}", f"{uplift.label}, P{p} [{uplift.unit}]", uplift.format, 1.0)
+        for p in (10, 50, 90)
     ]
-    columns.append(("gdp_uplift_share", f"Share of the {label} [%]", ".1f", 100.0))
+    columns.append(("gdp_uplift_share", f"Share of the {uplift.label} [%]", ".1f", 100.0))
     return columns

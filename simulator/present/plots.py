@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analysis.compare import TEXT_METRICS
-from ..outputs import SERIES, display_scale, output
+from ..outputs import SERIES, display_scale, output, sector_output
 from ..run.results import Results
 from ..scenario import InputError, field_specs
 from .style import EN_DASH, MINUS, PALETTE, TEMPLATE, new_figure, rgba
@@ -706,12 +706,9 @@ def cumulative_flows(results: Results, *, cumulative: bool = False) -> go.Figure
 SECTOR_COLOURS: tuple[str, ...] = tuple(
     PALETTE[k] for k in ("mdf", "base", "compare", "pemex", "debt", "distress", "reserve")
 )
-#: The flows of :meth:`Results.sector_ledger` the chart draws -> the catalogue's output of
-#: their sum over the sectors (its label, unit, description and format).
-SECTOR_CHART_FLOWS: dict[str, str] = {
-    "sector_gdp_uplift_usd_bn": "gdp_uplift_usd_bn",
-    "sector_investment_usd_bn": "infrastructure_investment_usd_bn",
-}
+#: The flows of :meth:`Results.sector_ledger` the chart draws (their labels, units and formats
+#: from the catalogue's :data:`~simulator.outputs.SECTOR_OUTPUTS`).
+SECTOR_CHART_FLOWS: tuple[str, ...] = ("sector_gdp_uplift_usd_bn", "sector_investment_usd_bn")
 
 
 def sector_chart(
@@ -737,8 +734,7 @@ def sector_chart(
         bottom panel), both named after the sector, in its colour, with ``meta`` ``{"sector",
         "flow"}``; the legend lists each sector once. Stacked, each panel's top is the
         fund's whole (the sectors' uplifts add up to the fund's GDP uplift). Titles, units and
-        number formats come from the catalogue's ``gdp_uplift_usd_bn`` and
-        ``infrastructure_investment_usd_bn``.
+        number formats come from the catalogue's entries of the two flows by sector.
 
     Raises
     ------
@@ -749,7 +745,7 @@ def sector_chart(
     for flow in SECTOR_CHART_FLOWS:
         if flow not in flows:
             raise KeyError(f"sector ledger: no {flow!r} flow; known: {', '.join(sorted(flows))}")
-    uplift, invest = (output(SECTOR_CHART_FLOWS[f]) for f in SECTOR_CHART_FLOWS)
+    uplift, invest = (sector_output(f) for f in SECTOR_CHART_FLOWS)
     sectors = list(dict.fromkeys(str(s) for s in ledger["sector_gdp_uplift_usd_bn"].columns))
     years = ledger.index.to_numpy()
     fig = make_subplots(

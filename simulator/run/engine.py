@@ -36,8 +36,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model.chain import (
-    SECTOR_FLOWS,
-    SECTOR_METRICS,
     Plan,
     backstop_index,
     path_metrics,
@@ -48,7 +46,7 @@ from ..model.chain import (
 from ..model.financing import DebtSchedule
 from ..model.metrics import block_sums
 from ..model.waterfall import identity_residual
-from ..outputs import LEDGER, METRICS, SERIES
+from ..outputs import LEDGER, METRICS, SECTOR_FLOWS, SECTOR_METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
 from ..scenario.schema import CORRELATION_WANT, correlation_problem
 from ..scenario.sets import FloatArray, ParameterSets

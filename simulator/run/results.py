@@ -271,14 +271,14 @@ class Results:
 
     def sector_metrics(self) -> pd.DataFrame:
         """Per-path outputs of each sector of the fund: index ``path``, columns
-        ``(output, sector)`` (:data:`simulator.model.chain.SECTOR_METRICS`; the single stock of
+        ``(output, sector)`` (:data:`simulator.outputs.SECTOR_METRICS`; the single stock of
         infrastructure is one sector)."""
         return _by_sector_columns(self._sector_metrics, "output")
 
     def sector_ledger(self) -> pd.DataFrame:
         """Each sector's investment, productive capital and GDP uplift by year, mean over the
         paths [USD bn]: index ``year``, columns ``(flow, sector)``
-        (:data:`simulator.model.chain.SECTOR_FLOWS`)."""
+        (:data:`simulator.outputs.SECTOR_FLOWS`)."""
         return _by_sector_columns(self._sector_ledger, "flow")
 
     def by_sector(self) -> pd.DataFrame:
