@@ -44,7 +44,7 @@ from ..model.chain import (
     standalone_default,
 )
 from ..model.financing import DebtSchedule
-from ..model.metrics import block_sums
+from ..model.metrics import block_sums, is_idle
 from ..model.waterfall import identity_residual
 from ..outputs import LEDGER, METRICS, SECTOR_FLOWS, SECTOR_METRICS, SERIES
 from ..scenario import MAX_SEED, InputError, Scenario
@@ -195,6 +195,26 @@ def _largest_magnitude(values: FloatArray) -> float:
     return max(float(values.max()), -float(values.min()))
 
 
+def _keep_series(
+    series: dict[str, FloatArray],
+    name: str,
+    values: FloatArray,
+    at: int,
+    shape: tuple[int, int],
+) -> None:
+    """Put the kept paths of a block's flow in its series from column ``at`` on (a flow the
+    structure never moves stays a read-only view of one zero until a block moves it)."""
+    arr = series.get(name)
+    if is_idle(values) and (arr is None or is_idle(arr)):
+        series[name] = np.broadcast_to(0.0, shape)
+        return
+    if arr is None:
+        arr = series[name] = np.empty(shape)
+    elif is_idle(arr):
+        arr = series[name] = np.zeros(shape)
+    arr[:, at : at + values.shape[1]] = values
+
+
 def _sector_block_sums(values: FloatArray) -> FloatArray:
     """:func:`block_sums` of a flow by sector, (sectors, years, paths) -> (sectors, years,
     blocks)."""
@@ -233,7 +253,8 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
         set_draws = draw_normals(spec.seed, 0, spec.paths_per_set, spec.plan.n_draws)
     years = spec.scenario.horizon.years
     k = max(0, min(stop, keep_series) - start)
-    series = {name: np.empty((years, k)) for name in SERIES} if k else {}
+    # A flow the structure never moves keeps its series as a read-only view of one zero.
+    series: dict[str, FloatArray] = {}
     metrics: dict[str, list[FloatArray]] = {name: [] for name in METRICS}
     ledger: list[FloatArray] = []
     by_sector: dict[str, list[FloatArray]] = {name: [] for name in SECTOR_METRICS}
@@ -264,8 +285,8 @@ def simulate_chunk(spec: RunSpec, start: int, stop: int, keep_series: int = 0) -
             metrics[name].append(values)
         kept = min(b1 - b0, k - (b0 - start))
         if kept > 0:
-            for name, arr in series.items():
-                arr[:, b0 - start : b0 - start + kept] = flows[name][:, :kept]
+            for name in SERIES:
+                _keep_series(series, name, flows[name][:, :kept], b0 - start, (years, k))
         if set_draws is None:  # parameter sets report their metrics only
             # Sums per RNG block (a fixed partition of the paths), so the ledger does not
             # depend on the chunk size either.
@@ -524,12 +545,14 @@ def assemble(spec: RunSpec, outputs: list[ChunkOutput], *, keep: int, elapsed_s:
     series: dict[str, FloatArray] = {}
     if keep:
         kept = [o.series for o in outputs if o.series]
-        series = {
-            name: kept[0][name]
-            if len(kept) == 1
-            else np.concatenate([s[name] for s in kept], axis=1)
-            for name in SERIES
-        }
+        for name in SERIES:
+            parts = [s[name] for s in kept]
+            if len(parts) == 1:
+                series[name] = parts[0]
+            elif all(is_idle(part) for part in parts):
+                series[name] = np.broadcast_to(0.0, (parts[0].shape[0], keep))
+            else:
+                series[name] = np.concatenate(parts, axis=1)
     sector_means = np.concatenate([o.sector_block_sums for o in outputs], axis=3)
     sectors = {
         name: np.concatenate([o.sector_metrics[name] for o in outputs], axis=1)

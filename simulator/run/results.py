@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import aggregate, row_statistic, standard_error
+from ..model.metrics import aggregate, is_idle, row_statistic, standard_error
 from ..outputs import FLAGS, HEADLINE, LEDGER, METRICS, OUTPUTS, SERIES, format_value, output
 from ..scenario import InputError, Scenario, parse_yaml_text, validate_scenario
 
@@ -228,6 +228,8 @@ class Results:
                 f"series {name!r} was not kept in this run (run with keep_series, or use fan())"
             )
         arr = self._series[name]
+        if is_idle(arr):  # a flow the structure never moves: zeros, of the caller's own
+            arr = np.zeros(arr.shape)
         return pd.DataFrame(arr, index=self.years, columns=pd.RangeIndex(arr.shape[1], name="path"))
 
     def fan(self, name: str) -> pd.DataFrame:
@@ -469,6 +471,8 @@ def _row_percentiles(arr: np.ndarray, pct: list[float]) -> np.ndarray:
     numpy.ndarray
         Shape (len(pct), rows).
     """
+    if is_idle(arr):  # a flow the structure never moves: every percentile is 0
+        return np.zeros((len(pct), arr.shape[0]))
     srt = np.sort(arr, axis=1)  # NaN sort last
     m = (~np.isnan(arr)).sum(axis=1)  # defined values per row
     pos = np.asarray(pct, dtype=float)[:, None] / 100.0 * np.maximum(m - 1, 0)[None, :]
