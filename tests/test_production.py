@@ -165,8 +165,12 @@ def test_priced_capacity_is_each_capex_year_over_its_cost_index() -> None:
         assert alone[:, 0].tolist() == by_hand(by_year, col)
     per_path = by_year[:, :, None] * rng.uniform(0.5, 1.5, size=(1, 1, paths))
     got = priced_kbd(per_path, index)
+    other_layout = priced_kbd(np.asfortranarray(per_path), index)
     for col in (0, 49):
         assert got[:, col].tolist() == by_hand(per_path, col)
+        assert other_layout[:, col].tolist() == by_hand(per_path, col)
+        alone = priced_kbd(per_path[:, :, [col]], np.ascontiguousarray(index[:, [col]]))
+        assert alone[:, 0].tolist() == by_hand(per_path, col)
 
 
 def test_lognormal_factor() -> None:

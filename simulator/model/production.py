@@ -127,13 +127,15 @@ def priced_kbd(by_year_kbd: FloatArray, index: FloatArray) -> FloatArray:
     # path differently with the number of paths (BLAS blocking), and a path's results must not
     # depend on the chunk it runs in. numpy.einsum (without BLAS) adds the same products in
     # the same order, a year's paths at a time, in one call and without a temporary per
-    # capex year; with one path it would reorder the sum, so one path (and a programme per
-    # path, of a run over parameter sets) takes the loop.
+    # capex year when the paths are innermost in memory; otherwise (one path, whose sum it
+    # would reorder, or paths not next to each other) the loop does.
     weight = 1.0 / index
     if not by_year_kbd.shape[1]:
         return np.zeros((by_year_kbd.shape[0], index.shape[1]))
-    if by_year_kbd.ndim == 2 and index.shape[1] > 1:
-        priced: FloatArray = np.einsum("ts,sp->tp", by_year_kbd, weight)
+    paths_inside = by_year_kbd.ndim == 2 or by_year_kbd.strides[2] == by_year_kbd.itemsize
+    if index.shape[1] > 1 and paths_inside:
+        spec = "ts,sp->tp" if by_year_kbd.ndim == 2 else "tsp,sp->tp"
+        priced: FloatArray = np.einsum(spec, by_year_kbd, weight)
         return priced
     if by_year_kbd.ndim == 2:
         by_year_kbd = by_year_kbd[:, :, None]
