@@ -200,9 +200,16 @@ def run_waterfall(
     ):
         if idle:
             out[name] = np.broadcast_to(0.0, (years, n))
+    # What the interest reserves hold and hand to the DSRA, by year: one column when they are
+    # the same on every path (shown to the paths as a read-only view), else one per path.
+    reserve_to_dsra = reserve_balance = np.zeros((years, 1))  # (no reserve: nothing)
     if reserves:
-        out["interest_reserve_to_dsra_usd_bn"] = np.zeros((years, n))
-        out["interest_reserve_balance_usd_bn"][last_reserve_year + 1 :] = 0.0
+        reserve_to_dsra, reserve_balance = np.zeros((2, years, ir.shape[1]))
+        for name, values in (
+            ("interest_reserve_to_dsra_usd_bn", reserve_to_dsra),
+            ("interest_reserve_balance_usd_bn", reserve_balance),
+        ):
+            out[name] = values if per_path else np.broadcast_to(values, (years, n))
     if scale is None:
         # Without a sweep the schedule, what the interest reserves pay and so the coverage
         # ratio's denominator are the same whatever happens on the path: computed at once.
@@ -252,7 +259,7 @@ def run_waterfall(
         cash = np.add(cfads_usd_bn[t], income, out=out["cash_usd_bn"][t])
         # An interest reserve whose window ends this year hands what it still holds to the
         # reserve account, where it can meet this year's service.
-        to_dsra = out["interest_reserve_to_dsra_usd_bn"][t]
+        to_dsra = reserve_to_dsra[t]
         if in_reserve_window:
             ending = reserve_end == t
             if ending.any():
@@ -288,7 +295,7 @@ def run_waterfall(
         if in_reserve_window:
             if t < n_tranches:
                 ir[t] += reserve_funding[t]
-            out["interest_reserve_balance_usd_bn"][t] = ir.sum(axis=0)
+            reserve_balance[t] = ir.sum(axis=0)
         # Coverage of the year's net service, and the lock-up it decides.
         ratio = out["dscr"][t]
         if scale is None:
