@@ -86,6 +86,10 @@ FIT_WINDOW = (2000, 2024)
 BREAKEVEN = "breakeven_usd_per_bbl"
 #: Most paths of each run of the fair-coupon search (the command line's default).
 FAIR_COUPON_PATHS = 4000
+#: Most paths of a scenario the page runs as soon as it is loaded (about a second here,
+#: benchmarks/bench_simulate.py); one asking for more, such as a batch file, waits for Run
+#: instead of holding the page for minutes (an assumption of what a page should do unasked).
+OPEN_RUN_MAX_PATHS = 200_000
 
 #: The page's own CSS: cards wrap their label and value onto more lines instead of cutting
 #: them with an ellipsis, and the value's size follows the window, so that four cards a row
@@ -972,6 +976,15 @@ def show_as_loaded() -> None:
     except ScenarioError as exc:
         refuse(exc)
         return
+    if base.simulation.paths > OPEN_RUN_MAX_PATHS:
+        state["scenario"] = None
+        state["waits_for_run"] = (
+            f"{base.name} asks for {base.simulation.paths:,} Monte Carlo paths, more than the "
+            f"{OPEN_RUN_MAX_PATHS:,} this page runs as soon as a scenario is loaded: press Run "
+            "to simulate them, or lower the paths first (Simulation section)."
+        )
+        return
+    state["waits_for_run"] = None
     state["scenario"] = base
 
 
@@ -985,6 +998,7 @@ def on_run() -> None:
         refuse(exc)
         return
     state["field_error"] = None
+    state["waits_for_run"] = None
     state["scenario"] = named_for_changes(base, scenario)
     st.query_params.from_dict(link_params(base, scenario))
 
@@ -1257,6 +1271,8 @@ others: list[Scenario] = []
 other_results: list[Any] = []
 if state.get("field_error"):
     st.error(state["field_error"][1])
+elif scenario is None and state.get("waits_for_run"):
+    st.info(state["waits_for_run"])
 elif scenario is not None:
     results = run_with_progress(scenario)
     others = compared_scenarios(scenario, list(state.get("compare_with") or []))

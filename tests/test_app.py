@@ -542,6 +542,27 @@ def test_an_upload_whose_reserves_exceed_its_face_loads_and_shows_the_message_no
     assert at.metric
 
 
+def test_an_upload_asking_for_more_paths_than_the_page_runs_unasked_waits_for_run() -> None:
+    """A batch file of 5,000,000 paths loads into the editor without being simulated (that
+    would hold the page for a minute): the page says so, and a press of Run with fewer paths
+    runs it."""
+    big = 5_000_000
+    text = f"name: batch-size\nextends: naef-2005.yaml\nsimulation:\n  paths: {big}\n"
+    at = _upload(start(), "batch-size.yaml", text)
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["base_scenario"].name == "batch-size", "loaded into the editor"
+    assert at.number_input(key="field:simulation.paths").value == big
+    assert not at.metric, "nothing run"
+    notes = [i.value for i in at.info]
+    assert any(f"{big:,} Monte Carlo paths" in n and "press Run" in n for n in notes), notes
+
+    at = press_run(at)
+    assert not at.exception, exceptions(at)
+    assert at.metric
+    assert not any("press Run" in i.value for i in at.info if "Monte Carlo" in i.value)
+
+
 def test_an_upload_that_extends_a_shipped_scenario_loads_into_the_editor() -> None:
     text = "name: my-case\nextends: naef-2005.yaml\nnaef:\n  coupon_rate: 0.075\n"
     at = _upload(start(), "my-case.yaml", text)
