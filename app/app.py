@@ -976,16 +976,23 @@ def show_as_loaded() -> None:
     except ScenarioError as exc:
         refuse(exc)
         return
-    if base.simulation.paths > OPEN_RUN_MAX_PATHS:
+    show_unless_large(base)
+
+
+def show_unless_large(scenario: Scenario) -> None:
+    """Show ``scenario``'s run, unless it asks for more than :data:`OPEN_RUN_MAX_PATHS`: then
+    nothing runs until Run is pressed, and the page says so."""
+    paths = scenario.simulation.paths
+    if paths > OPEN_RUN_MAX_PATHS:
         state["scenario"] = None
         state["waits_for_run"] = (
-            f"{base.name} asks for {base.simulation.paths:,} Monte Carlo paths, more than the "
+            f"{scenario.name} asks for {paths:,} Monte Carlo paths, more than the "
             f"{OPEN_RUN_MAX_PATHS:,} this page runs as soon as a scenario is loaded: press Run "
             "to simulate them, or lower the paths first (Simulation section)."
         )
         return
     state["waits_for_run"] = None
-    state["scenario"] = base
+    state["scenario"] = scenario
 
 
 def on_run() -> None:
@@ -1079,7 +1086,7 @@ def open_link() -> None:
     state["choice"] = state["loaded"] = name
     load_into_widgets(edited)
     state["base_scenario"] = base
-    state["scenario"] = named_for_changes(base, edited)
+    show_unless_large(named_for_changes(base, edited))
     state["link_error"] = None
 
 

@@ -1437,6 +1437,18 @@ def test_a_link_that_is_not_a_valid_scenario_is_refused_on_one_line() -> None:
     assert at.metric
 
 
+def test_a_link_asking_for_millions_of_paths_waits_for_run() -> None:
+    """A shared address cannot make the server simulate millions of paths unasked: the
+    what-if opens in the editor, and the page waits for Run, saying so."""
+    at = open_with({"scenario": "naef-2005", "simulation.paths": "20000000"})
+    assert not at.exception, exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.number_input(key="field:simulation.paths").value == 20_000_000
+    assert at.session_state["scenario"] is None
+    assert not at.metric, "nothing run"
+    assert any("20,000,000 Monte Carlo paths" in i.value for i in at.info)
+
+
 def test_up_to_four_scenarios_side_by_side_on_common_random_numbers() -> None:
     at = press_run(start(), naef__coupon_rate=5)
     picks = ["its unedited version", "high-price", "low-price"]
