@@ -381,6 +381,16 @@ _METRICS: tuple[Output, ...] = (
         format=",.0f",
     ),
     _metric(
+        "added_oil_fifth_year_kbd",
+        "kb/d",
+        "Added oil in the fifth year",
+        "Added oil (not gas) produced in the fifth year of the horizon (2010 from a 2006 "
+        "start), all of it for export: the year by which the proposal's advocates said Mexico's "
+        "exports would double.",
+        "higher",
+        format=",.0f",
+    ),
+    _metric(
         "us_supply_gulf_share_max",
         "-",
         "US supply peak / 2005 Gulf imports",
@@ -1088,7 +1098,9 @@ SECTOR_FLOWS: tuple[str, ...] = tuple(o.name for o in _BY_SECTOR if "sector_ledg
 FLAGS: tuple[str, ...] = ("default", "standalone_default", "pemex_support", "distress")
 #: Per-path metrics undefined (NaN) on some paths, and where: the IRR without a root in
 #: (-99%, 10,000%); the first shortfall or default year without one; the coverage ratios
-#: without debt service on the cash within the horizon; the production tail without production.
+#: without debt service on the cash within the horizon; the production tail without production;
+#: the holders' value when the horizon ends before the notes; the fifth year's oil in a horizon
+#: of fewer years.
 UNDEFINED_METRICS: frozenset[str] = frozenset(
     {
         "project_irr",
@@ -1100,6 +1112,7 @@ UNDEFINED_METRICS: frozenset[str] = frozenset(
         "tail_share",
         "holder_loss",
         "holder_pv_usd_bn",
+        "added_oil_fifth_year_kbd",
     }
 )
 

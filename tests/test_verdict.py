@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import simulator
@@ -46,6 +47,7 @@ def test_figures_are_the_runs(baseline: Results) -> None:
     assert revenue.share_met == pytest.approx(np.mean(yearly >= 12.0))
     # Exports: the added oil of 2010 (row 4 from 2006), all exported, against 1,870 kb/d.
     kbd = baseline.series("production_kbd").loc[2010].to_numpy() * (1 - sc.pemex.gas_share_boe)
+    assert m["added_oil_fifth_year_kbd"].to_numpy().tolist() == kbd.tolist()
     exports = v.claims[0]
     assert exports.target == 1870.0
     assert exports.p50 == pytest.approx(np.median(kbd))
@@ -54,16 +56,32 @@ def test_figures_are_the_runs(baseline: Results) -> None:
     assert v.claims[2].p50 == pytest.approx(100 * np.nanmedian(irr))
 
 
-def test_a_run_read_back_gives_the_same_verdict_but_shares_of_the_fans(
-    baseline: Results, tmp_path: Path
-) -> None:
+def test_a_run_read_back_gives_the_same_verdict(baseline: Results, tmp_path: Path) -> None:
     back = verdict(Results.from_dir(baseline.to_dir(tmp_path / "run")))
     now = verdict(baseline)
     assert back.probability_of_default == now.probability_of_default
-    assert back.claims[1] == now.claims[1]
-    # Only the fans are kept in a folder: the export claim's percentiles from them.
+    assert back.claims == now.claims
+
+
+def test_the_export_claim_counts_every_path_not_the_kept_series(baseline: Results) -> None:
+    """With the series of 100 paths of 1,500 kept, the export claim is still over all 1,500."""
+    few = simulator.simulate(baseline.scenario, paths=PATHS, seed=SEED, keep_series=100)
+    assert verdict(few).claims[0] == verdict(baseline).claims[0]
+
+
+def test_a_folder_without_the_fifth_years_oil_falls_back_to_its_fans(
+    baseline: Results, tmp_path: Path
+) -> None:
+    """A run folder written before the metric existed: the export claim's percentiles come
+    from the fans of production (within their interpolation), its share of paths is unknown."""
+    folder = baseline.to_dir(tmp_path / "run")
+    metrics = pd.read_parquet(folder / "metrics.parquet")
+    metrics.drop(columns="added_oil_fifth_year_kbd").to_parquet(folder / "metrics.parquet")
+    back = verdict(Results.from_dir(folder))
+    now = verdict(baseline)
     assert math.isnan(back.claims[0].share_met)
     assert back.claims[0].p50 == pytest.approx(now.claims[0].p50, rel=1e-12)
+    assert back.claims[1:] == now.claims[1:]
 
 
 def _case(**over: object) -> Verdict:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..model.chain import FIFTH_YEAR
 from ..outputs import format_value
 from ..ratings import RATING_TABLES
 from ..run.results import Results
@@ -222,19 +223,18 @@ def _percentiles(x: np.ndarray) -> tuple[float, float, float]:
 def _export_claim(results: Results) -> Claim:
     """Added oil exported four years after the start (2010 for a 2006 start) [kb/d]."""
     sc = results.scenario
-    year = sc.horizon.start_year + 4
+    year = sc.horizon.start_year + FIFTH_YEAR
     claim = f"Exports doubled by {year} (+{EXPORTS_2004_KBD:,.0f} kb/d)"
     source = "La Jornada, 21 March 2005 (Castaneda, Financial Times); 2004 exports 1.87 mb/d"
     oil = 1.0 - sc.pemex.gas_share_boe
     nan = (math.nan, math.nan, math.nan)
     if year not in results.years:
         return Claim(claim, source, EXPORTS_2004_KBD, "kb/d", *nan, math.nan)
-    t = list(results.years).index(year)
-    try:
-        kbd = results.series("production_kbd").to_numpy()[t] * oil
+    if "added_oil_fifth_year_kbd" in results.metrics:  # every path, in memory or a folder
+        kbd = results.metrics["added_oil_fifth_year_kbd"].to_numpy(dtype=float)
         lo, mid, hi = _percentiles(kbd)
         share = float(np.mean(kbd >= EXPORTS_2004_KBD))
-    except KeyError:  # a run read back from its folder keeps fans, not paths
+    else:  # a folder written before that metric: its fans, without a share of paths
         fan = results.fan("production_kbd")
         values = fan.loc[year].to_numpy(dtype=float) * oil
         row = dict(zip((str(c) for c in fan.columns), values.tolist(), strict=True))
