@@ -125,3 +125,15 @@ def test_naef_run_ends_with_the_verdict(capsys: pytest.CaptureFixture[str]) -> N
     tail = out[out.index("Verdict") :]
     for text in ("Default:", "Exports doubled by 2010", "US$12bn a year", "35% IRR"):
         assert text in tail
+
+
+def test_a_horizon_of_four_years_has_no_fifth_years_oil() -> None:
+    """Four simulated years (two tranches): the metric is NaN on every path, and the export
+    claim, whose year is outside the horizon, has no figures."""
+    sc = simulator.load_scenario(ROOT / "scenarios" / "naef-2005.yaml").with_overrides(
+        {"horizon.years": 4, "naef.issuance_usd_bn": [40.0, 35.0]}
+    )
+    res = simulator.simulate(sc, paths=50, seed=SEED)
+    assert res.metrics["added_oil_fifth_year_kbd"].isna().all()
+    exports = verdict(res).claims[0]
+    assert math.isnan(exports.p50) and math.isnan(exports.share_met)
