@@ -757,7 +757,7 @@ def _fifth_year_oil(flows: PathFlows, pemex: Pemex | PerPath[Pemex]) -> FloatArr
     if base.shape[0] <= FIFTH_YEAR:
         return np.full(n, np.nan)
     factor = flows.reservoir_factor / flows.capex_overrun_factor
-    oil: FloatArray = np.broadcast_to(base[FIFTH_YEAR] * factor, (n,)) * (1.0 - pemex.gas_share_boe)
+    oil: FloatArray = base[FIFTH_YEAR] * factor * (1.0 - pemex.gas_share_boe)
     return oil
 
 
