@@ -5,25 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.run.results import Results, _row_percentiles
+from simulator.model.metrics import percentiles_by_row
+from simulator.run.results import Results
 
 PCT = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0]
 
 
 @pytest.mark.parametrize("paths", [1, 2, 7, 1000, 20_001])
-def test_row_percentiles_equal_numpy_percentile(paths: int) -> None:
+def test_percentiles_by_row_equal_numpy_percentile(paths: int) -> None:
     rng = np.random.default_rng(paths)
     arr = rng.lognormal(size=(12, paths))
-    np.testing.assert_array_equal(_row_percentiles(arr, PCT), np.percentile(arr, PCT, axis=1))
+    np.testing.assert_array_equal(percentiles_by_row(arr, PCT), np.percentile(arr, PCT, axis=1))
 
 
-def test_row_percentiles_skip_nan_like_nanpercentile() -> None:
+def test_percentiles_by_row_skip_nan_like_nanpercentile() -> None:
     rng = np.random.default_rng(7)
     arr = rng.normal(size=(6, 501))
     arr[1, :250] = np.nan  # half missing
     arr[2] = np.nan  # all missing: NaN percentiles
     arr[3, 1:] = np.nan  # one value left
-    got = _row_percentiles(arr, PCT)
+    got = percentiles_by_row(arr, PCT)
     for i, row in enumerate(arr):
         if np.isnan(row).all():
             assert np.isnan(got[:, i]).all()
@@ -31,12 +32,12 @@ def test_row_percentiles_skip_nan_like_nanpercentile() -> None:
             np.testing.assert_array_equal(got[:, i], np.nanpercentile(row, PCT))
 
 
-def test_row_percentiles_of_a_flow_nobody_pays_are_zero() -> None:
+def test_percentiles_by_row_of_a_flow_nobody_pays_are_zero() -> None:
     """A read-only view of one zero (a flow the structure never moves) gives numpy's
     percentiles of zeros without being sorted."""
     idle = np.broadcast_to(0.0, (4, 9))
     np.testing.assert_array_equal(
-        _row_percentiles(idle, PCT), np.percentile(np.zeros((4, 9)), PCT, axis=1)
+        percentiles_by_row(idle, PCT), np.percentile(np.zeros((4, 9)), PCT, axis=1)
     )
 
 

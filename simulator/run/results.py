@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import aggregate, is_idle, row_statistic, standard_error
+from ..model.metrics import (
+    aggregate,
+    is_idle,
+    percentiles_by_row,
+    row_statistic,
+    standard_error,
+)
 from ..outputs import FLAGS, HEADLINE, LEDGER, METRICS, OUTPUTS, SERIES, format_value, output
 from ..scenario import InputError, Scenario, parse_yaml_text, validate_scenario
 
@@ -255,7 +261,7 @@ class Results:
             years = np.asarray(self.years)
             values = np.empty((len(SERIES), len(pct), len(years)))
             for i, name in enumerate(SERIES):
-                values[i] = _row_percentiles(self._series[name], pct)
+                values[i] = percentiles_by_row(self._series[name], pct)
             n_s, n_p, n_y = values.shape
             self._fans = pd.DataFrame(
                 {
@@ -458,33 +464,6 @@ class Results:
             sector_metrics=sector_metrics,
             sector_ledger=sector_ledger,
         )
-
-
-def _row_percentiles(arr: np.ndarray, pct: list[float]) -> np.ndarray:
-    """Percentiles of each row (year) over the paths, ignoring NaN; NaN for an all-NaN row.
-
-    The same linear interpolation as ``numpy.percentile`` (its default method), computed from
-    one sort of each row, which is faster than ``numpy.percentile`` with several percentiles.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (len(pct), rows).
-    """
-    if is_idle(arr):  # a flow the structure never moves: every percentile is 0
-        return np.zeros((len(pct), arr.shape[0]))
-    srt = np.sort(arr, axis=1)  # NaN sort last
-    m = (~np.isnan(arr)).sum(axis=1)  # defined values per row
-    pos = np.asarray(pct, dtype=float)[:, None] / 100.0 * np.maximum(m - 1, 0)[None, :]
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, np.maximum(m - 1, 0)[None, :])
-    t = pos - lo
-    rows = np.arange(arr.shape[0])[None, :]
-    a, b = srt[rows, lo], srt[rows, hi]
-    diff = b - a
-    out = np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)  # numpy's _lerp
-    out[:, m == 0] = np.nan
-    return out
 
 
 def is_complete_run(path: str | os.PathLike[str]) -> bool:
