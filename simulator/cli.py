@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis.sensitivity import DEFAULT_OUTPUTS
-from .outputs import format_value
+from .outputs import format_value, sector_output
 from .outputs import output as catalogue_entry
 from .run.results import is_complete_run, os_error_text, prepare_output_folder, remove_leftovers
 from .run.sweep import collect_jobs, expand_sweep, is_sweep_file, safe_run_name
@@ -202,7 +202,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _sector_text(results: Any) -> str:
     """The Development Fund by sector: mean investment and GDP uplift PV, the uplift's share."""
     table = results.by_sector()
-    lines = ["  Development Fund by sector (means)   invested   GDP uplift PV   share [USD bn]"]
+    invested, uplift = (
+        sector_output(n) for n in ("investment_total_usd_bn", "gdp_uplift_pv_usd_bn")
+    )
+    lines = [
+        f"  Development Fund by sector, means over paths [{invested.unit}]",
+        f"    {'sector':<33}{invested.short_label:>9}{uplift.short_label:>16}{'share':>8}",
+    ]
     for sector, row in table.iterrows():
         lines.append(
             f"    {sector!s:<33}{row['investment_total_usd_bn']:>9,.1f}"

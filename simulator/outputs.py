@@ -1021,6 +1021,7 @@ _BY_SECTOR: tuple[Output, ...] = (
         "Sum over the years of what the Development Fund invests in the sector (a lending "
         "sector's loans).",
         "higher",
+        short="Invested",
     ),
     Output(
         "capital_final_usd_bn",

@@ -13,6 +13,7 @@ import yaml
 
 import simulator
 from simulator.cli import main, run_folder_name
+from simulator.outputs import sector_output
 from simulator.run.results import Results, is_complete_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -325,3 +326,30 @@ def test_a_probability_never_observed_prints_its_95_percent_bound(
     assert "± " not in line, "the case needs a run without default (the baseline has none)"
     bound = 100 * (1 - 0.05 ** (1 / 500))
     assert "none of 500 paths" in line and f"{bound:.2f} %" in line, line
+
+
+def test_run_prints_the_fund_by_sector_under_catalogue_headings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The split by sector: headings from the catalogue's entries by sector, one row per
+    sector with the run's own means (its folder's ``by_sector``), the shares in per cent."""
+    sectors = SCENARIOS / "mdf-sectors.yaml"
+    rc, out, err = _cli(capsys, "run", str(sectors), "--paths", "300", "--out", str(tmp_path))
+    assert rc == 0, err
+    lines = out.splitlines()
+    at = lines.index("  Development Fund by sector, means over paths [USD bn]")
+    heading = lines[at + 1].split()
+    assert heading[0] == "sector" and heading[-1] == "share"
+    assert " ".join(heading[1:-1]) == " ".join(
+        (
+            sector_output("investment_total_usd_bn").short_label,
+            sector_output("gdp_uplift_pv_usd_bn").label,
+        )
+    )
+    table = Results.from_dir(tmp_path / "mdf-sectors").by_sector()
+    for i, (sector, row) in enumerate(table.iterrows()):
+        name, invested, uplift, share = lines[at + 2 + i].split()
+        assert name == sector
+        assert invested == f"{row['investment_total_usd_bn']:,.1f}"
+        assert uplift == f"{row['gdp_uplift_pv_usd_bn']:,.1f}"
+        assert share == f"{row['gdp_uplift_share']:.0%}"
