@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.metrics import percentiles_by_row
+from ..model.metrics import percentiles_of
 from ..outputs import METRICS, display_scale, output
 from ..run.engine import simulate
 from ..run.results import Results
@@ -216,7 +216,7 @@ class Comparison:
             d = diffs[name].to_numpy()
             d_mean, d_se, n = _mean_se(d)
             d = d[np.isfinite(d)]
-            pct = percentiles_by_row(d[None], [5, 50, 95])[:, 0].tolist() if n else [math.nan] * 3
+            pct = percentiles_of(d, [5, 50, 95]).tolist() if n else [math.nan] * 3
             rows[name] = [a_mean, b_mean, d_mean, d_se, math.hypot(a_se, b_se), *pct, n]
         out = pd.DataFrame.from_dict(rows, orient="index", columns=list(TABLE_COLUMNS))
         out.index.name = "metric"

@@ -748,28 +748,26 @@ def _loan_receipts(fund: FundFlows) -> FloatArray:
 FIFTH_YEAR = 4
 
 
-def _fifth_year_oil(flows: PathFlows, pemex: Pemex | PerPath[Pemex]) -> FloatArray:
+def _fifth_year_oil(
+    base: FloatArray, factor: FloatArray, pemex: Pemex | PerPath[Pemex]
+) -> FloatArray:
     """Added oil (not gas) produced in the fifth year of the horizon [kb/d], shape (paths,);
-    NaN on a horizon of fewer years. As :attr:`PathFlows.production_kbd` of that year times
-    the oil's share of the boe."""
-    base = flows.base_kbd.reshape(flows.base_kbd.shape[0], -1)
-    n = flows.capex_overrun_factor.shape[0]
+    NaN on a horizon of fewer years. As :attr:`PathFlows.production_kbd` of that year (the
+    base profile, (years, 1 or paths), times the path's factor) times the oil's share of the
+    boe."""
     if base.shape[0] <= FIFTH_YEAR:
-        return np.full(n, np.nan)
-    factor = flows.reservoir_factor / flows.capex_overrun_factor
+        return np.full(factor.shape[0], np.nan)
     oil: FloatArray = base[FIFTH_YEAR] * factor * (1.0 - pemex.gas_share_boe)
     return oil
 
 
-def _us_supply_peak(flows: PathFlows) -> FloatArray:
+def _us_supply_peak(base: FloatArray, factor: FloatArray, us_oil_share: Any) -> FloatArray:
     """The largest yearly added oil shipped to the United States [kb/d], shape (paths,).
 
-    The production of a year is ``base_kbd`` times the path's factor, so its largest is found
-    on the base profile (one row, or one per path) before the factor.
+    The production of a year is the base profile, (years, 1 or paths), times the path's
+    factor, so its largest is found on the base profile before the factor.
     """
-    factor = flows.reservoir_factor / flows.capex_overrun_factor
-    base = flows.base_kbd.reshape(flows.base_kbd.shape[0], -1)
-    peak: FloatArray = base.max(axis=0) * factor * flows.us_oil_share
+    peak: FloatArray = base.max(axis=0) * factor * us_oil_share
     return peak
 
 
@@ -952,8 +950,8 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "project_irr": irr(cfads - plan.schedule.capex_usd_bn.reshape(years, -1)),
         "us_supply_total_mmbbl": pemex.us_export_share
         * oil_mmbbl_total(flows.base_kbd, factor, pemex),
-        "added_oil_fifth_year_kbd": _fifth_year_oil(flows, pemex),
-        "us_supply_gulf_share_max": _us_supply_peak(flows)
+        "added_oil_fifth_year_kbd": _fifth_year_oil(base, factor, pemex),
+        "us_supply_gulf_share_max": _us_supply_peak(base, factor, flows.us_oil_share)
         / np.asarray(plan.reporting.us_gulf_crude_imports_kbd, dtype=float),
         "government_take_pv_usd_bn": present_value(plan.discount, take),
         "take_value_pv_usd_bn": present_value(plan.discount, flows.field.take_value_usd_bn),

@@ -25,6 +25,7 @@ __all__ = [
     "is_idle",
     "npv",
     "percentiles_by_row",
+    "percentiles_of",
     "present_value",
     "row_statistic",
     "standard_error",
@@ -353,6 +354,12 @@ def percentiles_by_row(values: np.ndarray, pct: Sequence[float]) -> np.ndarray:
     return out
 
 
+def percentiles_of(values: np.ndarray, pct: Sequence[float]) -> np.ndarray:
+    """:func:`percentiles_by_row` of one sample, shape (len(pct),)."""
+    out: np.ndarray = percentiles_by_row(np.asarray(values)[None], pct)[:, 0]
+    return out
+
+
 def aggregate(metrics: pd.DataFrame, percentiles: Sequence[float]) -> pd.DataFrame:
     """Mean, sd, standard error, count of defined values and percentiles of every metric.
 
@@ -384,7 +391,7 @@ def aggregate(metrics: pd.DataFrame, percentiles: Sequence[float]) -> pd.DataFra
         se = sd / math.sqrt(n)
         if metrics[name].dtype == bool:
             se = math.sqrt(mean * (1.0 - mean) / n)
-        pct = percentiles_by_row(x[None], percentiles)[:, 0].tolist()
+        pct = percentiles_of(x, percentiles).tolist()
         rows[name] = [n, mean, sd, se, *pct]
     out = pd.DataFrame.from_dict(rows, orient="index", columns=["n", "mean", "sd", "se", *pct_cols])
     out.index.name = "metric"
@@ -427,7 +434,7 @@ def row_statistic(values: np.ndarray, statistic: str) -> np.ndarray:
         elif statistic == "cvar5":
             out[i] = cvar_lower(finite, 0.05)
         elif statistic.startswith("p") and statistic[1:].isdigit():
-            out[i] = percentiles_by_row(finite[None], [float(statistic[1:])])[0, 0]
+            out[i] = percentiles_of(finite, [float(statistic[1:])])[0]
         else:
             raise ValueError(f"unknown statistic {statistic!r}")
     return out
