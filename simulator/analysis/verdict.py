@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.chain import FIFTH_YEAR
-from ..outputs import format_value
+from ..outputs import format_value, output
 from ..ratings import RATING_TABLES
 from ..run.results import Results
 from ..scenario.errors import InputError
@@ -227,9 +227,10 @@ def _export_claim(results: Results) -> Claim:
     claim = f"Exports doubled by {year} (+{EXPORTS_2004_KBD:,.0f} kb/d)"
     source = "La Jornada, 21 March 2005 (Castaneda, Financial Times); 2004 exports 1.87 mb/d"
     oil = 1.0 - sc.pemex.gas_share_boe
+    unit = output("added_oil_fifth_year_kbd").unit
     nan = (math.nan, math.nan, math.nan)
     if year not in results.years:
-        return Claim(claim, source, EXPORTS_2004_KBD, "kb/d", *nan, math.nan)
+        return Claim(claim, source, EXPORTS_2004_KBD, unit, *nan, math.nan)
     if "added_oil_fifth_year_kbd" in results.metrics:  # every path, in memory or a folder
         kbd = results.metrics["added_oil_fifth_year_kbd"].to_numpy(dtype=float)
         lo, mid, hi = _percentiles(kbd)
@@ -240,7 +241,7 @@ def _export_claim(results: Results) -> Claim:
         row = dict(zip((str(c) for c in fan.columns), values.tolist(), strict=True))
         lo, mid, hi = (row.get(c, math.nan) for c in ("p10", "p50", "p90"))
         share = math.nan
-    return Claim(claim, source, EXPORTS_2004_KBD, "kb/d", lo, mid, hi, share)
+    return Claim(claim, source, EXPORTS_2004_KBD, unit, lo, mid, hi, share)
 
 
 def _revenue_claim(results: Results) -> Claim:
