@@ -15,6 +15,7 @@ import pytest
 from simulator.model.metrics import (
     block_sums,
     cvar_lower,
+    first_flagged,
     is_idle,
     present_value,
     row_statistic,
@@ -182,6 +183,29 @@ def test_block_sums_are_the_sums_of_each_block_and_do_not_depend_on_the_others()
     assert last.tolist() == got[:, 15:].tolist()
     assert block_sums(np.asfortranarray(values[:, :192]), 64).shape == (25, 3)
     np.testing.assert_allclose(block_sums(np.asfortranarray(values[:, :192]), 64), first)
+
+
+def test_first_flagged_by_hand() -> None:
+    """Paths flagged first in years 2, 0 and 1 (twice), and one never flagged (0)."""
+    flags = np.array(
+        [
+            [False, True, False, False],
+            [False, True, True, False],
+            [True, False, True, False],
+        ]
+    )
+    got = first_flagged(flags, flags.any(axis=0))
+    assert got.tolist() == [2, 0, 1, 0]
+    assert got.dtype == np.intp
+
+
+def test_first_flagged_equals_numpy_argmax() -> None:
+    """On sparse random flags over many paths, and with no path flagged at all."""
+    rng = np.random.default_rng(3)
+    flags = rng.random((35, 5000)) < 0.004
+    np.testing.assert_array_equal(first_flagged(flags, flags.any(axis=0)), flags.argmax(axis=0))
+    none = np.zeros((35, 10), dtype=bool)
+    assert first_flagged(none, none.any(axis=0)).tolist() == [0] * 10
 
 
 # --- row_statistic --------------------------------------------------------------------------

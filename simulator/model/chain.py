@@ -54,6 +54,7 @@ from .metrics import (
     MIN_SERVICE_USD_BN,
     SHORTFALL_EPS_USD_BN,
     discount_factors,
+    first_flagged,
     irr,
     is_idle,
     present_value,
@@ -703,7 +704,7 @@ def default_year(
     if final.any():
         bad[final] |= flows.shortfall_usd_bn[final] > SHORTFALL_EPS_USD_BN
     defaulted: npt.NDArray[np.bool_] = np.asarray(bad.any(axis=0))
-    first: npt.NDArray[np.int64] = np.where(defaulted, bad.argmax(axis=0), -1)
+    first: npt.NDArray[np.int64] = np.where(defaulted, first_flagged(bad, defaulted), -1)
     return defaulted, first
 
 
@@ -907,7 +908,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
     take = flows.field.government_take_usd_bn
     short = wf.shortfall_usd_bn
     in_short = short > SHORTFALL_EPS_USD_BN
-    distress = in_short.any(axis=0)
+    distress = np.asarray(in_short.any(axis=0))
     first_default = flows.first_default
     defaulted = first_default >= 0
     factor = flows.reservoir_factor / flows.capex_overrun_factor
@@ -942,7 +943,7 @@ def path_metrics(plan: Plan, flows: PathFlows) -> dict[str, FloatArray]:
         "tail_share": np.broadcast_to(tail, (n,)).copy(),
         "distress": distress,
         "first_shortfall_year": np.where(
-            distress, sc.horizon.start_year + in_short.argmax(axis=0), np.nan
+            distress, sc.horizon.start_year + first_flagged(in_short, distress), np.nan
         ),
         "shortfall_total_usd_bn": sum_over_years(wf.new_shortfall_usd_bn),
         "backstop_draw_total_usd_bn": sum_over_years(wf.backstop_draw_usd_bn),

@@ -103,6 +103,7 @@ def run_fund(mdf_inflow_usd_bn: FloatArray, mdf: Mdf | PerPath[Mdf]) -> FundFlow
     bal_prev = np.zeros(n)
     k_prev = np.zeros(n)
     built = np.empty(n)  # scratch row: capital built this year
+    first = years  # the first year with capital on some path
     for t in range(years):
         bal = np.multiply(bal_prev, growth, out=balance[t])
         bal += mdf_inflow_usd_bn[t]
@@ -113,11 +114,17 @@ def run_fund(mdf_inflow_usd_bn: FloatArray, mdf: Mdf | PerPath[Mdf]) -> FundFlow
         k = np.multiply(k_prev, keep, out=capital[t])
         k += np.multiply(inv, mdf.efficiency, out=built)
         bal_prev, k_prev = bal, k
+        if first == years and k.any():
+            first = t
+    # No capital, no uplift: the years before the first capital are 0, not worked out.
     base_k = mdf.public_capital_to_gdp * gdp
-    uplift = np.log1p(capital / base_k)
-    uplift *= mdf.output_elasticity
-    np.expm1(uplift, out=uplift)
-    uplift *= gdp
+    uplift = np.empty((years, n))
+    uplift[:first] = 0.0
+    rest = np.divide(capital[first:], base_k[first:], out=uplift[first:])
+    np.log1p(rest, out=rest)
+    rest *= mdf.output_elasticity
+    np.expm1(rest, out=rest)
+    rest *= gdp[first:]
     zero = np.broadcast_to(0.0, (years, n))  # read-only: no schooling, no loans
     return FundFlows(
         mdf_balance_usd_bn=balance,

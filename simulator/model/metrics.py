@@ -21,6 +21,7 @@ __all__ = [
     "block_sums",
     "cvar_lower",
     "discount_factors",
+    "first_flagged",
     "irr",
     "is_idle",
     "npv",
@@ -127,6 +128,26 @@ def block_sums(values: np.ndarray, width: int) -> np.ndarray:
     if rest:
         np.einsum("ij->i", values[:, full * width :], out=out[:, full])
     return out
+
+
+def first_flagged(flags: np.ndarray, some: np.ndarray) -> np.ndarray:
+    """The index of the first year flagged on each path, 0 on a path with none [-].
+
+    ``flags.argmax(axis=0)``, read from the paths that have a flag (``some``, usually few):
+    an argmax down the years of every path costs several times more.
+
+    Parameters
+    ----------
+    flags
+        Shape (years, paths), boolean.
+    some
+        ``flags.any(axis=0)``, shape (paths,).
+    """
+    first = np.zeros(flags.shape[1], dtype=np.intp)
+    paths = np.flatnonzero(some)
+    if paths.size:
+        first[paths] = flags[:, paths].argmax(axis=0)
+    return first
 
 
 def present_value(discount: np.ndarray, values: np.ndarray) -> np.ndarray:

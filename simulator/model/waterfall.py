@@ -220,13 +220,23 @@ def run_waterfall(
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             np.divide(cfads_usd_bn, net_service, out=out["dscr"])
         np.copyto(out["dscr"], np.nan, where=no_service_all)
+    # Steps that move nothing in a year are skipped (their rows written as 0, the values they
+    # would have given): an operating loss only where some path's CFADS is negative, the
+    # proceeds' funding of the DSRA only in the years of an issue, and, in the loop, the draws
+    # and shortfalls when cash meets what is due on every path and the lock-up's masks when no
+    # path is locked.
+    losing = ~(np.minimum.reduce(cfads_usd_bn, axis=1) >= 0.0)
+    funding = np.any(close_funding != 0.0, axis=1)
+    # The coverage test's years without service, when they are the same on every path.
+    common_test = scale is None and no_service_all.shape[1] == 1 and balance_start.shape[1] == 1
     # Scratch rows reused every year (no allocation inside the loop).
-    avail, from_cash, gap, surplus, tmp = (np.empty(n) for _ in range(5))
+    positive, from_cash, gap, surplus, tmp = (np.empty(n) for _ in range(5))
     lock = np.empty(n, dtype=bool)
     dsra_prev = np.zeros(n)
     owed_prev = np.zeros(n)
     carried = np.zeros(n)  # last year's shortfall with a year's interest
     arrears = np.zeros(n)  # last year's shortfall
+    arrears_left = False  # whether cash fell short of what was due on any path last year
     for t in range(years):
         in_reserve_window = t <= last_reserve_year
         if scale is None:
@@ -268,21 +278,29 @@ def run_waterfall(
                 ir[ending] = 0.0
         dsra = np.add(dsra_prev, to_dsra, out=out["dsra_balance_usd_bn"][t])
         due = np.add(carried, on_cash, out=out["debt_service_due_usd_bn"][t])
-        np.maximum(cash, 0.0, out=avail)
+        avail = np.maximum(cash, 0.0, out=positive) if losing[t] else cash
         np.minimum(avail, due, out=from_cash)
-        np.subtract(due, from_cash, out=gap)
-        draw = np.minimum(dsra, gap, out=out["dsra_draw_usd_bn"][t])
-        gap -= draw
-        year_cap = cap if cap_by_year is None else cap_by_year[t]
-        bdraw = np.minimum(gap, year_cap, out=out["backstop_draw_usd_bn"][t])
-        short = np.subtract(gap, bdraw, out=out["shortfall_usd_bn"][t])
-        np.subtract(short, carried, out=tmp)
-        np.maximum(tmp, 0.0, out=out["new_shortfall_usd_bn"][t])
+        np.subtract(due, from_cash, out=gap)  # >= 0
+        draw = out["dsra_draw_usd_bn"][t]
+        bdraw = out["backstop_draw_usd_bn"][t]
+        short = out["shortfall_usd_bn"][t]
         # Paid = what was paid, not due - shortfall: with large arrears that difference of
         # two big numbers loses the digits the sources-and-uses identity needs.
         paid = np.add(ir_paid, from_cash, out=out["debt_service_paid_usd_bn"][t])
-        paid += draw
-        paid += bdraw
+        owing = bool(gap.max(initial=0.0) > 0.0)
+        if owing:
+            np.minimum(dsra, gap, out=draw)
+            gap -= draw
+            year_cap = cap if cap_by_year is None else cap_by_year[t]
+            np.minimum(gap, year_cap, out=bdraw)
+            np.subtract(gap, bdraw, out=short)
+            np.subtract(short, carried, out=tmp)
+            np.maximum(tmp, 0.0, out=out["new_shortfall_usd_bn"][t])
+            paid += draw
+            paid += bdraw
+        else:  # cash meets what is due on every path: nothing drawn, nothing short
+            for row in (draw, bdraw, short, out["new_shortfall_usd_bn"][t]):
+                row.fill(0.0)
         if scale is not None:  # (otherwise at once, after the loop)
             _unpaid_interest(
                 arrears, coupon_rate, due_interest, paid, out=out["unpaid_interest_usd_bn"][t]
@@ -290,8 +308,10 @@ def run_waterfall(
         np.subtract(avail, from_cash, out=surplus)
         # Year end: the reserve account gets what this year's issue funds at close; so does
         # the interest reserve of this year's tranche.
-        dsra -= draw
-        dsra += close_funding[t]
+        if owing:
+            dsra -= draw
+        if funding[t]:
+            dsra += close_funding[t]
         if in_reserve_window:
             if t < n_tranches:
                 ir[t] += reserve_funding[t]
@@ -307,7 +327,19 @@ def run_waterfall(
             np.copyto(ratio, np.nan, where=no_service)
         everywhere = no_service.size == 1
         locked = None
-        if locking:
+        if locking and common_test and no_service[0]:
+            # No service on any path: the ratio is NaN everywhere, so only the untested
+            # years below lock (all paths while debt is outstanding, else those in arrears).
+            locked = lock
+            if balance_start[t, 0] > MIN_SERVICE_USD_BN:
+                locked.fill(True)
+            elif arrears_left:
+                np.greater(arrears, MIN_SERVICE_USD_BN, out=locked)
+            else:
+                locked.fill(False)
+            if lockup_by_path:
+                locked &= np.asarray(lockup) > 0
+        elif locking:
             locked = np.less(ratio, lockup, out=lock)
             if not everywhere or no_service[0]:
                 # No coverage test yet while debt is outstanding (construction, or arrears
@@ -318,6 +350,8 @@ def run_waterfall(
                 locked |= untested
             if lockup_by_path:
                 locked &= np.asarray(lockup) > 0
+        if locked is not None and not locked.any():
+            locked = None  # (its masks would change nothing this year)
         # Reserve to target: release an excess (not in a locked year), top up a deficit.
         np.subtract(dsra, target[t], out=tmp)
         release = np.maximum(tmp, 0.0, out=out["dsra_release_usd_bn"][t])
@@ -334,7 +368,8 @@ def run_waterfall(
         # The backstop is a loan: it accrues interest, and is repaid when the year is not
         # locked (Pemex is a related party).
         owed = np.multiply(owed_prev, growth_backstop, out=out["backstop_outstanding_usd_bn"][t])
-        owed += bdraw
+        if owing:
+            owed += bdraw
         repaid = np.minimum(surplus, owed, out=out["backstop_repaid_usd_bn"][t])
         if locked is not None:
             np.copyto(repaid, 0.0, where=locked)
@@ -348,12 +383,18 @@ def run_waterfall(
             trapped = np.multiply(surplus, locked, out=out["cash_trapped_usd_bn"][t])
             surplus -= trapped
             dsra += trapped
+        elif locking:
+            out["cash_trapped_usd_bn"][t].fill(0.0)
         mdf = np.multiply(surplus, share, out=out["mdf_inflow_usd_bn"][t])
         retained = np.subtract(surplus, mdf, out=out["pemex_retained_usd_bn"][t])
-        np.minimum(cash, 0.0, out=tmp)
-        retained += tmp
-        np.multiply(short, growth, out=carried)
-        arrears = short
+        if losing[t]:
+            np.minimum(cash, 0.0, out=tmp)
+            retained += tmp
+        if owing:
+            np.multiply(short, growth, out=carried)
+        else:
+            carried.fill(0.0)
+        arrears, arrears_left = short, owing
         dsra_prev, owed_prev = dsra, owed
     # The backstop's interest: a year on what it was owed at the start of the year.
     owed_start = out["backstop_outstanding_usd_bn"][:-1]
