@@ -236,6 +236,15 @@ def test_waterfall_accounting_holds_on_every_year_and_path(sc: Scenario, seed: i
     assert residual <= IDENTITY_REL * scale, f"identity residual {residual:.3e} (scale {scale:.3e})"
     assert res.manifest["identity_max_residual"] < 1e-9
 
+    # Pemex carries the negative operating cash, and its support adds the backstop's draws
+    # less its repayments (elementwise, as written in the property's docstring).
+    loss = [[max(-float(c), 0.0) for c in row] for row in wf.cash_usd_bn]
+    assert path_flows.operating_loss_carried_usd_bn.tolist() == loss
+    np.testing.assert_array_equal(
+        path_flows.pemex_support_usd_bn,
+        wf.backstop_draw_usd_bn - wf.backstop_repaid_usd_bn + np.array(loss),
+    )
+
     # Cash is CFADS plus the reserve's yield on its opening balance.
     opening_dsra = np.vstack([np.zeros((1, PATHS)), wf.dsra_balance_usd_bn[:-1]])
     np.testing.assert_allclose(

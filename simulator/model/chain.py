@@ -509,8 +509,14 @@ class PathFlows:
 
     @functools.cached_property
     def operating_loss_carried_usd_bn(self) -> FloatArray:
-        """Negative operating cash, carried by Pemex [USD bn]."""
-        return np.maximum(-self.waterfall.cash_usd_bn, 0.0)
+        """Negative operating cash, carried by Pemex [USD bn]: ``max(-cash, 0)``, worked out
+        in the years with a loss on some path only (before first oil, as a rule)."""
+        cash = self.waterfall.cash_usd_bn
+        loss = np.zeros(cash.shape)
+        years = np.flatnonzero(~(np.minimum.reduce(cash, axis=1) >= 0.0))
+        if years.size:
+            loss[years] = np.maximum(-cash[years], 0.0)
+        return loss
 
     @functools.cached_property
     def pemex_support_usd_bn(self) -> FloatArray:
