@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from simulator.model.chain import tranche_cfads
 from simulator.model.production import (
     capacity_kbd,
     field_cash_flows,
@@ -22,7 +23,7 @@ from simulator.model.production import (
     production_kbd,
     unit_profile,
 )
-from simulator.scenario import Fiscal, OilPrice, Pemex
+from simulator.scenario import Fiscal, OilPrice, Pemex, Scenario
 
 
 def test_hyperbolic_decline_b_half_year_by_year() -> None:
@@ -319,3 +320,47 @@ def test_oil_mmbbl_total() -> None:
         [0.8 * 350.0 * 0.365, 0.8 * 200.0 * 0.365 * 1.5],
         rtol=1e-14,
     )
+
+
+def test_each_tranche_gets_the_cfads_of_the_capacity_its_own_capex_bought() -> None:
+    """The base case a sculpted schedule is sized on (``tranche_cfads``): the programme's CFADS
+    shared between the tranches by the capacity each one's capex bought, by hand on the case
+    above: tranche 0 spends 2 in year 0 and buys 2 x 25 x profile(t), tranche 1 spends 1 in
+    year 1 and buys 1 x 25 x profile(t - 1)."""
+    sc = Scenario().with_overrides(
+        {
+            "horizon.years": 6,
+            "naef.issuance_usd_bn": [2.0, 1.0],
+            "pemex.lag_years": 1,
+            "pemex.ramp_years": 1,
+            "pemex.plateau_years": 1,
+            "pemex.decline_rate": 0.5,
+            "pemex.decline_b": 1.0,
+            "pemex.capex_usd_per_flowing_bpd": 40_000.0,
+        }
+    )
+    capex = np.array([2.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    price = np.full(6, 60.0)
+    prof = [0.0, 0.5, 1.0, 1.0 / 1.5, 1.0 / 2.0, 1.0 / 2.5]
+    own = [
+        [2.0 * 25.0 * prof[t] for t in range(6)],
+        [0.0] + [25.0 * prof[t - 1] for t in range(1, 6)],
+    ]
+    got = tranche_cfads(sc, capex, price)
+    assert got.shape == (2, 6)
+    whole = field_cash_flows(
+        capacity_kbd(capex, sc.pemex),
+        np.ones(1),
+        price[:, None],
+        oil_price=sc.oil_price,
+        pemex=sc.pemex,
+        fiscal=sc.fiscal,
+        start_year=sc.horizon.start_year,
+        capex_usd_bn=capex,
+    ).cfads_usd_bn[:, 0]
+    for t in range(6):
+        total = own[0][t] + own[1][t]
+        for j in range(2):
+            share = own[j][t] / total if total > 0 else 0.0
+            assert got[j, t] == pytest.approx(share * whole[t], rel=1e-14, abs=1e-15), (j, t)
+    assert got[1, 0] == 0.0 and got[0, 0] == 0.0  # nothing produced in year 0 (lag 1)

@@ -79,6 +79,7 @@ from .production import (
     oil_mmbbl_total,
     priced_kbd,
     production_kbd,
+    unit_profile,
 )
 from .risks import correlated_normals, export_mix_factor
 from .waterfall import WaterfallFlows, run_waterfall
@@ -188,11 +189,12 @@ def tranche_cfads(scenario: Scenario, capex_usd_bn: FloatArray, price: FloatArra
     """
     years = scenario.horizon.years
     n_tr = len(scenario.naef.issuance_usd_bn)
+    kbd_per_bn = 1e6 / scenario.pemex.capex_usd_per_flowing_bpd
+    prof = unit_profile(scenario.pemex, years=years)
     own = np.zeros((n_tr, years))
     for j in range(min(n_tr, years)):
-        one = np.zeros(years)
-        one[j] = capex_usd_bn[j]
-        own[j] = capacity_kbd(one, scenario.pemex)
+        # capacity_kbd of tranche j's capex alone: the unit profile from year j on
+        own[j, j:] = (capex_usd_bn[j] * kbd_per_bn) * prof[: years - j]
     total = own.sum(axis=0)
     cash = field_cash_flows(
         total,
