@@ -206,6 +206,8 @@ def test_first_flagged_equals_numpy_argmax() -> None:
     np.testing.assert_array_equal(first_flagged(flags, flags.any(axis=0)), flags.argmax(axis=0))
     none = np.zeros((35, 10), dtype=bool)
     assert first_flagged(none, none.any(axis=0)).tolist() == [0] * 10
+    many = rng.random((35, 500)) < 0.1  # most paths flagged
+    np.testing.assert_array_equal(first_flagged(many, many.any(axis=0)), many.argmax(axis=0))
 
 
 # --- row_statistic --------------------------------------------------------------------------

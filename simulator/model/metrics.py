@@ -133,8 +133,8 @@ def block_sums(values: np.ndarray, width: int) -> np.ndarray:
 def first_flagged(flags: np.ndarray, some: np.ndarray) -> np.ndarray:
     """The index of the first year flagged on each path, 0 on a path with none [-].
 
-    ``flags.argmax(axis=0)``, read from the paths that have a flag (``some``, usually few):
-    an argmax down the years of every path costs several times more.
+    ``flags.argmax(axis=0)``, read from the paths that have a flag (``some``) when they are
+    few, as they usually are: an argmax down the years of every path costs several times more.
 
     Parameters
     ----------
@@ -143,8 +143,10 @@ def first_flagged(flags: np.ndarray, some: np.ndarray) -> np.ndarray:
     some
         ``flags.any(axis=0)``, shape (paths,).
     """
-    first = np.zeros(flags.shape[1], dtype=np.intp)
     paths = np.flatnonzero(some)
+    if 4 * paths.size > flags.shape[1]:  # many: gathering them would cost more
+        return np.asarray(flags.argmax(axis=0), dtype=np.intp)
+    first = np.zeros(flags.shape[1], dtype=np.intp)
     if paths.size:
         first[paths] = flags[:, paths].argmax(axis=0)
     return first

@@ -46,6 +46,10 @@ sum of new shortfalls counts each unpaid amount once.
 A cash sweep prepays the tranches pro rata to their balances, so every tranche outstanding keeps
 the same share of its schedule: the sweep is a scale factor on the remaining service of each
 tranche.
+
+A step that moves nothing on any path in a year (a draw when cash meets what is due on every
+path, the lock-up's masks when no path is locked) is skipped, and its rows hold the zeros it
+would have written: which steps run depends on the other paths, the numbers of a path do not.
 """
 
 from __future__ import annotations
