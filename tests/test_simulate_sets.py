@@ -8,6 +8,7 @@ a difference.
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 
 from simulator import Scenario, load_scenario, simulate
 from simulator.analysis.sensitivity import default_range
+from simulator.model.chain import Plan
 from simulator.run.engine import simulate_sets
 from simulator.scenario import InputError
 from simulator.scenario.sets import PLAN_FIELDS, SECTOR_SET_FIELDS, SET_FIELDS, ParameterSets
@@ -214,3 +216,35 @@ def test_a_varied_share_gives_every_sector_a_share_per_set() -> None:
     assert len(shares) == 4
     np.testing.assert_allclose(sum(shares.values()), [1.0, 1.0], rtol=0, atol=1e-15)
     np.testing.assert_allclose(shares["mdf.sectors.sme_credit.share"], [0.15 / 0.65, 0.0])
+
+
+def test_the_plan_of_some_paths_is_the_same_spread_afresh_or_gathered() -> None:
+    """``Plan.take`` of paths of parameter sets with their own schedules spreads the sets'
+    plans to the paths taken; gathering them from the arrays over every path gives the same
+    arrays, to the bit (paths of five sets, some sets not taken; and paths out of order, which
+    are gathered)."""
+    sc = Scenario()
+    sets = ParameterSets.check(
+        {
+            "naef.coupon_rate": [0.05, 0.06, 0.07, 0.08, 0.09],
+            "pemex.capex_usd_per_flowing_bpd": [30e3, 40e3, 50e3, 60e3, 70e3],
+        },
+        sc,
+    )
+    plan = Plan.build(sc).for_sets(sets, np.repeat(np.arange(5), 7))
+    assert plan.set_plans is not None
+    gathered = replace(plan, set_plans=None)
+    for paths in (np.array([0, 3, 4, 20, 21, 34]), np.array([30, 2, 9])):
+        spread, want = plan.take(paths), gathered.take(paths)
+        for name in ("base_kbd", "capex_kbd", "discount"):
+            np.testing.assert_array_equal(getattr(spread, name), getattr(want, name), name)
+        for f in fields(want.schedule):
+            np.testing.assert_array_equal(
+                getattr(spread.schedule, f.name), getattr(want.schedule, f.name), f.name
+            )
+        for key, v in want.values.items():
+            np.testing.assert_array_equal(spread.values[key], v, key)
+    # The sets differ: the test compares something.
+    assert not np.array_equal(
+        plan.schedule.service_usd_bn[:, 0], plan.schedule.service_usd_bn[:, 34]
+    )

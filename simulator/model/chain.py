@@ -237,6 +237,10 @@ class Plan:
     values
         For paths of parameter sets (:meth:`for_sets`): dotted field -> its value on each path,
         shape (paths,); the sections read through :class:`~simulator.scenario.sets.PerPath`.
+    set_plans
+        For paths of parameter sets with plans of their own: those plans, and each path's
+        index into them, shape (paths,) (:meth:`take` spreads the plans of some paths from
+        them instead of gathering them from the arrays over every path).
     """
 
     scenario: Scenario
@@ -246,6 +250,9 @@ class Plan:
     discount: FloatArray
     n_draws: int
     values: Mapping[str, FloatArray] = field(default_factory=dict)
+    set_plans: tuple[tuple[Plan, ...], npt.NDArray[np.int64]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def build(cls, scenario: Scenario, *, schedule: DebtSchedule | None = None) -> Plan:
@@ -301,23 +308,11 @@ class Plan:
             keys += tuple(k for k in sets.values if k in SIZING_FIELDS and k not in keys)
         if not keys:
             return replace(self, values=values)
-        plans = [
+        plans = tuple(
             Plan.build(_with_scalars(self.scenario, {k: float(per_set[k][j]) for k in keys}))
             for j in range(n_sets)
-        ]
-        counts = np.bincount(local, minlength=n_sets)  # paths of each set, in a row
-
-        def spread(name: str) -> FloatArray:
-            return np.repeat(np.stack([getattr(p, name) for p in plans], axis=-1), counts, -1)
-
-        return replace(
-            self,
-            schedule=DebtSchedule.stack([p.schedule for p in plans], local),
-            base_kbd=spread("base_kbd"),
-            capex_kbd=spread("capex_kbd"),
-            discount=spread("discount"),
-            values=values,
         )
+        return replace(self, values=values, **_spread(plans, local))
 
     def flows(self) -> dict[str, FloatArray]:
         """The deterministic flows of the ledger: what the proceeds paid for and the scheduled
@@ -336,6 +331,12 @@ class Plan:
         shares it)."""
         if not self.values:
             return self
+        values = {k: v[paths] for k, v in self.values.items()}
+        if self.set_plans is not None:
+            plans, index = self.set_plans
+            of_paths = index[paths]
+            if np.all(of_paths[1:] >= of_paths[:-1]):  # (spread in a row, as built)
+                return replace(self, values=values, **_spread(plans, of_paths))
 
         def part(values: FloatArray) -> FloatArray:
             return values[..., paths] if values.ndim == 2 else values
@@ -347,7 +348,8 @@ class Plan:
             base_kbd=part(self.base_kbd),
             capex_kbd=self.capex_kbd[..., paths] if self.capex_kbd.ndim == 3 else self.capex_kbd,
             discount=part(self.discount),
-            values={k: v[paths] for k, v in self.values.items()},
+            values=values,
+            set_plans=None,
         )
 
     def warnings(self) -> list[str]:
@@ -659,6 +661,24 @@ def run_paths(plan: Plan, draws: FloatArray, *, standalone: bool = True) -> Path
         standalone_default=alone,
         us_oil_share=(1.0 - pemex.gas_share_boe) * pemex.us_export_share,
     )
+
+
+def _spread(plans: tuple[Plan, ...], index: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """The fields of :class:`Plan` that differ between parameter sets, one per path: path ``p``
+    takes those of ``plans[index[p]]`` (``index`` non-decreasing: the paths of a set in a
+    row)."""
+    counts = np.bincount(index, minlength=len(plans))
+
+    def spread(name: str) -> FloatArray:
+        return np.repeat(np.stack([getattr(p, name) for p in plans], axis=-1), counts, -1)
+
+    return {
+        "schedule": DebtSchedule.stack([p.schedule for p in plans], index),
+        "base_kbd": spread("base_kbd"),
+        "capex_kbd": spread("capex_kbd"),
+        "discount": spread("discount"),
+        "set_plans": (plans, index),
+    }
 
 
 def backstop_index(plan: Plan, price: FloatArray) -> FloatArray:
