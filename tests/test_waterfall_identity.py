@@ -20,6 +20,10 @@ checked on every year and path against the accounting rules of DESIGN.md section
 - a locked-up year (DSCR below the lock-up level, or no coverage test while debt is
   outstanding) pays nothing to the MDF, releases nothing and repays no backstop;
 - a default is a shortfall, and a path that defaults with the backstop defaults without it;
+- Pemex carries the negative operating cash, and its support is backstop draws less
+  repayments plus that loss;
+- a path's flows are the same, to the bit, run alone, beside a few others or in the block
+  (the waterfall skips the steps that move nothing on any path of a year);
 - no metric is NaN except ``project_irr``, ``first_shortfall_year`` and ``first_default_year``
   (NaN exactly when there is no distress or default), ``min_dscr``, ``avg_dscr`` and
   ``min_llcr`` (NaN exactly when no service falls on the cash within the horizon) and
