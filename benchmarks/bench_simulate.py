@@ -39,14 +39,17 @@ CORRELATED = {
 }
 
 
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls [s]."""
-    times = []
+def best_of_each(fns: dict, repeat: int) -> dict[str, float]:
+    """Smallest wall time of ``repeat`` calls of each function [s], called in turn round after
+    round: the machine's speed drifts by 5-10% within minutes, and the ratios between the
+    figures should not depend on which was timed first."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
 
 
 def floor(paths: int, draws: int, years: int, seed: int) -> None:
@@ -61,8 +64,6 @@ def speed(paths: int, repeat: int) -> dict[str, float]:
     plan = Plan.build(sc)
     years = sc.horizon.years
     simulator.simulate(sc, paths=2048)  # warm up imports and caches
-    t_floor = best_of(lambda: floor(paths, plan.n_draws, years, 1), repeat)
-    t_sim = best_of(lambda: simulator.simulate(sc, paths=paths), repeat)
 
     def full() -> None:
         res = simulator.simulate(sc, paths=paths)
@@ -70,9 +71,17 @@ def speed(paths: int, repeat: int) -> dict[str, float]:
         res.headline()
         res.fans()
 
-    t_full = best_of(full, repeat)
     correlated = sc.with_overrides(CORRELATED)
-    t_corr = best_of(lambda: simulator.simulate(correlated, paths=paths), repeat)
+    t = best_of_each(
+        {
+            "floor": lambda: floor(paths, plan.n_draws, years, 1),
+            "simulate": lambda: simulator.simulate(sc, paths=paths),
+            "full": full,
+            "correlated": lambda: simulator.simulate(correlated, paths=paths),
+        },
+        repeat,
+    )
+    t_floor, t_sim, t_full, t_corr = t["floor"], t["simulate"], t["full"], t["correlated"]
     return {
         "paths": paths,
         "years": years,

@@ -23,22 +23,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_simulate import best_of_each  # noqa: E402  (this folder is first on the path)
+
 import simulator  # noqa: E402
 from simulator.analysis.sensitivity import DEFAULT_PARAMETERS, default_range, sobol  # noqa: E402
 from simulator.run.engine import simulate_sets  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 TARGET_RATIO = 1.5
-
-
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls [s]."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> int:
@@ -52,8 +44,14 @@ def main() -> int:
         values[key] = rng.uniform(low, high, sets)
     paths = sets * per_set
     simulator.simulate(sc, paths=2048, keep_series=False)  # warm up
-    t_plain = best_of(lambda: simulator.simulate(sc, paths=paths, keep_series=False), 3)
-    t_sets = best_of(lambda: simulate_sets(sc, values=values, paths_per_set=per_set), 3)
+    t = best_of_each(
+        {
+            "plain": lambda: simulator.simulate(sc, paths=paths, keep_series=False),
+            "sets": lambda: simulate_sets(sc, values=values, paths_per_set=per_set),
+        },
+        3,
+    )
+    t_plain, t_sets = t["plain"], t["sets"]
     ratio = t_sets / t_plain
     print(f"{paths:,} paths ({sets} sets x {per_set} paths, {len(params)} parameters varied)")
     print(f"  simulate       {t_plain:6.3f} s")
