@@ -169,7 +169,8 @@ def run_waterfall(
     share = waterfall.mdf_share
     lockup = waterfall.lockup_dscr
     locking = bool(np.any(np.asarray(lockup) > 0))
-    lockup_by_path = np.ndim(lockup) > 0
+    # Paths whose lock-up level is 0 are never locked (when it differs between paths).
+    lockup_on = np.asarray(lockup) > 0 if np.ndim(lockup) > 0 else None
     rate = coupon_rate if waterfall.backstop_rate is None else waterfall.backstop_rate
     growth_backstop = 1.0 + rate
     cap: float | FloatArray = waterfall.backstop_usd_bn_per_year if backstop else 0.0
@@ -331,31 +332,30 @@ def run_waterfall(
             np.copyto(ratio, np.nan, where=no_service)
         everywhere = no_service.size == 1
         locked = None
-        if locking and common_test and no_service[0]:
-            # No service on any path: the ratio is NaN everywhere, so only the untested
-            # years below lock (all paths while debt is outstanding, else those in arrears).
+        if locking:
             locked = lock
-            if balance_start[t, 0] > MIN_SERVICE_USD_BN:
-                locked.fill(True)
-            elif arrears_left:
-                np.greater(arrears, MIN_SERVICE_USD_BN, out=locked)
+            if common_test and no_service[0]:
+                # No service on any path: the ratio is NaN everywhere, so only the untested
+                # years below lock (all paths while debt is outstanding, else those in arrears).
+                if balance_start[t, 0] > MIN_SERVICE_USD_BN:
+                    locked.fill(True)
+                elif arrears_left:
+                    np.greater(arrears, MIN_SERVICE_USD_BN, out=locked)
+                else:
+                    locked.fill(False)
             else:
-                locked.fill(False)
-            if lockup_by_path:
-                locked &= np.asarray(lockup) > 0
-        elif locking:
-            locked = np.less(ratio, lockup, out=lock)
-            if not everywhere or no_service[0]:
-                # No coverage test yet while debt is outstanding (construction, or arrears
-                # left after the last maturity): nothing is distributed either.
-                untested = np.greater(out["debt_balance_start_usd_bn"][t], MIN_SERVICE_USD_BN)
-                untested |= arrears > MIN_SERVICE_USD_BN
-                untested &= np.isnan(ratio)
-                locked |= untested
-            if lockup_by_path:
-                locked &= np.asarray(lockup) > 0
-        if locked is not None and not locked.any():
-            locked = None  # (its masks would change nothing this year)
+                np.less(ratio, lockup, out=locked)
+                if not everywhere or no_service[0]:
+                    # No coverage test yet while debt is outstanding (construction, or arrears
+                    # left after the last maturity): nothing is distributed either.
+                    untested = np.greater(out["debt_balance_start_usd_bn"][t], MIN_SERVICE_USD_BN)
+                    untested |= arrears > MIN_SERVICE_USD_BN
+                    untested &= np.isnan(ratio)
+                    locked |= untested
+            if lockup_on is not None:
+                locked &= lockup_on
+            if not locked.any():
+                locked = None  # (its masks would change nothing this year)
         # Reserve to target: release an excess (not in a locked year), top up a deficit.
         np.subtract(dsra, target[t], out=tmp)
         release = np.maximum(tmp, 0.0, out=out["dsra_release_usd_bn"][t])
