@@ -6,6 +6,11 @@ exponentiating them, in the same process. Targets: ``simulate`` within 3x the fl
 beyond 4.8x); ``simulate`` plus ``summary`` and the fans within 6x; 1,000,000 paths under 2 GB
 peak memory; the copula of correlated risks on within 1.3x of it off.
 
+The ratio depends on the machine as much as on the code: the floor is arithmetic, ``simulate``
+mostly memory traffic. The 4.8x ceiling is what revision ``274b244`` measured against its own
+floor; whether this revision keeps it is answered side by side, on the same machine at the same
+time: ``benchmarks/bench_compare.py 274b244 HEAD`` (each revision against its own floor).
+
 Run::
 
     .venv/bin/python benchmarks/bench_simulate.py            # 100,000 paths, then 1,000,000
