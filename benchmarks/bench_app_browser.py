@@ -22,41 +22,25 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the browser test's driver: server, probes
+
+from page_driver import CHROMIUM_ARGS, IDLE, RUN_DONE, WATCH_RUN, free_port, healthy, stop  # noqa: E402
 
 from simulator.cli import app_command  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 TARGET_S = 2.0
 #: The coupons typed before each press of Run [% a year]: each press is a new run.
 COUPONS = ("5", "6")
 TIMEOUT_MS = 120_000
 
-WATCH_RUN = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__naefRan = false;
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') {
-        window.__naefRan = true;
-      }
-    }
-  }).observe(app, {attributes: true, attributeOldValue: true,
-                   attributeFilter: ['data-test-script-state']});
-}"""
-RUN_DONE = """() => window.__naefRan === true && document.querySelector('[data-testid="stApp"]')
-  .getAttribute('data-test-script-state') === 'notRunning'"""
-IDLE = """() => document.querySelector('[data-testid="stApp"]')
-  ?.getAttribute('data-test-script-state') === 'notRunning'"""
 # Remember each chart's layout before a press: plotly makes a new one when it draws again.
 MARK_DRAWN = """() => document.querySelectorAll('.js-plotly-plot')
   .forEach(c => { c.__naefBefore = c._fullLayout; })"""
@@ -69,20 +53,6 @@ CHARTS = """() => {
       c.querySelector('.trace, .sankey, .heatmaplayer') && c._fullLayout !== c.__naefBefore);
   return [charts.length, drawn.length];
 }"""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return bool(resp.read().decode().strip() == "ok")
-    except OSError:
-        return False
 
 
 def charts_drawn(page, t0: float, settle: float) -> tuple[float, int]:  # type: ignore[no-untyped-def]
@@ -178,13 +148,7 @@ def main() -> int:
                     finally:
                         browser.close()
             finally:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait(timeout=10)
+                stop(proc)
     simulated = max(rows[0][1:3])
     stored = min(min(r[1:3]) for r in rows[1:]) if len(rows) > 1 else math.nan
     print(

@@ -10,10 +10,8 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from page_driver import (  # tests/ is on sys.path when pytest collects this file
+    CHROMIUM_ARGS,
+    IDLE,
+    RUN_DONE,
+    WATCH_RUN,
+    free_port,
+    healthy,
+    stop,
+)
 
 import simulator
 from simulator.analysis.calibrate import calibrate
@@ -31,39 +38,11 @@ from simulator.present import cards as cards_module
 ROOT = Path(__file__).parents[1]
 BASELINE = ROOT / "scenarios" / "naef-2005.yaml"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PATHS = 2000
 START_TIMEOUT_S = 60.0
 RUN_TIMEOUT_MS = 60_000
 #: A card the coupon moves at PATHS paths (the probability of default shows 0.00 % at 6% and 9%).
 CARD = "MDF inflow PV, P50"
-
-# Set data-test-script-state watching up before a click, then wait for a full script run.
-WATCH_RUN = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__naefRan = false;
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.oldValue === 'running' || app.getAttribute('data-test-script-state') === 'running') {
-        window.__naefRan = true;
-      }
-    }
-  }).observe(app, {attributes: true, attributeOldValue: true,
-                   attributeFilter: ['data-test-script-state']});
-}"""
-RUN_DONE = """() => window.__naefRan === true && document.querySelector('[data-testid="stApp"]')
-  .getAttribute('data-test-script-state') === 'notRunning'"""
-#: The page's script has finished (the first run, of the scenario the page opens with, too).
-IDLE = """() => document.querySelector('[data-testid="stApp"]')
-  ?.getAttribute('data-test-script-state') === 'notRunning'"""
 
 
 def _require(ok: bool, reason: str) -> None:
@@ -73,31 +52,6 @@ def _require(ok: bool, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: the browser test must run, not skip)")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End the server we started, by its PID: terminate, wait (bounded), kill if needed."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return bool(resp.read().decode().strip() == "ok")
-    except OSError:  # not listening yet (URLError and timeouts are OSErrors)
-        return False
 
 
 @pytest.fixture
@@ -114,7 +68,7 @@ def browser_available() -> None:
 def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
     """The page served as ``naef app`` serves it, on a free port of 127.0.0.1; yields its URL
     once healthy."""
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "streamlit.log"
     # The command `naef app` runs, without the file watcher (nothing is edited here).
     cmd = [*app_command("127.0.0.1", port), "--server.fileWatcherType", "none"]
@@ -126,7 +80,7 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
             while True:
                 if proc.poll() is not None:
                     pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-                if _healthy(url):
+                if healthy(url):
                     break
                 if time.monotonic() > deadline:
                     pytest.fail(
@@ -136,7 +90,7 @@ def server(browser_available: None, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.25)
             yield url
         finally:
-            _stop(proc)
+            stop(proc)
 
 
 def _opened(page: Any, url: str) -> None:
